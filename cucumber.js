@@ -1,0 +1,24 @@
+// Cucumber profiles. Support code lives outside features/, so paths and
+// require are explicit. ts-node runs transpile-only (tsconfig "ts-node");
+// `npm test` type-checks once with tsc.
+const common = {
+  paths: ['features/**/*.feature'],
+  requireModule: ['ts-node/register'],
+  require: ['support/**/*.ts', 'steps/**/*.ts'],
+  strict: true,
+  formatOptions: { snippetInterface: 'synchronous', resultsDir: 'reports/allure-results' },
+};
+
+// Every run leaves the machine-readable results the report and the CI summary read.
+const files = [
+  ['message', 'reports/messages.ndjson'],
+  ['html', 'reports/cucumber.html'],
+  ['allure-cucumberjs/reporter', 'reports/allure-formatter.txt'],
+  ['usage-json', 'reports/usage.json'],
+];
+
+module.exports = {
+  default: { ...common, format: ['progress-bar', ...files] },
+  ci: { ...common, format: ['summary', ...files] },
+  parallel: { ...common, parallel: 2, format: ['progress', ...files] },
+};

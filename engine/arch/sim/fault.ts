@@ -1,0 +1,106 @@
+/*
+ * Mirrors arch/x86/mm/fault.c (do_user_addr_fault) and the CPU's own page
+ * walk: how a user-space load or store reaches handle_mm_fault, and what
+ * signal it gets when it cannot be satisfied.
+ * Kernel: linux-mm tree, late 2025.
+ *
+ * Simplified here: no stack expansion, no pkeys. A store sets the page's
+ * contents word; a load returns it. The hardware sets the young and dirty bits.
+ */
+import type { Machine } from '../../machine';
+import {
+  FAULT_FLAG_USER,
+  FAULT_FLAG_WRITE,
+  VM_ACCESS_FLAGS,
+  VM_FAULT_HWPOISON,
+  VM_FAULT_OOM,
+  VM_FAULT_RETRY,
+  VM_FAULT_SIGBUS,
+  VM_FAULT_SIGSEGV,
+  VM_WRITE,
+} from '../../include/linux/mm';
+import { HPAGE_PMD_ORDER, type mm_struct, PAGE_SIZE } from '../../include/linux/mm_types';
+import {
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  pmd_pfn,
+  pmd_trans_huge,
+  pte_pfn,
+  pte_present,
+  pte_protnone,
+  pte_write,
+} from '../../include/linux/pgtable';
+import { handle_mm_fault } from '../../mm/memory';
+import { find_vma } from '../../mm/mmap';
+import { pmdp_get, pte_offset_map, set_pmd_at } from '../../mm/pgtable-generic';
+
+/** What a user access ended in, when it did not complete. */
+export type user_access_fault = 'SIGSEGV' | 'SIGBUS' | 'OOM' | 'waiting on migration';
+
+/** The CPU's page walk: do the access if the TLB-visible entry allows it; otherwise -1. */
+function hw_access(m: Machine, mm: mm_struct, addr: number, write: boolean, value: number): number {
+  const pmd = pmdp_get(mm, addr);
+  if (pmd_trans_huge(pmd)) {
+    if (write && !pte_write(pmd)) return -1;
+    set_pmd_at(mm, addr, pmd | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0));
+    return touch(m, pmd_pfn(pmd) + ((addr / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1)), write, value);
+  }
+  const table = pte_offset_map(mm, addr);
+  if (!table) return -1;
+  const i = (addr / PAGE_SIZE) & 511;
+  const pte = table[i];
+  if (!pte_present(pte) || pte_protnone(pte) || (write && !pte_write(pte))) return -1;
+  table[i] = (pte | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0)) >>> 0;
+  return touch(m, pte_pfn(pte), write, value);
+}
+
+function touch(m: Machine, pfn: number, write: boolean, value: number): number {
+  if (write) m.mem.data[pfn] = value;
+  return m.mem.data[pfn];
+}
+
+/** do_user_addr_fault: bad_area checks, then handle_mm_fault; returns a signal or null. */
+function do_user_addr_fault(m: Machine, mm: mm_struct, addr: number, write: boolean): user_access_fault | null {
+  const vma = find_vma(mm, addr);
+  if (!vma) return 'SIGSEGV';
+  /* access_error */
+  if (write ? !(vma.vm_flags & VM_WRITE) : !(vma.vm_flags & VM_ACCESS_FLAGS)) return 'SIGSEGV';
+  const ret = handle_mm_fault(m, vma, addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0));
+  if (ret & VM_FAULT_OOM) return 'OOM';
+  if (ret & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) return 'SIGBUS';
+  if (ret & VM_FAULT_SIGSEGV) return 'SIGSEGV';
+  if (ret & VM_FAULT_RETRY) return 'waiting on migration';
+  return null;
+}
+
+export interface user_access_result {
+  /** The word each page held (after a store, the stored word). */
+  readonly values: number[];
+  /** Set when the access stopped early, with the address it stopped at. */
+  readonly fault: user_access_fault | null;
+  readonly fault_address: number;
+}
+
+/** A user load (write = false) or store of one word into each of nr_pages pages from addr. */
+export function user_access(
+  m: Machine,
+  mm: mm_struct,
+  addr: number,
+  nr_pages: number,
+  write: boolean,
+  value = 0,
+): user_access_result {
+  const values: number[] = [];
+  for (let i = 0; i < nr_pages; i++) {
+    const va = addr + i * PAGE_SIZE;
+    let v = hw_access(m, mm, va, write, value);
+    for (let tries = 0; v < 0 && tries < 3; tries++) {
+      const fault = do_user_addr_fault(m, mm, va, write);
+      if (fault) return { values, fault, fault_address: va };
+      v = hw_access(m, mm, va, write, value);
+    }
+    if (v < 0) return { values, fault: 'SIGSEGV', fault_address: va };
+    values.push(v);
+  }
+  return { values, fault: null, fault_address: -1 };
+}

@@ -1,0 +1,190 @@
+/*
+ * Mirrors include/linux/mm_types.h: struct page / struct folio (as typed arrays),
+ * vm_area_struct, mm_struct, anon_vma and address_space.
+ * Kernel: linux-mm tree, late 2025.
+ *
+ * Simplified here:
+ * - struct page is struct-of-arrays indexed by pfn (mem_map). A page or folio
+ *   is passed around as its pfn; a folio is named by its head pfn.
+ * - _mapcount is kept without the kernel's -1 bias: 0 means unmapped.
+ * - The large-folio fields the kernel keeps in the first tail pages
+ *   (_entire_mapcount, _large_mapcount, _pincount, _mm_id[]) live in arrays
+ *   indexed by pfn >> HPAGE_PMD_ORDER. Large folios are PMD order and
+ *   naturally aligned, so each pageblock holds at most one.
+ * - `data` stands for the page's contents: one 32-bit word that copies and
+ *   migrations must carry over.
+ * - The maple tree is a sorted array; page tables are Maps of PMD index to a
+ *   PMD value, plus one Uint32Array of 512 PTEs per PTE table.
+ */
+import type { mmu_notifier_subscriptions } from '../../mm/mmu_notifier';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+export const PMD_SHIFT = 21;
+export const PMD_SIZE = 1 << PMD_SHIFT;
+export const HPAGE_PMD_ORDER = PMD_SHIFT - PAGE_SHIFT;
+export const HPAGE_PMD_NR = 1 << HPAGE_PMD_ORDER;
+export const PTRS_PER_PTE = 512;
+/** Page table entries keep the pfn in 24 bits: 64 GiB of simulated physical memory. */
+export const MAX_PFN = 1 << 24;
+
+/** The simulated struct page array: one slot per pfn in each typed array. */
+export class mem_map {
+  nr_pfns = 0;
+  /** page->_refcount (tail pages stay at 0, as in the kernel). */
+  _refcount = new Int32Array(0);
+  /** Number of PTE-level mappings of this page (the kernel's _mapcount + 1). */
+  _mapcount = new Int32Array(0);
+  flags = new Uint16Array(0);
+  /** folio_order(), kept on the head page. */
+  order = new Uint8Array(0);
+  /** Index into Machine.pgmaps; 0 for ordinary RAM (page_pgmap()). */
+  pgmap = new Uint8Array(0);
+  /** The page's contents, reduced to one word. */
+  data = new Uint32Array(0);
+  /** folio->mapping: anon_vma id (PG_anon) or address_space id; buddy list "next" while free. */
+  mapping = new Int32Array(0);
+  /** folio->index (page offset in the anon_vma or file); buddy list "prev" while free. */
+  index = new Int32Array(0);
+  /* Large-folio fields, indexed by pfn >> HPAGE_PMD_ORDER. */
+  _entire_mapcount = new Int32Array(0);
+  _large_mapcount = new Int32Array(0);
+  _pincount = new Int32Array(0);
+  _mm_id0 = new Int32Array(0);
+  _mm_id1 = new Int32Array(0);
+  _mm_id_mapcount0 = new Int32Array(0);
+  _mm_id_mapcount1 = new Int32Array(0);
+  /** The folio may be mapped by more than one mm (the kernel's FOLIO_MM_IDS_SHARED bit). */
+  _mm_ids_shared = new Uint8Array(0);
+
+  /** Extends the array to hold `nr` pfns (memory hot-add, memremap_pages). */
+  grow(nr: number): void {
+    if (nr <= this.nr_pfns) return;
+    const blocks = Math.ceil(nr / HPAGE_PMD_NR);
+    const g32 = (a: Int32Array, n: number) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this._refcount = g32(this._refcount, nr);
+    this._mapcount = g32(this._mapcount, nr);
+    this.mapping = g32(this.mapping, nr);
+    this.index = g32(this.index, nr);
+    const flags = new Uint16Array(nr);
+    flags.set(this.flags);
+    this.flags = flags;
+    const order = new Uint8Array(nr);
+    order.set(this.order);
+    this.order = order;
+    const pgmap = new Uint8Array(nr);
+    pgmap.set(this.pgmap);
+    this.pgmap = pgmap;
+    const data = new Uint32Array(nr);
+    data.set(this.data);
+    this.data = data;
+    this._entire_mapcount = g32(this._entire_mapcount, blocks);
+    this._large_mapcount = g32(this._large_mapcount, blocks);
+    this._pincount = g32(this._pincount, blocks);
+    this._mm_id0 = g32(this._mm_id0, blocks);
+    this._mm_id1 = g32(this._mm_id1, blocks);
+    this._mm_id_mapcount0 = g32(this._mm_id_mapcount0, blocks);
+    this._mm_id_mapcount1 = g32(this._mm_id_mapcount1, blocks);
+    const shared = new Uint8Array(blocks);
+    shared.set(this._mm_ids_shared);
+    this._mm_ids_shared = shared;
+    this.nr_pfns = nr;
+  }
+
+  /** Bytes held by the arrays, for the benchmark's bytes-per-page figure. */
+  byteLength(): number {
+    return [
+      this._refcount,
+      this._mapcount,
+      this.flags,
+      this.order,
+      this.pgmap,
+      this.data,
+      this.mapping,
+      this.index,
+      this._entire_mapcount,
+      this._large_mapcount,
+      this._pincount,
+      this._mm_id0,
+      this._mm_id1,
+      this._mm_id_mapcount0,
+      this._mm_id_mapcount1,
+      this._mm_ids_shared,
+    ].reduce((sum, a) => sum + a.byteLength, 0);
+  }
+}
+
+/** Per-mm rss counters (enum mm_counter_type in the kernel). */
+export const MM_FILEPAGES = 0;
+export const MM_ANONPAGES = 1;
+export const MM_SWAPENTS = 2;
+export const MM_SHMEMPAGES = 3;
+export const NR_MM_COUNTERS = 4;
+export const MM_COUNTER_NAMES = ['MM_FILEPAGES', 'MM_ANONPAGES', 'MM_SWAPENTS', 'MM_SHMEMPAGES'] as const;
+
+/** struct anon_vma: the set of VMAs whose page tables may map pages of this anon_vma. */
+export interface anon_vma {
+  readonly id: number;
+  /** The anon_vma_chain entries pointing here (the kernel's rb_root interval tree). */
+  readonly vmas: Set<vm_area_struct>;
+}
+
+/** struct address_space with its page cache, for a file (or a shmem object behind MAP_SHARED|MAP_ANONYMOUS). */
+export interface address_space {
+  readonly id: number;
+  readonly name: string;
+  /** shmem (anonymous shared memory): its pages are swap-backed and counted in MM_SHMEMPAGES. */
+  readonly shmem: boolean;
+  /** Page cache: pfn of the cached page for each page offset, -1 when not cached (the xarray i_pages). */
+  i_pages: Int32Array;
+  /** Contents of pages not in the cache: what a read from "disk" returns. */
+  readonly backing: Uint32Array;
+  /** VMAs mapping this file (i_mmap). */
+  readonly i_mmap: Set<vm_area_struct>;
+}
+
+export interface vm_area_struct {
+  vm_start: number;
+  vm_end: number;
+  vm_flags: number;
+  /** Offset, in pages, of vm_start within the file or anon_vma index space. */
+  vm_pgoff: number;
+  readonly vm_mm: mm_struct;
+  vm_file: address_space | null;
+  anon_vma: anon_vma | null;
+  /** Every anon_vma this VMA is chained into (anon_vma_chain). */
+  anon_vma_chain: anon_vma[];
+}
+
+export interface mm_struct {
+  readonly id: number;
+  /** VMAs sorted by vm_start (the maple tree). */
+  mmap: vm_area_struct[];
+  /** PMD index (addr >> PMD_SHIFT) to PMD value; absent means pmd_none. */
+  readonly pmd: Map<number, number>;
+  /** PTE tables, by PMD index, for PMDs that point to a table. */
+  readonly pte_tables: Map<number, Uint32Array>;
+  /** Page tables deposited for huge PMDs (pgtable_trans_huge_deposit). */
+  readonly deposited: Map<number, Uint32Array>;
+  readonly rss_stat: Int32Array;
+  /** MMF_* bits. */
+  flags: number;
+  /** write_protect_seq: odd while fork write-protects this mm. */
+  write_protect_seq: number;
+  readonly notifier_subscriptions: mmu_notifier_subscriptions;
+  /** Cleared by exit_mmap. */
+  alive: boolean;
+}
+
+/** MMF_HAS_PINNED: some FOLL_PIN ever succeeded on this mm; never cleared. */
+export const MMF_HAS_PINNED = 1 << 0;
+
+export interface task_struct {
+  readonly pid: number;
+  readonly comm: string;
+  mm: mm_struct | null;
+}

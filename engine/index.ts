@@ -1,0 +1,349 @@
+/*
+ * The engine's front door: a syscall-shaped API (mmap, munmap, mprotect,
+ * madvise, fork, exit, user loads and stores, GUP) over one simulated Machine,
+ * plus read-only queries for Then-steps and report pictures. Every mutating
+ * call runs the debug_vm checker afterwards when CONFIG_DEBUG_VM is on.
+ *
+ * Nothing here knows about Cucumber; names follow the kernel.
+ */
+import { type user_access_result, user_access } from './arch/sim/fault';
+import {
+  folio_maybe_dma_pinned,
+  folio_mapcount,
+  folio_nr_pages,
+  folio_order,
+  folio_test_anon,
+  folio_test_large,
+  is_huge_zero_pfn,
+  is_zero_pfn,
+  page_folio,
+} from './include/linux/mm';
+import { EngineUsageError } from './include/linux/mmdebug';
+import {
+  type address_space,
+  HPAGE_PMD_ORDER,
+  MM_ANONPAGES,
+  MM_FILEPAGES,
+  MM_SHMEMPAGES,
+  MM_SWAPENTS,
+  type mm_struct,
+  PAGE_SIZE,
+  type task_struct,
+} from './include/linux/mm_types';
+import { PG_anon_exclusive, PG_buddy, PG_dirty, PG_partially_mapped, PG_tail } from './include/linux/page-flags';
+import {
+  pmd_is_table,
+  pmd_none,
+  pmd_pfn,
+  pmd_trans_huge,
+  pte_dirty,
+  pte_pfn,
+  pte_present,
+  pte_protnone,
+  pte_special,
+  pte_write,
+  pte_young,
+} from './include/linux/pgtable';
+import { softleaf_type, softleaf_type_of, swp_offset_pfn } from './include/linux/swapops';
+import { copy_process, do_exit } from './kernel/fork';
+import { Machine, type MachineConfig } from './machine';
+import { debug_vm_check } from './mm/debug_vm';
+import { create_file } from './mm/filemap';
+import { get_user_pages, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
+import { do_madvise } from './mm/madvise';
+import { do_mmap, do_vmi_munmap, find_vma, mm_alloc, type mmap_args } from './mm/mmap';
+import { type mmu_notifier_event, mmu_interval_notifier_insert } from './mm/mmu_notifier';
+import { do_mprotect } from './mm/mprotect';
+import { pmdp_get, pte_offset_map, ptep_get } from './mm/pgtable-generic';
+import { folio_maybe_mapped_shared } from './mm/rmap';
+
+export { EngineUsageError, KernelInvariantViolation } from './include/linux/mmdebug';
+export type { MachineConfig } from './machine';
+export * as mm from './include/linux/mm';
+
+/** What one virtual page is mapped by, as a Then-step or a picture sees it. */
+export interface entry_view {
+  readonly address: number;
+  /** 'pmd' when a huge PMD (present or not) covers the address. */
+  readonly level: 'pte' | 'pmd';
+  readonly kind: 'none' | 'present' | 'zero page' | 'huge zero page' | softleaf_type;
+  readonly writable: boolean;
+  readonly dirty: boolean;
+  readonly young: boolean;
+  readonly protnone: boolean;
+  /** The page the entry maps (for a huge PMD, the subpage at this address); -1 for none. */
+  readonly page: number;
+}
+
+export interface folio_view {
+  readonly folio: number;
+  readonly order: number;
+  readonly refcount: number;
+  /** folio_mapcount: page-table mappings of the folio (a PMD mapping counts once). */
+  readonly mapcount: number;
+  readonly entire_mapcount: number;
+  readonly pincount: number;
+  readonly anon: boolean;
+  readonly dirty: boolean;
+  readonly maybe_dma_pinned: boolean;
+  readonly maybe_mapped_shared: boolean;
+  readonly partially_mapped: boolean;
+  readonly on_deferred_split_queue: boolean;
+}
+
+export interface page_view {
+  readonly page: number;
+  /** PTE mappings of this page plus PMD mappings of its folio. */
+  readonly mapcount: number;
+  readonly anon_exclusive: boolean;
+  readonly data: number;
+  readonly free: boolean;
+}
+
+export interface vma_view {
+  readonly start: number;
+  readonly end: number;
+  readonly flags: number;
+  readonly file: string | null;
+  readonly anonymous: boolean;
+}
+
+/** One invalidation an interval notifier saw. */
+export interface notifier_event {
+  readonly event: mmu_notifier_event;
+  readonly start: number;
+  readonly end: number;
+  readonly owner: unknown;
+}
+
+export interface rss_view {
+  readonly MM_FILEPAGES: number;
+  readonly MM_ANONPAGES: number;
+  readonly MM_SWAPENTS: number;
+  readonly MM_SHMEMPAGES: number;
+}
+
+export class Kernel {
+  readonly machine: Machine;
+
+  constructor(config: Partial<MachineConfig> = {}) {
+    this.machine = new Machine(config);
+  }
+
+  /** Run a mutating operation, then the debug_vm checker (CONFIG_DEBUG_VM). */
+  private op<T>(fn: () => T): T {
+    const result = fn();
+    if (this.machine.config.debug_vm) debug_vm_check(this.machine);
+    return result;
+  }
+
+  /** Boot a new process with an empty address space. */
+  spawn(comm: string): task_struct {
+    const m = this.machine;
+    const task: task_struct = { pid: m.next_pid++, comm, mm: mm_alloc(m) };
+    m.tasks.set(task.pid, task);
+    return task;
+  }
+
+  mm_of(task: task_struct): mm_struct {
+    if (!task.mm || !this.machine.tasks.has(task.pid))
+      throw new EngineUsageError('process has exited', `${task.comm} (pid ${task.pid}) has no address space`);
+    return task.mm;
+  }
+
+  mmap(task: task_struct, args: mmap_args): number {
+    return this.op(() => do_mmap(this.machine, this.mm_of(task), args));
+  }
+  munmap(task: task_struct, addr: number, len: number): number {
+    return this.op(() => do_vmi_munmap(this.machine, this.mm_of(task), addr, len));
+  }
+  mprotect(task: task_struct, addr: number, len: number, prot: number): number {
+    return this.op(() => do_mprotect(this.machine, this.mm_of(task), addr, len, prot));
+  }
+  madvise(task: task_struct, addr: number, len: number, advice: number): number {
+    return this.op(() => do_madvise(this.machine, this.mm_of(task), addr, len, advice));
+  }
+  /** fork(): returns the child, or a negative errno. */
+  fork(task: task_struct, comm: string): task_struct | number {
+    this.mm_of(task);
+    return this.op(() => copy_process(this.machine, task, comm));
+  }
+  exit(task: task_struct): void {
+    this.mm_of(task);
+    this.op(() => do_exit(this.machine, task));
+  }
+  /** A user load or store of one word in each page of the range. */
+  access(task: task_struct, addr: number, nr_pages: number, write: boolean, value = 0): user_access_result {
+    return this.op(() => user_access(this.machine, this.mm_of(task), addr, nr_pages, write, value));
+  }
+  /** get_user_pages: FOLL_GET references; returns the count (or -errno) and the pages. */
+  get_user_pages(task: task_struct, addr: number, nr_pages: number, flags: number): { ret: number; pages: number[] } {
+    const pages: number[] = [];
+    const ret = this.op(() => get_user_pages(this.machine, this.mm_of(task), addr, nr_pages, flags, pages));
+    return { ret, pages };
+  }
+  /** pin_user_pages: FOLL_PIN pins; returns the count (or -errno) and the pages. */
+  pin_user_pages(task: task_struct, addr: number, nr_pages: number, flags: number): { ret: number; pages: number[] } {
+    const pages: number[] = [];
+    const ret = this.op(() => pin_user_pages(this.machine, this.mm_of(task), addr, nr_pages, flags, pages));
+    return { ret, pages };
+  }
+  unpin_user_page(page: number): void {
+    this.page(page);
+    this.op(() => unpin_user_page(this.machine, page));
+  }
+  put_page(page: number): void {
+    this.page(page);
+    this.op(() => put_page(this.machine, page));
+  }
+  create_file(name: string, nr_pages: number, contents: number[] = []): address_space {
+    return create_file(this.machine, name, nr_pages, contents);
+  }
+
+  /** Subscribe an interval notifier over [start, start + len) that records every invalidation. */
+  watch(task: task_struct, start: number, len: number): notifier_event[] {
+    const events: notifier_event[] = [];
+    mmu_interval_notifier_insert(this.mm_of(task), start, len, {
+      invalidate: (_sub, range) => {
+        events.push({ event: range.event, start: range.start, end: range.end, owner: range.owner });
+        return true;
+      },
+    });
+    return events;
+  }
+
+  /* ---------------- queries ---------------- */
+
+  /** The entry mapping `addr` in the task's page tables. */
+  lookup(task: task_struct, addr: number): entry_view {
+    const m = this.machine;
+    const mm = this.mm_of(task);
+    const address = addr - (addr % PAGE_SIZE);
+    const none: entry_view = {
+      address,
+      level: 'pte',
+      kind: 'none',
+      writable: false,
+      dirty: false,
+      young: false,
+      protnone: false,
+      page: -1,
+    };
+    const pmd = pmdp_get(mm, address);
+    if (pmd_none(pmd)) return none;
+    if (pmd_trans_huge(pmd)) {
+      const head = pmd_pfn(pmd);
+      return {
+        address,
+        level: 'pmd',
+        kind: is_huge_zero_pfn(m, head) ? 'huge zero page' : 'present',
+        writable: pte_write(pmd),
+        dirty: pte_dirty(pmd),
+        young: pte_young(pmd),
+        protnone: false,
+        page: head + ((address / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1)),
+      };
+    }
+    if (!pmd_is_table(pmd)) {
+      const head = swp_offset_pfn(pmd);
+      return {
+        ...none,
+        level: 'pmd',
+        kind: softleaf_type_of(pmd),
+        page: head + ((address / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1)),
+      };
+    }
+    const pte = ptep_get(pte_offset_map(mm, address) as Uint32Array, address);
+    if (pte === 0) return none;
+    if (!pte_present(pte)) return { ...none, kind: softleaf_type_of(pte), page: swp_offset_pfn(pte) };
+    const pfn = pte_pfn(pte);
+    return {
+      address,
+      level: 'pte',
+      kind: is_zero_pfn(m, pfn) ? 'zero page' : 'present',
+      writable: pte_write(pte),
+      dirty: pte_dirty(pte),
+      young: pte_young(pte),
+      protnone: pte_protnone(pte),
+      page: pte_special(pte) && !is_zero_pfn(m, pfn) ? -1 : pfn,
+    };
+  }
+
+  /** The page at pfn; an error if the pfn does not exist. */
+  page(pfn: number): page_view {
+    const mem = this.machine.mem;
+    if (!Number.isInteger(pfn) || pfn < 0 || pfn >= mem.nr_pfns)
+      throw new EngineUsageError('no such page', `pfn ${pfn} is outside the ${mem.nr_pfns} pages of this machine`);
+    const folio = page_folio(this.machine, pfn);
+    const entire = mem.flags[pfn] & PG_tail || folio_test_large(this.machine, folio) ? mem._entire_mapcount[folio >> HPAGE_PMD_ORDER] : 0;
+    return {
+      page: pfn,
+      mapcount: mem._mapcount[pfn] + entire,
+      anon_exclusive: (mem.flags[pfn] & PG_anon_exclusive) !== 0,
+      data: mem.data[pfn],
+      free: (mem.flags[pfn] & PG_buddy) !== 0,
+    };
+  }
+
+  /** The folio containing pfn; an error for a free page, which belongs to no folio. */
+  folio(pfn: number): folio_view {
+    const m = this.machine;
+    if (this.page(pfn).free) throw new EngineUsageError('no such folio', `pfn ${pfn} is free`);
+    const folio = page_folio(m, pfn);
+    const b = folio >> HPAGE_PMD_ORDER;
+    const large = folio_test_large(m, folio);
+    return {
+      folio,
+      order: folio_order(m, folio),
+      refcount: m.mem._refcount[folio],
+      mapcount: folio_mapcount(m, folio),
+      entire_mapcount: large ? m.mem._entire_mapcount[b] : 0,
+      pincount: large ? m.mem._pincount[b] : 0,
+      anon: folio_test_anon(m, folio),
+      dirty: (m.mem.flags[folio] & PG_dirty) !== 0,
+      maybe_dma_pinned: folio_maybe_dma_pinned(m, folio),
+      maybe_mapped_shared: folio_maybe_mapped_shared(m, folio),
+      partially_mapped: (m.mem.flags[folio] & PG_partially_mapped) !== 0,
+      on_deferred_split_queue: m.deferred_split_queue.has(folio),
+    };
+  }
+
+  folio_nr_pages(pfn: number): number {
+    return folio_nr_pages(this.machine, page_folio(this.machine, pfn));
+  }
+
+  rss(task: task_struct): rss_view {
+    const r = this.mm_of(task).rss_stat;
+    return {
+      MM_FILEPAGES: r[MM_FILEPAGES],
+      MM_ANONPAGES: r[MM_ANONPAGES],
+      MM_SWAPENTS: r[MM_SWAPENTS],
+      MM_SHMEMPAGES: r[MM_SHMEMPAGES],
+    };
+  }
+
+  vmas(task: task_struct): vma_view[] {
+    return this.mm_of(task).mmap.map((v) => ({
+      start: v.vm_start,
+      end: v.vm_end,
+      flags: v.vm_flags,
+      file: v.vm_file?.name ?? null,
+      anonymous: v.vm_file === null,
+    }));
+  }
+
+  vma_at(task: task_struct, addr: number): vma_view | null {
+    const v = find_vma(this.mm_of(task), addr);
+    return v ? { start: v.vm_start, end: v.vm_end, flags: v.vm_flags, file: v.vm_file?.name ?? null, anonymous: !v.vm_file } : null;
+  }
+
+  /** Free pages in the buddy allocator. */
+  nr_free_pages(): number {
+    return this.machine.zone.nr_free_pages;
+  }
+
+  /** Run the debug_vm checker now. */
+  check(): void {
+    debug_vm_check(this.machine);
+  }
+}

@@ -1,0 +1,68 @@
+/*
+ * Mirrors kernel/fork.c (copy_process → copy_mm → dup_mm) and mm/mmap.c
+ * dup_mmap: the child gets a copy of each VMA and, where needed, of its page
+ * tables.
+ * Kernel: linux-mm tree, late 2025.
+ *
+ * Simplified here: a task is only a pid, a name and an mm. MMF_HAS_PINNED is
+ * not inherited, as it is not in MMF_INIT_MASK.
+ */
+import type { Machine } from '../machine';
+import { ENOMEM, VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP } from '../include/linux/mm';
+import type { mm_struct, task_struct, vm_area_struct } from '../include/linux/mm_types';
+import { copy_page_range } from '../mm/memory';
+import { exit_mmap, mm_alloc } from '../mm/mmap';
+import { anon_vma_fork } from '../mm/rmap';
+
+/**
+ * vma_needs_copy: page tables are copied only where the child could not
+ * simply fault the pages in again: PFN/mixed maps, and VMAs with anonymous
+ * pages (an anon_vma). Shared and untouched private file mappings start empty.
+ */
+function vma_needs_copy(dst_vma: vm_area_struct, src_vma: vm_area_struct): boolean {
+  if (dst_vma.vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) return true;
+  return src_vma.anon_vma !== null;
+}
+
+/** dup_mmap: copy every VMA except VM_DONTCOPY ones. Returns 0 or a negative errno. */
+function dup_mmap(m: Machine, mm: mm_struct, oldmm: mm_struct): number {
+  for (const src of oldmm.mmap) {
+    if (src.vm_flags & VM_DONTCOPY) continue;
+    const dst: vm_area_struct = {
+      vm_start: src.vm_start,
+      vm_end: src.vm_end,
+      vm_flags: src.vm_flags,
+      vm_pgoff: src.vm_pgoff,
+      vm_mm: mm,
+      vm_file: src.vm_file,
+      anon_vma: null,
+      anon_vma_chain: [],
+    };
+    anon_vma_fork(m, dst, src);
+    mm.mmap.push(dst);
+    dst.vm_file?.i_mmap.add(dst);
+    if (vma_needs_copy(dst, src) && copy_page_range(m, dst, src) !== 0) return -ENOMEM;
+  }
+  return 0;
+}
+
+/** copy_process with CLONE_VM clear: the child gets its own copy of the parent's address space. */
+export function copy_process(m: Machine, parent: task_struct, comm: string): task_struct | number {
+  if (!parent.mm) throw new Error(`task ${parent.comm} has no mm`);
+  const mm = mm_alloc(m);
+  const ret = dup_mmap(m, mm, parent.mm);
+  if (ret !== 0) {
+    exit_mmap(m, mm);
+    return ret;
+  }
+  const child: task_struct = { pid: m.next_pid++, comm, mm };
+  m.tasks.set(child.pid, child);
+  return child;
+}
+
+/** do_exit → exit_mm → mmput → exit_mmap. */
+export function do_exit(m: Machine, task: task_struct): void {
+  if (task.mm) exit_mmap(m, task.mm);
+  task.mm = null;
+  m.tasks.delete(task.pid);
+}

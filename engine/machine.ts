@@ -1,0 +1,86 @@
+/*
+ * The simulated machine: the global state the kernel keeps in file-scope
+ * variables (mem_map, the zone, the zero pages, the task list, the
+ * deferred-split queue) gathered in one object, so that every scenario can
+ * boot a fresh, independent kernel.
+ * Kernel: linux-mm tree, late 2025 (mm/mm_init.c, mm/huge_memory.c, kernel/fork.c).
+ *
+ * Simplified here: one NUMA node, one zone. RAM starts at pfn 0. The first
+ * pageblock holds the huge zero folio, the first page of the second the
+ * shared zero page.
+ */
+import { type KernelWarning } from './include/linux/mmdebug';
+import {
+  type address_space,
+  type anon_vma,
+  HPAGE_PMD_NR,
+  HPAGE_PMD_ORDER,
+  MAX_PFN,
+  mem_map,
+  type mm_struct,
+  type task_struct,
+} from './include/linux/mm_types';
+import { PG_reserved } from './include/linux/page-flags';
+import { __alloc_pages, zone, zone_init } from './mm/page_alloc';
+
+export interface MachineConfig {
+  /** System RAM in pages; rounded up to whole pageblocks (512 pages). */
+  ram_pages: number;
+  /** /sys/kernel/mm/transparent_hugepage/enabled. These machines run "madvise". */
+  transparent_hugepage: 'always' | 'madvise' | 'never';
+  /** /sys/kernel/mm/transparent_hugepage/use_zero_page: a THP read fault maps the huge zero page. */
+  use_huge_zero_page: boolean;
+  /** CONFIG_DEBUG_VM: check every debug_vm invariant after each operation. */
+  debug_vm: boolean;
+}
+
+export const DEFAULT_CONFIG: MachineConfig = {
+  ram_pages: 16 * HPAGE_PMD_NR,
+  transparent_hugepage: 'madvise',
+  use_huge_zero_page: true,
+  debug_vm: true,
+};
+
+export class Machine {
+  readonly config: MachineConfig;
+  readonly mem = new mem_map();
+  readonly zone: zone;
+  /** The shared zero page (ZERO_PAGE(0)). */
+  readonly zero_pfn: number;
+  /** The huge zero folio, or -1 when use_zero_page is off. */
+  readonly huge_zero_pfn: number;
+  readonly tasks = new Map<number, task_struct>();
+  readonly mms = new Set<mm_struct>();
+  readonly anon_vmas = new Map<number, anon_vma>();
+  readonly address_spaces = new Map<number, address_space>();
+  /** The deferred-split queue (ds_queue): head pfns of partially mapped anon THPs. */
+  readonly deferred_split_queue = new Set<number>();
+  /** VM_WARN_ON_ONCE reports since boot, for the harness to claim or reject. */
+  readonly warnings: KernelWarning[] = [];
+  next_pid = 1;
+  next_mm_id = 1;
+  next_anon_vma_id = 1;
+  next_mapping_id = 1;
+
+  constructor(config: Partial<MachineConfig> = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...config };
+    const blocks = Math.max(2, Math.ceil(this.config.ram_pages / HPAGE_PMD_NR));
+    const ram = blocks * HPAGE_PMD_NR;
+    if (ram > MAX_PFN) throw new RangeError(`${ram} pages of RAM exceed the ${MAX_PFN}-pfn limit of the entry encoding`);
+    this.mem.grow(ram);
+    this.zone = new zone(0, ram);
+    zone_init(this, this.zone);
+    this.huge_zero_pfn = -1;
+    if (this.config.use_huge_zero_page) {
+      this.huge_zero_pfn = __alloc_pages(this, this.zone, HPAGE_PMD_ORDER);
+      this.mem.flags[this.huge_zero_pfn] |= PG_reserved;
+    }
+    this.zero_pfn = __alloc_pages(this, this.zone, 0);
+    this.mem.flags[this.zero_pfn] |= PG_reserved;
+  }
+
+  /** VM_WARN_ON_ONCE: record a warning; the harness fails any scenario that does not claim it. */
+  warn(where: string, message: string): void {
+    this.warnings.push({ where, message });
+  }
+}

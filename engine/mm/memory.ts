@@ -1,0 +1,627 @@
+/*
+ * Mirrors mm/memory.c: the fault handlers, fork's page-table copy
+ * (copy_page_range → copy_pmd_range → copy_pte_range → copy_present_pte /
+ * copy_nonpresent_pte) and zap (unmap_vmas → zap_pmd_range → zap_pte_range).
+ * Kernel: linux-mm tree, late 2025.
+ *
+ * Simplified here: no page-table lock, no per-VMA lock, no fault-around, no
+ * mTHP orders, no userfaultfd, no NUMA hinting. PTE batches of large folios are
+ * copied and zapped one PTE at a time, which gives the same counts. There is no
+ * swap device, so no SWP_SWAPFILE entry is ever created.
+ */
+import type { Machine } from '../machine';
+import {
+  ENOMEM,
+  FAULT_FLAG_UNSHARE,
+  FAULT_FLAG_WRITE,
+  folio_get,
+  folio_ref_count,
+  folio_test_anon,
+  folio_test_large,
+  is_cow_mapping,
+  is_zero_pfn,
+  PageAnonExclusive,
+  page_folio,
+  VM_ACCESS_FLAGS,
+  VM_FAULT_OOM,
+  VM_FAULT_RETRY,
+  VM_FAULT_SIGBUS,
+  VM_FAULT_SIGSEGV,
+  VM_MAYSHARE,
+  VM_SHARED,
+  VM_WRITE,
+  vma_is_anonymous,
+} from '../include/linux/mm';
+import { EngineUsageError } from '../include/linux/mmdebug';
+import {
+  MM_ANONPAGES,
+  MM_FILEPAGES,
+  MM_SHMEMPAGES,
+  PAGE_SIZE,
+  PMD_SIZE,
+  type vm_area_struct,
+} from '../include/linux/mm_types';
+import { PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
+import {
+  _PAGE_PROTNONE,
+  _PAGE_RW,
+  _PAGE_SPECIAL,
+  pfn_pte,
+  pmd_is_table,
+  pmd_none,
+  pmd_trans_huge,
+  pte_dirty,
+  pte_mkclean,
+  pte_mkdirty,
+  pte_mkold,
+  pte_mkwrite,
+  pte_mkyoung,
+  pte_none,
+  pte_pfn,
+  pte_present,
+  pte_protnone,
+  pte_special,
+  pte_wrprotect,
+  pte_write,
+} from '../include/linux/pgtable';
+import {
+  is_device_exclusive_entry,
+  is_device_private_entry,
+  is_migration_entry,
+  is_readable_exclusive_migration_entry,
+  is_writable_device_private_entry,
+  is_writable_migration_entry,
+  make_readable_device_private_entry,
+  make_readable_migration_entry,
+  softleaf_type_of,
+  swp_keep_bits,
+  swp_offset_pfn,
+} from '../include/linux/swapops';
+import { filemap_fault } from './filemap';
+import {
+  __split_huge_pmd,
+  copy_huge_pmd,
+  do_huge_pmd_anonymous_page,
+  do_huge_pmd_wp_page,
+  huge_pmd_set_accessed,
+  thp_vma_allowable_order,
+  zap_huge_pmd,
+} from './huge_memory';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import { __alloc_pages } from './page_alloc';
+import { __pte_alloc, pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
+import {
+  anon_vma_prepare,
+  folio_add_file_rmap_ptes,
+  folio_add_new_anon_rmap,
+  folio_dup_file_rmap_ptes,
+  folio_move_anon_rmap,
+  folio_remove_rmap_pte,
+  folio_try_dup_anon_rmap_ptes,
+  RMAP_EXCLUSIVE,
+} from './rmap';
+import { folio_put } from './swap';
+
+/** struct vm_fault: what a fault handler needs to know. */
+export interface vm_fault {
+  readonly vma: vm_area_struct;
+  /** Faulting address, rounded down to the page. */
+  readonly address: number;
+  flags: number;
+  /** Page offset within the VMA's file or anon index space (linear_page_index). */
+  readonly pgoff: number;
+  /** The PTE as read when the fault started (vmf->orig_pte). */
+  orig_pte: number;
+  /** The page the PTE maps, once looked up (vmf->page); -1 for none. */
+  page: number;
+}
+
+export const add_mm_counter = (vma: vm_area_struct, member: number, value: number): void => {
+  vma.vm_mm.rss_stat[member] += value;
+};
+
+/** mm_counter: which rss counter a folio is accounted to. */
+export function mm_counter(m: Machine, folio: number): number {
+  if (folio_test_anon(m, folio)) return MM_ANONPAGES;
+  return m.mem.flags[folio] & PG_swapbacked ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+/** mk_pte with the VMA's protection: present, writable only where a caller adds it, PROT_NONE kept. */
+export function mk_pte(vma: vm_area_struct, pfn: number): number {
+  return pfn_pte(pfn, vma.vm_flags & VM_ACCESS_FLAGS ? 0 : _PAGE_PROTNONE);
+}
+
+/** maybe_mkwrite: make a PTE writable only if the VMA allows writes. */
+export const maybe_mkwrite = (pte: number, vma: vm_area_struct): number =>
+  vma.vm_flags & VM_WRITE ? pte_mkwrite(pte) : pte;
+
+/**
+ * vm_normal_page: the refcounted page a present PTE maps, or -1 for a
+ * "special" mapping (the shared zero page, raw PFN maps).
+ */
+export function vm_normal_page(m: Machine, _vma: vm_area_struct, _addr: number, pte: number): number {
+  if (pte_special(pte)) return -1;
+  const pfn = pte_pfn(pte);
+  if (is_zero_pfn(m, pfn)) return -1;
+  return pfn;
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults                                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * handle_mm_fault → __handle_mm_fault: pick the PMD-level or PTE-level handler.
+ * Returns a vm_fault_t; 0 means the access can be retried and will succeed.
+ */
+export function handle_mm_fault(m: Machine, vma: vm_area_struct, address: number, flags: number): number {
+  const mm = vma.vm_mm;
+  const addr = address - (address % PAGE_SIZE);
+  /* sanitize_fault_flags: UNSHARE only means something in a COW mapping, and never with WRITE. */
+  if (flags & FAULT_FLAG_UNSHARE) {
+    if (flags & FAULT_FLAG_WRITE) return VM_FAULT_SIGSEGV;
+    if (!is_cow_mapping(vma.vm_flags)) flags &= ~FAULT_FLAG_UNSHARE;
+  }
+  const vmf: vm_fault = {
+    vma,
+    address: addr,
+    flags,
+    pgoff: vma.vm_pgoff + (addr - vma.vm_start) / PAGE_SIZE,
+    orig_pte: 0,
+    page: -1,
+  };
+  const pmd = pmdp_get(mm, addr);
+  if (pmd_none(pmd) && thp_vma_allowable_order(m, vma, addr)) {
+    const ret = do_huge_pmd_anonymous_page(m, vmf);
+    if (ret !== -1) return ret;
+  } else if (pmd_trans_huge(pmd)) {
+    if (flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE) && !(pmd & _PAGE_RW)) {
+      const ret = do_huge_pmd_wp_page(m, vmf, pmd);
+      if (ret !== -1) return ret;
+    } else {
+      huge_pmd_set_accessed(vmf, pmd);
+      return 0;
+    }
+  } else if (!pmd_none(pmd) && !pmd_is_table(pmd)) {
+    throw new EngineUsageError('not modelled', `fault on a non-present PMD (${softleaf_type_of(pmd)})`);
+  }
+  return handle_pte_fault(m, vmf);
+}
+
+/** handle_pte_fault: none → anonymous or file fault; non-present → do_swap_page; write-protected → do_wp_page. */
+export function handle_pte_fault(m: Machine, vmf: vm_fault): number {
+  const table = pte_offset_map(vmf.vma.vm_mm, vmf.address);
+  const pte = table ? ptep_get(table, vmf.address) : 0;
+  vmf.orig_pte = pte;
+  if (pte_none(pte)) return vma_is_anonymous(vmf.vma) ? do_anonymous_page(m, vmf) : do_fault(m, vmf);
+  if (!pte_present(pte)) return do_swap_page(m, vmf);
+  if (pte_protnone(pte)) return VM_FAULT_SIGSEGV;
+  if (vmf.flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE) && !pte_write(pte)) return do_wp_page(m, vmf);
+  /* A write to a writable PTE only needs the dirty and young bits. */
+  const t = table as Uint32Array;
+  set_pte_at(t, vmf.address, vmf.flags & FAULT_FLAG_WRITE ? pte_mkdirty(pte_mkyoung(pte)) : pte_mkyoung(pte));
+  return 0;
+}
+
+/**
+ * do_anonymous_page: a read maps the shared zero page read-only (a special
+ * PTE, no reference); a write allocates a zeroed, exclusive anonymous page.
+ */
+export function do_anonymous_page(m: Machine, vmf: vm_fault): number {
+  const { vma, address } = vmf;
+  if (vma.vm_flags & VM_SHARED) return VM_FAULT_SIGBUS;
+  const table = __pte_alloc(vma.vm_mm, address);
+  if (!(vmf.flags & FAULT_FLAG_WRITE)) {
+    set_pte_at(table, address, pfn_pte(m.zero_pfn, _PAGE_SPECIAL));
+    return 0;
+  }
+  anon_vma_prepare(m, vma);
+  const folio = __alloc_pages(m, m.zone, 0);
+  if (folio < 0) return VM_FAULT_OOM;
+  m.mem.data[folio] = 0;
+  let entry = mk_pte(vma, folio);
+  if (vma.vm_flags & VM_WRITE) entry = pte_mkwrite(pte_mkdirty(entry));
+  add_mm_counter(vma, MM_ANONPAGES, 1);
+  folio_add_new_anon_rmap(m, folio, vma, address, RMAP_EXCLUSIVE);
+  set_pte_at(table, address, entry);
+  return 0;
+}
+
+/** do_fault: dispatch a fault on a none PTE of a file (or shmem) mapping. */
+export function do_fault(m: Machine, vmf: vm_fault): number {
+  if (!(vmf.flags & FAULT_FLAG_WRITE)) return do_read_fault(m, vmf);
+  if (!(vmf.vma.vm_flags & VM_SHARED)) return do_cow_fault(m, vmf);
+  return do_shared_fault(m, vmf);
+}
+
+/** finish_fault → set_pte_range: map a page-cache folio; the PTE takes over the fault's reference. */
+function finish_fault(m: Machine, vmf: vm_fault, folio: number, write: boolean): void {
+  const { vma, address } = vmf;
+  const table = __pte_alloc(vma.vm_mm, address);
+  let entry = mk_pte(vma, folio);
+  if (write) entry = pte_mkwrite(pte_mkdirty(entry));
+  folio_add_file_rmap_ptes(m, folio, folio, 1, vma);
+  add_mm_counter(vma, mm_counter(m, folio), 1);
+  set_pte_at(table, address, entry);
+}
+
+/** do_read_fault: map the page-cache page read-only. */
+function do_read_fault(m: Machine, vmf: vm_fault): number {
+  const folio = filemap_fault(m, vmf);
+  if (folio < 0) return VM_FAULT_SIGBUS;
+  finish_fault(m, vmf, folio, false);
+  return 0;
+}
+
+/** do_cow_fault: a write to a private file mapping copies the page-cache page into a new anonymous page. */
+function do_cow_fault(m: Machine, vmf: vm_fault): number {
+  const { vma, address } = vmf;
+  anon_vma_prepare(m, vma);
+  const cow = __alloc_pages(m, m.zone, 0);
+  if (cow < 0) return VM_FAULT_OOM;
+  const src = filemap_fault(m, vmf);
+  if (src < 0) {
+    folio_put(m, cow);
+    return VM_FAULT_SIGBUS;
+  }
+  m.mem.data[cow] = m.mem.data[src];
+  folio_put(m, src);
+  const table = __pte_alloc(vma.vm_mm, address);
+  add_mm_counter(vma, MM_ANONPAGES, 1);
+  folio_add_new_anon_rmap(m, cow, vma, address, RMAP_EXCLUSIVE);
+  set_pte_at(table, address, maybe_mkwrite(pte_mkdirty(mk_pte(vma, cow)), vma));
+  return 0;
+}
+
+/** do_shared_fault: a write to a shared mapping writes through to the page-cache page. */
+function do_shared_fault(m: Machine, vmf: vm_fault): number {
+  const folio = filemap_fault(m, vmf);
+  if (folio < 0) return VM_FAULT_SIGBUS;
+  m.mem.flags[folio] |= PG_dirty;
+  finish_fault(m, vmf, folio, true);
+  return 0;
+}
+
+/**
+ * do_swap_page: a fault on a non-present entry. A migration entry makes the
+ * fault wait for the migration to finish (the engine reports VM_FAULT_RETRY:
+ * the access cannot complete while the migration is in progress).
+ */
+export function do_swap_page(m: Machine, vmf: vm_fault): number {
+  const entry = vmf.orig_pte;
+  if (is_migration_entry(entry)) return migration_entry_wait(m, vmf);
+  throw new EngineUsageError('not modelled', `fault on a ${softleaf_type_of(entry)} entry`);
+}
+
+/** migration_entry_wait: sleep until the folio is unlocked; the caller retries the access. */
+function migration_entry_wait(_m: Machine, _vmf: vm_fault): number {
+  return VM_FAULT_RETRY;
+}
+
+/**
+ * wp_can_reuse_anon_folio: may a write fault reuse this (not AE) anonymous
+ * folio instead of copying it? Only if nobody else holds a reference.
+ */
+export function wp_can_reuse_anon_folio(m: Machine, folio: number, vma: vm_area_struct): boolean {
+  if (folio_test_large(m, folio)) return __wp_can_reuse_large_anon_folio(m, folio, vma);
+  /* Any extra reference (a GUP pin, a pipe holding the page after vmsplice) forces a copy. */
+  if (folio_ref_count(m, folio) > 1) return false;
+  folio_move_anon_rmap(m, folio, vma);
+  return true;
+}
+
+/**
+ * __wp_can_reuse_large_anon_folio: a PTE-mapped large folio is reused only if
+ * every reference is a mapping in this mm, and more than one page is mapped
+ * ("let's just free up a large folio if only a single page is mapped").
+ */
+function __wp_can_reuse_large_anon_folio(m: Machine, folio: number, vma: vm_area_struct): boolean {
+  const b = folio >> 9;
+  const mapcount = m.mem._large_mapcount[b];
+  if (mapcount <= 1) return false;
+  if (m.mem._mm_ids_shared[b]) return false;
+  if (mapcount !== folio_ref_count(m, folio)) return false;
+  folio_move_anon_rmap(m, folio, vma);
+  return true;
+}
+
+/**
+ * do_wp_page: a write (or unshare) fault on a present read-only PTE. Shared
+ * mappings are made writable in place; private anonymous pages that are
+ * exclusive (or can become so) are reused; everything else is copied.
+ */
+export function do_wp_page(m: Machine, vmf: vm_fault): number {
+  const { vma, address } = vmf;
+  const unshare = (vmf.flags & FAULT_FLAG_UNSHARE) !== 0;
+  const table = pte_offset_map(vma.vm_mm, address) as Uint32Array;
+  vmf.page = vm_normal_page(m, vma, address, vmf.orig_pte);
+
+  if (vma.vm_flags & (VM_SHARED | VM_MAYSHARE)) {
+    /* wp_page_shared: no CoW in a shared mapping. */
+    if (vmf.page >= 0) m.mem.flags[page_folio(m, vmf.page)] |= PG_dirty;
+    set_pte_at(table, address, pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf.orig_pte))));
+    return 0;
+  }
+  const folio = vmf.page >= 0 ? page_folio(m, vmf.page) : -1;
+  if (
+    folio >= 0 &&
+    folio_test_anon(m, folio) &&
+    (PageAnonExclusive(m, vmf.page) || wp_can_reuse_anon_folio(m, folio, vma))
+  ) {
+    m.mem.flags[vmf.page] |= PG_anon_exclusive;
+    if (unshare) return 0;
+    wp_page_reuse(vmf, table);
+    return 0;
+  }
+  return wp_page_copy(m, vmf, table);
+}
+
+/** wp_page_reuse: the page is ours alone: make the PTE writable, dirty and young. */
+function wp_page_reuse(vmf: vm_fault, table: Uint32Array): void {
+  set_pte_at(table, vmf.address, pte_mkyoung(maybe_mkwrite(pte_mkdirty(vmf.orig_pte), vmf.vma)));
+}
+
+/**
+ * wp_page_copy: break CoW. Allocate a new exclusive anonymous page (zeroed
+ * when the old one was the zero page), copy the data, invalidate secondary
+ * MMUs for the page, switch the PTE, then drop the old mapping.
+ */
+export function wp_page_copy(m: Machine, vmf: vm_fault, table: Uint32Array): number {
+  const { vma, address } = vmf;
+  const unshare = (vmf.flags & FAULT_FLAG_UNSHARE) !== 0;
+  const old_folio = vmf.page >= 0 ? page_folio(m, vmf.page) : -1;
+  anon_vma_prepare(m, vma);
+  const new_folio = __alloc_pages(m, m.zone, 0);
+  if (new_folio < 0) return VM_FAULT_OOM;
+  m.mem.data[new_folio] = vmf.page >= 0 ? m.mem.data[vmf.page] : 0;
+
+  const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, address, address + PAGE_SIZE);
+  mmu_notifier_invalidate_range_start(range);
+  if (old_folio >= 0 && !folio_test_anon(m, old_folio)) add_mm_counter(vma, mm_counter(m, old_folio), -1);
+  if (old_folio < 0 || !folio_test_anon(m, old_folio)) add_mm_counter(vma, MM_ANONPAGES, 1);
+  let entry = mk_pte(vma, new_folio);
+  entry = unshare ? entry : maybe_mkwrite(pte_mkdirty(entry), vma);
+  folio_add_new_anon_rmap(m, new_folio, vma, address, RMAP_EXCLUSIVE);
+  set_pte_at(table, address, entry);
+  if (old_folio >= 0) {
+    folio_remove_rmap_pte(m, old_folio, vmf.page, vma);
+    folio_put(m, old_folio);
+  }
+  mmu_notifier_invalidate_range_end(range);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* fork: copy_page_range                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * copy_page_range: copy the parent VMA's page tables into the child's. For a
+ * COW mapping, secondary MMUs are told the parent's range loses write access
+ * (MMU_NOTIFY_PROTECTION_PAGE) and write_protect_seq is held odd, so a
+ * concurrent GUP-fast pin backs off.
+ */
+export function copy_page_range(m: Machine, dst_vma: vm_area_struct, src_vma: vm_area_struct): number {
+  const src_mm = src_vma.vm_mm;
+  const cow = is_cow_mapping(src_vma.vm_flags);
+  let range = null;
+  if (cow) {
+    range = mmu_notifier_range_init('MMU_NOTIFY_PROTECTION_PAGE', src_mm, src_vma.vm_start, src_vma.vm_end);
+    mmu_notifier_invalidate_range_start(range);
+    src_mm.write_protect_seq++;
+  }
+  let ret = 0;
+  for (let addr = src_vma.vm_start; addr < src_vma.vm_end && ret === 0; ) {
+    const next = Math.min(addr - (addr % PMD_SIZE) + PMD_SIZE, src_vma.vm_end);
+    ret = copy_pmd_range(m, dst_vma, src_vma, addr, next);
+    addr = next;
+  }
+  if (range) {
+    src_mm.write_protect_seq++;
+    mmu_notifier_invalidate_range_end(range);
+  }
+  return ret;
+}
+
+/** copy_pmd_range: a huge PMD goes to copy_huge_pmd; -EAGAIN from it (a pinned THP) means "split and copy PTEs". */
+function copy_pmd_range(m: Machine, dst_vma: vm_area_struct, src_vma: vm_area_struct, addr: number, end: number): number {
+  const pmd = pmdp_get(src_vma.vm_mm, addr);
+  if (pmd_none(pmd)) return 0;
+  if (!pmd_is_table(pmd)) {
+    const err = copy_huge_pmd(m, dst_vma, src_vma, addr);
+    if (err === -ENOMEM) return -ENOMEM;
+    if (err === 0) return 0;
+    /* -EAGAIN: the PMD was split; fall through to the PTE level. */
+  }
+  return copy_pte_range(m, dst_vma, src_vma, addr, end);
+}
+
+/** copy_pte_range: copy each PTE of [addr, end). */
+export function copy_pte_range(
+  m: Machine,
+  dst_vma: vm_area_struct,
+  src_vma: vm_area_struct,
+  addr: number,
+  end: number,
+): number {
+  const src_table = pte_offset_map(src_vma.vm_mm, addr);
+  if (!src_table) return 0;
+  const dst_table = __pte_alloc(dst_vma.vm_mm, addr);
+  for (; addr < end; addr += PAGE_SIZE) {
+    const pte = ptep_get(src_table, addr);
+    if (pte_none(pte)) continue;
+    const ret = pte_present(pte)
+      ? copy_present_pte(m, dst_vma, src_vma, dst_table, src_table, addr, pte)
+      : copy_nonpresent_pte(m, dst_vma, src_vma, dst_table, src_table, addr, pte);
+    if (ret !== 0) return ret;
+  }
+  return 0;
+}
+
+/**
+ * copy_present_pte (copy_present_ptes with nr = 1): share the page with the
+ * child, write-protecting both sides in a COW mapping and clearing
+ * PageAnonExclusive. A possibly pinned exclusive anonymous page is copied for
+ * the child instead (copy_present_page), so the pin keeps seeing the parent's page.
+ */
+function copy_present_pte(
+  m: Machine,
+  dst_vma: vm_area_struct,
+  src_vma: vm_area_struct,
+  dst_table: Uint32Array,
+  src_table: Uint32Array,
+  addr: number,
+  pte: number,
+): number {
+  const page = vm_normal_page(m, src_vma, addr, pte);
+  if (page >= 0) {
+    const folio = page_folio(m, page);
+    if (folio_test_anon(m, folio)) {
+      if (folio_try_dup_anon_rmap_ptes(m, folio, page, 1, dst_vma, src_vma) !== 0)
+        return copy_present_page(m, dst_vma, dst_table, addr, page);
+      folio_get(m, folio);
+    } else {
+      folio_get(m, folio);
+      folio_dup_file_rmap_ptes(m, folio, page, 1, dst_vma);
+    }
+    add_mm_counter(dst_vma, mm_counter(m, folio), 1);
+  }
+  if (is_cow_mapping(src_vma.vm_flags) && pte_write(pte)) {
+    set_pte_at(src_table, addr, pte_wrprotect(pte));
+    pte = pte_wrprotect(pte);
+  }
+  if (src_vma.vm_flags & VM_SHARED) pte = pte_mkclean(pte);
+  set_pte_at(dst_table, addr, pte_mkold(pte));
+  return 0;
+}
+
+/** copy_present_page: the eager copy for a possibly pinned page; the parent's PTE is left as it was. */
+function copy_present_page(
+  m: Machine,
+  dst_vma: vm_area_struct,
+  dst_table: Uint32Array,
+  addr: number,
+  page: number,
+): number {
+  anon_vma_prepare(m, dst_vma);
+  const new_folio = __alloc_pages(m, m.zone, 0);
+  if (new_folio < 0) return -ENOMEM;
+  m.mem.data[new_folio] = m.mem.data[page];
+  folio_add_new_anon_rmap(m, new_folio, dst_vma, addr, RMAP_EXCLUSIVE);
+  add_mm_counter(dst_vma, MM_ANONPAGES, 1);
+  let entry = pte_mkdirty(mk_pte(dst_vma, new_folio));
+  entry = maybe_mkwrite(entry, dst_vma);
+  set_pte_at(dst_table, addr, entry);
+  return 0;
+}
+
+/**
+ * copy_nonpresent_pte: duplicate a swap-style entry. Migration entries lose
+ * write and exclusivity in both parent and child; device-private entries are
+ * real mappings (reference and mapcount) and lose write in both.
+ */
+function copy_nonpresent_pte(
+  m: Machine,
+  dst_vma: vm_area_struct,
+  src_vma: vm_area_struct,
+  dst_table: Uint32Array,
+  src_table: Uint32Array,
+  addr: number,
+  entry: number,
+): number {
+  const cow = is_cow_mapping(src_vma.vm_flags);
+  let pte = entry;
+  if (is_migration_entry(entry)) {
+    const folio = page_folio(m, swp_offset_pfn(entry));
+    add_mm_counter(dst_vma, mm_counter(m, folio), 1);
+    if ((is_writable_migration_entry(entry) || is_readable_exclusive_migration_entry(entry)) && cow) {
+      pte = swp_keep_bits(entry, make_readable_migration_entry(swp_offset_pfn(entry)));
+      set_pte_at(src_table, addr, pte);
+    }
+  } else if (is_device_private_entry(entry)) {
+    const page = swp_offset_pfn(entry);
+    const folio = page_folio(m, page);
+    folio_get(m, folio);
+    /* Device-private pages cannot be pinned, so the dup cannot fail. */
+    folio_try_dup_anon_rmap_ptes(m, folio, page, 1, dst_vma, src_vma);
+    add_mm_counter(dst_vma, mm_counter(m, folio), 1);
+    if (is_writable_device_private_entry(entry) && cow) {
+      pte = swp_keep_bits(entry, make_readable_device_private_entry(page));
+      set_pte_at(src_table, addr, pte);
+    }
+  } else if (is_device_exclusive_entry(entry)) {
+    throw new EngineUsageError('not modelled', 'fork of a device-exclusive entry');
+  } else {
+    throw new EngineUsageError('not modelled', `fork of a ${softleaf_type_of(entry)} entry`);
+  }
+  set_pte_at(dst_table, addr, pte);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* zap                                                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * unmap_page_range → zap_pmd_range: tear down the mappings of [addr, end) in
+ * one VMA. A huge PMD only partly covered is split first.
+ */
+export function unmap_page_range(m: Machine, vma: vm_area_struct, addr: number, end: number): void {
+  const mm = vma.vm_mm;
+  while (addr < end) {
+    const next = Math.min(addr - (addr % PMD_SIZE) + PMD_SIZE, end);
+    let pmd = pmdp_get(mm, addr);
+    if (!pmd_none(pmd) && !pmd_is_table(pmd)) {
+      if (next - addr === PMD_SIZE) {
+        zap_huge_pmd(m, vma, addr);
+        addr = next;
+        continue;
+      }
+      __split_huge_pmd(m, vma, addr - (addr % PMD_SIZE));
+      pmd = pmdp_get(mm, addr);
+    }
+    if (pmd_is_table(pmd)) zap_pte_range(m, vma, addr, next);
+    addr = next;
+  }
+}
+
+/** zap_pte_range: clear each PTE, dropping its rss count, mapcount and reference. */
+export function zap_pte_range(m: Machine, vma: vm_area_struct, addr: number, end: number): void {
+  const table = pte_offset_map(vma.vm_mm, addr);
+  if (!table) return;
+  for (; addr < end; addr += PAGE_SIZE) {
+    const pte = ptep_get(table, addr);
+    if (pte_none(pte)) continue;
+    set_pte_at(table, addr, 0);
+    if (pte_present(pte)) zap_present_pte(m, vma, addr, pte);
+    else zap_nonpresent_pte(m, vma, pte);
+  }
+}
+
+/** zap_present_ptes: a special or zero-page PTE is just cleared. */
+function zap_present_pte(m: Machine, vma: vm_area_struct, addr: number, pte: number): void {
+  const page = vm_normal_page(m, vma, addr, pte);
+  if (page < 0) return;
+  const folio = page_folio(m, page);
+  if (pte_dirty(pte)) m.mem.flags[folio] |= PG_dirty;
+  add_mm_counter(vma, mm_counter(m, folio), -1);
+  folio_remove_rmap_pte(m, folio, page, vma);
+  folio_put(m, folio);
+}
+
+/** zap_nonpresent_ptes: device entries drop their mapping at once; migration entries only their rss count. */
+function zap_nonpresent_pte(m: Machine, vma: vm_area_struct, entry: number): void {
+  const page = swp_offset_pfn(entry);
+  const folio = page_folio(m, page);
+  if (is_device_private_entry(entry) || is_device_exclusive_entry(entry)) {
+    if (!vma_is_anonymous(vma)) m.warn('zap_nonpresent_ptes', 'device entry in a non-anonymous VMA');
+    add_mm_counter(vma, mm_counter(m, folio), -1);
+    folio_remove_rmap_pte(m, folio, page, vma);
+    folio_put(m, folio);
+  } else if (is_migration_entry(entry)) {
+    add_mm_counter(vma, mm_counter(m, folio), -1);
+  } else {
+    throw new EngineUsageError('not modelled', `zap of a ${softleaf_type_of(entry)} entry`);
+  }
+}
+

@@ -1,0 +1,85 @@
+import { Then } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import type { task_struct } from '../engine/include/linux/mm_types';
+import type { MmWorld, PageRange } from '../support/world';
+
+function folioOf(world: MmWorld, task: task_struct, range: PageRange) {
+  const e = world.entry(task, range);
+  expect(e.page, `page ${range.first} of buffer ${range.buffer.name} in ${task.comm} maps a page`).to.be.at.least(0);
+  return world.kernel.folio(e.page);
+}
+
+Then(
+  'the folio behind {pages} in {process} has refcount {int} and mapcount {int}',
+  function (this: MmWorld, range: PageRange, task: task_struct, refcount: number, mapcount: number) {
+    const f = folioOf(this, task, range);
+    expect({ refcount: f.refcount, mapcount: f.mapcount }).to.deep.equal({ refcount, mapcount });
+  },
+);
+
+Then(
+  'the folio behind {pages} in {process} has pincount {int}',
+  function (this: MmWorld, range: PageRange, task: task_struct, pincount: number) {
+    expect(folioOf(this, task, range).pincount, 'pincount').to.equal(pincount);
+  },
+);
+
+Then(
+  'the folio behind {pages} in {process} is maybe DMA-pinned',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    expect(folioOf(this, task, range).maybe_dma_pinned, 'folio_maybe_dma_pinned').to.equal(true);
+  },
+);
+
+Then(
+  '{pages} in {process} is/are exclusive',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    for (let i = 0; i < range.count; i++)
+      expect(this.kernel.page(this.entry(task, range, i).page).anon_exclusive, `PageAnonExclusive of page ${range.first + i}`).to.equal(true);
+  },
+);
+
+Then(
+  '{pages} in {process} is/are shared, not exclusive',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    for (let i = 0; i < range.count; i++)
+      expect(this.kernel.page(this.entry(task, range, i).page).anon_exclusive, `PageAnonExclusive of page ${range.first + i}`).to.equal(false);
+  },
+);
+
+Then(
+  '{process} has {int} {rss counter} page(s)',
+  function (this: MmWorld, task: task_struct, n: number, counter: 'MM_ANONPAGES' | 'MM_FILEPAGES' | 'MM_SHMEMPAGES') {
+    expect(this.kernel.rss(task)[counter], counter).to.equal(n);
+  },
+);
+
+Then(
+  'the THP behind {pages} in {process} is still one folio of {int} pages',
+  function (this: MmWorld, range: PageRange, task: task_struct, pages: number) {
+    const f = folioOf(this, task, range);
+    expect(1 << f.order, 'pages in the folio').to.equal(pages);
+  },
+);
+
+Then(
+  'the THP behind {pages} in {process} is queued for deferred split',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    const f = folioOf(this, task, range);
+    expect({ queued: f.on_deferred_split_queue, partially_mapped: f.partially_mapped }).to.deep.equal({
+      queued: true,
+      partially_mapped: true,
+    });
+  },
+);
+
+Then(
+  'the THP behind {pages} in {process} is not queued for deferred split',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    expect(folioOf(this, task, range).on_deferred_split_queue, 'on the deferred-split queue').to.equal(false);
+  },
+);
+
+Then('{int} pages of RAM are free', function (this: MmWorld, n: number) {
+  expect(this.kernel.nr_free_pages(), 'free pages').to.equal(n);
+});

@@ -1,0 +1,63 @@
+import { defineParameterType, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { mm } from '../engine';
+import type { task_struct } from '../engine/include/linux/mm_types';
+import type { MmWorld, PageRange } from '../support/world';
+
+/** How a page is pinned: `When process A pins page 0 of buffer X long-term read-only`. */
+defineParameterType({
+  name: 'pin',
+  regexp: /(long-term )?(read-only|for writing)/,
+  transformer: (longterm: string | undefined, how: string): number =>
+    mm.FOLL_PIN | (longterm ? mm.FOLL_LONGTERM : 0) | (how === 'for writing' ? mm.FOLL_WRITE : 0),
+});
+
+const key = (task: task_struct, range: PageRange): string => `${task.comm}/${range.buffer.name}/${range.first}`;
+
+function grab(world: MmWorld, task: task_struct, range: PageRange, flags: number): void {
+  const gup = flags & mm.FOLL_PIN ? world.kernel.pin_user_pages : world.kernel.get_user_pages;
+  const { ret, pages } = gup.call(world.kernel, task, world.address(range), range.count, flags);
+  expect(ret, 'pages grabbed').to.equal(range.count);
+  const list = world.grabbed.get(key(task, range)) ?? [];
+  for (const page of pages) list.push({ page, pin: (flags & mm.FOLL_PIN) !== 0 });
+  world.grabbed.set(key(task, range), list);
+}
+
+When('{process} pins {pages} {pin}', function (this: MmWorld, task: task_struct, range: PageRange, flags: number) {
+  grab(this, task, range, flags);
+});
+
+When(
+  '{process} takes a GUP reference on {pages}, as vmsplice does',
+  function (this: MmWorld, task: task_struct, range: PageRange) {
+    grab(this, task, range, 0);
+  },
+);
+
+When('{process} releases what it grabbed of {pages}', function (this: MmWorld, task: task_struct, range: PageRange) {
+  const list = this.grabbed.get(key(task, range));
+  if (!list) throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
+  for (const g of list) (g.pin ? this.kernel.unpin_user_page(g.page) : this.kernel.put_page(g.page));
+  this.grabbed.delete(key(task, range));
+});
+
+Then(
+  'what {process} grabbed of {pages} holds {value}',
+  function (this: MmWorld, task: task_struct, range: PageRange, value: number) {
+    const list = this.grabbed.get(key(task, range));
+    if (!list) throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
+    for (const g of list)
+      expect(`0x${this.kernel.page(g.page).data.toString(16)}`, 'contents seen through the pin').to.equal(`0x${value.toString(16)}`);
+  },
+);
+
+Then(
+  'what {process} grabbed of {pages} is the page mapped there',
+  function (this: MmWorld, task: task_struct, range: PageRange) {
+    const list = this.grabbed.get(key(task, range));
+    if (!list) throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
+    list.forEach((g, i) => {
+      expect(g.page, `grabbed page ${i}`).to.equal(this.entry(task, range, i).page);
+    });
+  },
+);

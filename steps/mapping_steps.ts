@@ -1,0 +1,70 @@
+import { Given, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { mm } from '../engine';
+import type { task_struct } from '../engine/include/linux/mm_types';
+import { PAGE, type MmWorld, type PageRange } from '../support/world';
+
+function mapAnonymous(world: MmWorld, task: task_struct, pages: number, sharing: number, prot: number, name: string) {
+  const start = world.kernel.mmap(task, { len: pages * PAGE, prot, flags: sharing | mm.MAP_ANONYMOUS });
+  expect(start, 'mmap()').to.be.at.least(0);
+  world.addBuffer({ name, start, pages });
+}
+
+Given(
+  '{process} maps {size} of {sharing} anonymous memory as buffer {word}',
+  function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string) {
+    mapAnonymous(this, task, pages, sharing, mm.PROT_READ | mm.PROT_WRITE, name);
+  },
+);
+
+Given(
+  '{process} maps {size} of read-only {sharing} anonymous memory as buffer {word}',
+  function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string) {
+    mapAnonymous(this, task, pages, sharing, mm.PROT_READ, name);
+  },
+);
+
+Given(
+  'a file {string} of {int} pages, page i holding {value} + i',
+  function (this: MmWorld, name: string, pages: number, base: number) {
+    this.kernel.create_file(name, pages, Array.from({ length: pages }, (_, i) => base + i));
+  },
+);
+
+Given(
+  '{process} maps file {string} {sharing} as buffer {word}',
+  function (this: MmWorld, task: task_struct, file: string, sharing: number, name: string) {
+    const mapping = [...this.kernel.machine.address_spaces.values()].find((a) => a.name === file);
+    if (!mapping) throw new Error(`unknown file "${file}"`);
+    const pages = mapping.i_pages.length;
+    const start = this.kernel.mmap(task, {
+      len: pages * PAGE,
+      prot: mm.PROT_READ | mm.PROT_WRITE,
+      flags: sharing,
+      file: mapping,
+    });
+    expect(start, 'mmap()').to.be.at.least(0);
+    this.addBuffer({ name, start, pages });
+  },
+);
+
+When('{process} unmaps {pages}', function (this: MmWorld, task: task_struct, range: PageRange) {
+  expect(this.kernel.munmap(task, this.address(range), range.count * PAGE), 'munmap()').to.equal(0);
+});
+
+When('{process} makes {pages} {protection}', function (this: MmWorld, task: task_struct, range: PageRange, prot: number) {
+  expect(this.kernel.mprotect(task, this.address(range), range.count * PAGE, prot), 'mprotect()').to.equal(0);
+});
+
+When(
+  '{process} advises {word} on {pages}',
+  function (this: MmWorld, task: task_struct, advice: string, range: PageRange) {
+    const advices: Record<string, number> = {
+      MADV_DONTNEED: mm.MADV_DONTNEED,
+      MADV_HUGEPAGE: mm.MADV_HUGEPAGE,
+      MADV_NOHUGEPAGE: mm.MADV_NOHUGEPAGE,
+    };
+    if (!(advice in advices)) throw new Error(`unknown madvise advice ${advice}; known: ${Object.keys(advices).join(', ')}`);
+    expect(this.kernel.madvise(task, this.address(range), range.count * PAGE, advices[advice]), 'madvise()').to.equal(0);
+  },
+);

@@ -1,0 +1,106 @@
+/**
+ * The domain vocabulary of the feature files, as Cucumber Expression
+ * parameter types. Each doc comment gives an example step.
+ */
+import { defineParameterType } from '@cucumber/cucumber';
+import { mm } from '../engine';
+import type { task_struct } from '../engine/include/linux/mm_types';
+import type { MmWorld, PageRange } from './world';
+
+/** A process the scenario created: `When process A forks process B` (after `Given a process A`). */
+defineParameterType({
+  name: 'process',
+  regexp: /process ([A-Z][A-Za-z0-9]*)/,
+  transformer(this: MmWorld, name: string): task_struct {
+    return this.process(name);
+  },
+});
+
+/**
+ * Pages of a named buffer: `page 3 of buffer X`, `pages 2-5 of buffer X`, or
+ * the whole of `buffer X`. Example: `When process A writes 0x5a to page 3 of buffer X`.
+ */
+defineParameterType({
+  name: 'pages',
+  regexp: /(?:pages? (\d+)(?:-(\d+))? of )?buffer ([A-Za-z][A-Za-z0-9]*)/,
+  transformer(this: MmWorld, first: string | undefined, last: string | undefined, name: string): PageRange {
+    const buffer = this.buffer(name);
+    const lo = first === undefined ? 0 : Number(first);
+    const hi = first === undefined ? buffer.pages - 1 : last === undefined ? lo : Number(last);
+    if (hi < lo || hi >= buffer.pages)
+      throw new Error(`pages ${lo}-${hi} are outside buffer ${name}, which has pages 0-${buffer.pages - 1}`);
+    return { buffer, first: lo, count: hi - lo + 1 };
+  },
+});
+
+/** A page's contents, written in hex: `When process A writes 0x5a to buffer X`. */
+defineParameterType({
+  name: 'value',
+  regexp: /0x[0-9a-fA-F]+/,
+  transformer: (hex: string): number => Number.parseInt(hex, 16),
+});
+
+/** A size: `Given process A maps 2 MiB of private anonymous memory as buffer X`, or `8 pages`. */
+defineParameterType({
+  name: 'size',
+  regexp: /(\d+) (pages?|KiB|MiB)/,
+  transformer: (n: string, unit: string): number =>
+    unit.startsWith('page') ? Number(n) : (Number(n) * (unit === 'MiB' ? 1 << 20 : 1 << 10)) / 4096,
+});
+
+/** MAP_PRIVATE or MAP_SHARED, in words: `maps 4 pages of shared anonymous memory`. */
+defineParameterType({
+  name: 'sharing',
+  regexp: /private|shared/,
+  transformer: (s: string): number => (s === 'shared' ? mm.MAP_SHARED : mm.MAP_PRIVATE),
+});
+
+/** An mprotect() protection, in words: `When process A makes buffer X read-only`. */
+defineParameterType({
+  name: 'protection',
+  regexp: /read-only|read-write|inaccessible/,
+  transformer: (s: string): number =>
+    s === 'read-only' ? mm.PROT_READ : s === 'read-write' ? mm.PROT_READ | mm.PROT_WRITE : mm.PROT_NONE,
+});
+
+/**
+ * How a page is mapped, as a Then-step states it:
+ * `Then in process A, page 0 of buffer X is mapped read-only`.
+ */
+export type MappingState =
+  | 'not mapped'
+  | 'the zero page'
+  | 'the huge zero page'
+  | 'mapped read-only'
+  | 'mapped writable'
+  | 'PMD-mapped read-only'
+  | 'PMD-mapped writable'
+  | 'inaccessible';
+defineParameterType({
+  name: 'mapping state',
+  regexp:
+    /not mapped|the zero page|the huge zero page|mapped read-only|mapped writable|PMD-mapped read-only|PMD-mapped writable|inaccessible/,
+  transformer: (s: string): MappingState => s as MappingState,
+});
+
+/** An MMU-notifier event name: `Then the notifier on buffer X saw MMU_NOTIFY_PROTECTION_PAGE`. */
+defineParameterType({
+  name: 'mmu event',
+  regexp: /MMU_NOTIFY_[A-Z_]+/,
+  transformer: (s: string): string => s,
+});
+
+/** An rss counter, in words: `Then process A has 4 anonymous pages`. */
+defineParameterType({
+  name: 'rss counter',
+  regexp: /anonymous|file|shmem/,
+  transformer: (s: string): 'MM_ANONPAGES' | 'MM_FILEPAGES' | 'MM_SHMEMPAGES' =>
+    s === 'anonymous' ? 'MM_ANONPAGES' : s === 'file' ? 'MM_FILEPAGES' : 'MM_SHMEMPAGES',
+});
+
+/** A user-visible fault, as a Then-step claims it: `Then the access fails with SIGSEGV`. */
+defineParameterType({
+  name: 'signal',
+  regexp: /SIGSEGV|SIGBUS/,
+  transformer: (s: string): string => s,
+});

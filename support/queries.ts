@@ -1,0 +1,128 @@
+/**
+ * Read-only questions over the engine's state, shared by Then-steps and the
+ * report pictures. Nothing here changes the engine.
+ */
+import type { entry_view, Kernel } from '../engine';
+import type { task_struct } from '../engine/include/linux/mm_types';
+import type { MappingState } from './parameter_types';
+import type { Buffer } from './world';
+
+const PAGE = 4096;
+
+/** Describe an entry in the words of {mapping state}. */
+export function mappingStateOf(e: entry_view): MappingState | string {
+  if (e.kind === 'none') return 'not mapped';
+  if (e.kind === 'zero page') return 'the zero page';
+  if (e.kind === 'huge zero page') return 'the huge zero page';
+  if (e.kind !== 'present') return e.kind;
+  if (e.protnone) return 'inaccessible';
+  const how = e.writable ? 'writable' : 'read-only';
+  return e.level === 'pmd' ? `PMD-mapped ${how}` : `mapped ${how}`;
+}
+
+/** One row of the state picture: a run of pages of one buffer in one process with the same shape. */
+export interface PageRow {
+  process: string;
+  buffer: string;
+  first: number;
+  last: number;
+  entry: string;
+  level: 'pte' | 'pmd';
+  writable: boolean;
+  pfn: number;
+  order: number;
+  refcount: number;
+  mapcount: number;
+  pincount: number;
+  exclusive: boolean;
+  data: number;
+}
+
+function rowFor(kernel: Kernel, process: string, task: task_struct, buffer: Buffer, i: number): PageRow {
+  const e = kernel.lookup(task, buffer.start + i * PAGE);
+  const row: PageRow = {
+    process,
+    buffer: buffer.name,
+    first: i,
+    last: i,
+    entry: mappingStateOf(e),
+    level: e.level,
+    writable: e.writable,
+    pfn: e.page,
+    order: 0,
+    refcount: 0,
+    mapcount: 0,
+    pincount: 0,
+    exclusive: false,
+    data: 0,
+  };
+  if (e.page < 0 || e.kind === 'zero page' || e.kind === 'huge zero page') return row;
+  const folio = kernel.folio(e.page);
+  const page = kernel.page(e.page);
+  return {
+    ...row,
+    order: folio.order,
+    refcount: folio.refcount,
+    mapcount: page.mapcount,
+    pincount: folio.pincount,
+    exclusive: page.anon_exclusive,
+    data: page.data,
+  };
+}
+
+const sameRun = (a: PageRow, b: PageRow): boolean =>
+  a.entry === b.entry &&
+  a.writable === b.writable &&
+  a.refcount === b.refcount &&
+  a.mapcount === b.mapcount &&
+  a.exclusive === b.exclusive &&
+  a.data === b.data &&
+  a.order === b.order &&
+  (a.pfn < 0 ? b.pfn < 0 : b.pfn === a.pfn + (b.first - a.last) && a.order > 0);
+
+/** The pages of every buffer in every live process, runs of identical pages collapsed into one row. */
+export function pageRows(kernel: Kernel, processes: Map<string, task_struct>, buffers: Iterable<Buffer>): PageRow[] {
+  const rows: PageRow[] = [];
+  const bufs = [...buffers];
+  for (const [name, task] of processes) {
+    if (!task.mm) continue;
+    for (const buffer of bufs) {
+      if (!kernel.vma_at(task, buffer.start) && !kernel.vmas(task).some((v) => v.start < buffer.start + buffer.pages * PAGE && v.end > buffer.start)) continue;
+      let run: PageRow | null = null;
+      for (let i = 0; i < buffer.pages; i++) {
+        const row = rowFor(kernel, name, task, buffer, i);
+        if (run && sameRun(run, row)) {
+          run.last = i;
+          run.pfn = run.pfn < 0 ? -1 : run.pfn;
+        } else {
+          run = row;
+          rows.push(row);
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/** The rows as a fixed-width text table, for diffs in the report. */
+export function pageTable(rows: PageRow[]): string {
+  const header = ['process', 'buffer', 'pages', 'entry', 'pfn', 'order', 'refcount', 'mapcount', 'pincount', 'AE', 'data'];
+  const body = rows.map((r) => [
+    r.process,
+    r.buffer,
+    r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`,
+    r.entry,
+    r.pfn < 0 ? '-' : hex(r.pfn),
+    r.pfn < 0 ? '-' : `${r.order}`,
+    r.pfn < 0 ? '-' : `${r.refcount}`,
+    r.pfn < 0 ? '-' : `${r.mapcount}`,
+    r.pfn < 0 ? '-' : `${r.pincount}`,
+    r.exclusive ? 'yes' : '-',
+    r.pfn < 0 ? '-' : hex(r.data),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}

@@ -1,0 +1,106 @@
+/**
+ * MmWorld: one fresh simulated kernel per scenario, plus the names a scenario
+ * gives to processes, buffers and pages. Steps call its task methods (the
+ * "how"); Then-steps ask questions through support/queries.ts.
+ */
+import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
+import { type entry_view, Kernel, type MachineConfig, type notifier_event } from '../engine';
+import type { task_struct } from '../engine/include/linux/mm_types';
+
+export const PAGE = 4096;
+
+/** A named address range. Buffers keep their address across fork, as mappings do. */
+export interface Buffer {
+  readonly name: string;
+  readonly start: number;
+  readonly pages: number;
+}
+
+/** A page range inside a buffer, as written in a step: "page 3 of buffer X", "pages 0-3 of buffer X", "buffer X". */
+export interface PageRange {
+  readonly buffer: Buffer;
+  readonly first: number;
+  readonly count: number;
+}
+
+/** An outcome a When-step produced that a Then-step must claim (cucumber-js's verifiedLastRunError). */
+export interface Outcome {
+  readonly what: string;
+  readonly detail: string;
+  claimed: boolean;
+}
+
+export class MmWorld extends World {
+  kernel: Kernel;
+  readonly processes = new Map<string, task_struct>();
+  readonly buffers = new Map<string, Buffer>();
+  /** Pages a scenario named ("the original page"), by name, as pfns. */
+  readonly namedPages = new Map<string, number>();
+  readonly notifiers = new Map<string, notifier_event[]>();
+  /** Pins and GUP references taken, by "process/buffer/page", so that they can be released. */
+  readonly grabbed = new Map<string, { page: number; pin: boolean }[]>();
+  readonly outcomes: Outcome[] = [];
+  /** Values of the last load, by process name. */
+  readonly lastRead = new Map<string, number[]>();
+  /** Processes and buffers the scenario touched, for the state picture. */
+  readonly picture = { processes: new Set<string>(), buffers: new Set<string>() };
+
+  constructor(options: IWorldOptions) {
+    super(options);
+    this.kernel = new Kernel();
+  }
+
+  /** Reboot with another configuration (a Given that sets THP mode or RAM size must come first). */
+  boot(config: Partial<MachineConfig>): void {
+    if (this.processes.size > 0) throw new Error('the machine must be configured before any process exists');
+    this.kernel = new Kernel(config);
+  }
+
+  process(name: string): task_struct {
+    const task = this.processes.get(name);
+    if (!task) throw new Error(`unknown process "${name}": no step created it (known: ${[...this.processes.keys()].join(', ') || 'none'})`);
+    return task;
+  }
+
+  addProcess(name: string, task: task_struct): void {
+    if (this.processes.has(name)) throw new Error(`process "${name}" already exists`);
+    this.processes.set(name, task);
+    this.picture.processes.add(name);
+  }
+
+  buffer(name: string): Buffer {
+    const buffer = this.buffers.get(name);
+    if (!buffer) throw new Error(`unknown buffer "${name}": no step mapped it (known: ${[...this.buffers.keys()].join(', ') || 'none'})`);
+    return buffer;
+  }
+
+  addBuffer(buffer: Buffer): void {
+    this.buffers.set(buffer.name, buffer);
+    this.picture.buffers.add(buffer.name);
+  }
+
+  address(range: PageRange, offset = 0): number {
+    return range.buffer.start + (range.first + offset) * PAGE;
+  }
+
+  /** The entry that maps the first page of the range in the process. */
+  entry(process: task_struct, range: PageRange, offset = 0): entry_view {
+    return this.kernel.lookup(process, this.address(range, offset));
+  }
+
+  /** Record an outcome that some Then-step must claim. */
+  expectClaim(what: string, detail: string): void {
+    this.outcomes.push({ what, detail, claimed: false });
+  }
+
+  /** Claim the most recent unclaimed outcome; its kind must match. */
+  claim(what: string): Outcome {
+    const outcome = [...this.outcomes].reverse().find((o) => !o.claimed);
+    if (!outcome) throw new Error(`expected the last operation to end in ${what}, but every operation succeeded`);
+    if (outcome.what !== what) throw new Error(`expected ${what}, but the last operation ended in ${outcome.what} (${outcome.detail})`);
+    outcome.claimed = true;
+    return outcome;
+  }
+}
+
+setWorldConstructor(MmWorld);
