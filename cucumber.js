@@ -1,6 +1,12 @@
 // Cucumber profiles. Support code lives outside features/, so paths and
 // require are explicit. ts-node runs transpile-only (tsconfig "ts-node");
 // `npm test` type-checks once with tsc.
+const { rmSync } = require('node:fs');
+
+// allure-cucumberjs adds to its results folder; start each run from an empty
+// one so a report never mixes runs. Parallel workers must not do this.
+if (!process.env.CUCUMBER_WORKER_ID) rmSync('reports/allure-results', { recursive: true, force: true });
+
 const common = {
   paths: ['features/**/*.feature'],
   requireModule: ['ts-node/register'],
@@ -18,7 +24,8 @@ const files = [
 ];
 
 module.exports = {
-  default: { ...common, format: ['progress-bar', ...files] },
+  // progress-bar needs a terminal; elsewhere (CI, pipes) the plain progress formatter says the same.
+  default: { ...common, format: [process.stdout.isTTY ? 'progress-bar' : 'progress', ...files] },
   ci: { ...common, format: ['summary', ...files] },
   parallel: { ...common, parallel: 2, format: ['progress', ...files] },
 };

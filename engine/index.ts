@@ -6,10 +6,10 @@
  *
  * Nothing here knows about Cucumber; names follow the kernel.
  */
-import { type user_access_result, user_access } from './arch/sim/fault';
+import { user_access, type user_access_result } from './arch/sim/fault';
 import {
-  folio_maybe_dma_pinned,
   folio_mapcount,
+  folio_maybe_dma_pinned,
   folio_nr_pages,
   folio_order,
   folio_test_anon,
@@ -18,7 +18,6 @@ import {
   is_zero_pfn,
   page_folio,
 } from './include/linux/mm';
-import { EngineUsageError } from './include/linux/mmdebug';
 import {
   type address_space,
   HPAGE_PMD_ORDER,
@@ -30,7 +29,14 @@ import {
   PAGE_SIZE,
   type task_struct,
 } from './include/linux/mm_types';
-import { PG_anon_exclusive, PG_buddy, PG_dirty, PG_partially_mapped, PG_tail } from './include/linux/page-flags';
+import { EngineUsageError } from './include/linux/mmdebug';
+import {
+  PG_anon_exclusive,
+  PG_buddy,
+  PG_dirty,
+  PG_partially_mapped,
+  PG_tail,
+} from './include/linux/page-flags';
 import {
   pmd_is_table,
   pmd_none,
@@ -44,7 +50,7 @@ import {
   pte_write,
   pte_young,
 } from './include/linux/pgtable';
-import { softleaf_type, softleaf_type_of, swp_offset_pfn } from './include/linux/swapops';
+import { type softleaf_type, softleaf_type_of, swp_offset_pfn } from './include/linux/swapops';
 import { copy_process, do_exit } from './kernel/fork';
 import { Machine, type MachineConfig } from './machine';
 import { debug_vm_check } from './mm/debug_vm';
@@ -52,14 +58,14 @@ import { create_file } from './mm/filemap';
 import { get_user_pages, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
 import { do_madvise } from './mm/madvise';
 import { do_mmap, do_vmi_munmap, find_vma, mm_alloc, type mmap_args } from './mm/mmap';
-import { type mmu_notifier_event, mmu_interval_notifier_insert } from './mm/mmu_notifier';
+import { mmu_interval_notifier_insert, type mmu_notifier_event } from './mm/mmu_notifier';
 import { do_mprotect } from './mm/mprotect';
 import { pmdp_get, pte_offset_map, ptep_get } from './mm/pgtable-generic';
 import { folio_maybe_mapped_shared } from './mm/rmap';
 
+export * as mm from './include/linux/mm';
 export { EngineUsageError, KernelInvariantViolation } from './include/linux/mmdebug';
 export type { MachineConfig } from './machine';
-export * as mm from './include/linux/mm';
 
 /** What one virtual page is mapped by, as a Then-step or a picture sees it. */
 export interface entry_view {
@@ -177,13 +183,23 @@ export class Kernel {
     return this.op(() => user_access(this.machine, this.mm_of(task), addr, nr_pages, write, value));
   }
   /** get_user_pages: FOLL_GET references; returns the count (or -errno) and the pages. */
-  get_user_pages(task: task_struct, addr: number, nr_pages: number, flags: number): { ret: number; pages: number[] } {
+  get_user_pages(
+    task: task_struct,
+    addr: number,
+    nr_pages: number,
+    flags: number,
+  ): { ret: number; pages: number[] } {
     const pages: number[] = [];
     const ret = this.op(() => get_user_pages(this.machine, this.mm_of(task), addr, nr_pages, flags, pages));
     return { ret, pages };
   }
   /** pin_user_pages: FOLL_PIN pins; returns the count (or -errno) and the pages. */
-  pin_user_pages(task: task_struct, addr: number, nr_pages: number, flags: number): { ret: number; pages: number[] } {
+  pin_user_pages(
+    task: task_struct,
+    addr: number,
+    nr_pages: number,
+    flags: number,
+  ): { ret: number; pages: number[] } {
     const pages: number[] = [];
     const ret = this.op(() => pin_user_pages(this.machine, this.mm_of(task), addr, nr_pages, flags, pages));
     return { ret, pages };
@@ -273,9 +289,15 @@ export class Kernel {
   page(pfn: number): page_view {
     const mem = this.machine.mem;
     if (!Number.isInteger(pfn) || pfn < 0 || pfn >= mem.nr_pfns)
-      throw new EngineUsageError('no such page', `pfn ${pfn} is outside the ${mem.nr_pfns} pages of this machine`);
+      throw new EngineUsageError(
+        'no such page',
+        `pfn ${pfn} is outside the ${mem.nr_pfns} pages of this machine`,
+      );
     const folio = page_folio(this.machine, pfn);
-    const entire = mem.flags[pfn] & PG_tail || folio_test_large(this.machine, folio) ? mem._entire_mapcount[folio >> HPAGE_PMD_ORDER] : 0;
+    const entire =
+      mem.flags[pfn] & PG_tail || folio_test_large(this.machine, folio)
+        ? mem._entire_mapcount[folio >> HPAGE_PMD_ORDER]
+        : 0;
     return {
       page: pfn,
       mapcount: mem._mapcount[pfn] + entire,
@@ -334,7 +356,15 @@ export class Kernel {
 
   vma_at(task: task_struct, addr: number): vma_view | null {
     const v = find_vma(this.mm_of(task), addr);
-    return v ? { start: v.vm_start, end: v.vm_end, flags: v.vm_flags, file: v.vm_file?.name ?? null, anonymous: !v.vm_file } : null;
+    return v
+      ? {
+          start: v.vm_start,
+          end: v.vm_end,
+          flags: v.vm_flags,
+          file: v.vm_file?.name ?? null,
+          anonymous: !v.vm_file,
+        }
+      : null;
   }
 
   /** Free pages in the buddy allocator. */

@@ -9,7 +9,7 @@
  * pageblock holds the huge zero folio, the first page of the second the
  * shared zero page.
  */
-import { type KernelWarning } from './include/linux/mmdebug';
+
 import {
   type address_space,
   type anon_vma,
@@ -20,6 +20,7 @@ import {
   type mm_struct,
   type task_struct,
 } from './include/linux/mm_types';
+import type { KernelWarning } from './include/linux/mmdebug';
 import { PG_reserved } from './include/linux/page-flags';
 import { __alloc_pages, zone, zone_init } from './mm/page_alloc';
 
@@ -66,7 +67,8 @@ export class Machine {
     this.config = { ...DEFAULT_CONFIG, ...config };
     const blocks = Math.max(2, Math.ceil(this.config.ram_pages / HPAGE_PMD_NR));
     const ram = blocks * HPAGE_PMD_NR;
-    if (ram > MAX_PFN) throw new RangeError(`${ram} pages of RAM exceed the ${MAX_PFN}-pfn limit of the entry encoding`);
+    if (ram > MAX_PFN)
+      throw new RangeError(`${ram} pages of RAM exceed the ${MAX_PFN}-pfn limit of the entry encoding`);
     this.mem.grow(ram);
     this.zone = new zone(0, ram);
     zone_init(this, this.zone);

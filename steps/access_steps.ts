@@ -7,16 +7,22 @@ function access(world: MmWorld, task: task_struct, range: PageRange, write: bool
   const r = world.kernel.access(task, world.address(range), range.count, write, value);
   world.lastRead.set(task.comm, r.values);
   if (r.fault)
-    world.expectClaim(r.fault, `${write ? 'write' : 'read'} by ${task.comm} at 0x${r.fault_address.toString(16)}`);
+    world.expectClaim(
+      r.fault,
+      `${write ? 'write' : 'read'} by ${task.comm} at 0x${r.fault_address.toString(16)}`,
+    );
 }
 
 When('{process} reads {pages}', function (this: MmWorld, task: task_struct, range: PageRange) {
   access(this, task, range, false);
 });
 
-When('{process} writes {value} to {pages}', function (this: MmWorld, task: task_struct, value: number, range: PageRange) {
-  access(this, task, range, true, value);
-});
+When(
+  '{process} writes {value} to {pages}',
+  function (this: MmWorld, task: task_struct, value: number, range: PageRange) {
+    access(this, task, range, true, value);
+  },
+);
 
 Then('{process} read {value}', function (this: MmWorld, task: task_struct, value: number) {
   const values = this.lastRead.get(task.comm);
@@ -29,11 +35,19 @@ Then('the access fails with {signal}', function (this: MmWorld, signal: string) 
   this.claim(signal);
 });
 
-Then('{pages} in {process} holds {value}', function (this: MmWorld, range: PageRange, task: task_struct, value: number) {
-  for (let i = 0; i < range.count; i++) {
-    const e = this.entry(task, range, i);
-    expect(e.page, `page ${range.first + i} of buffer ${range.buffer.name} in ${task.comm} is not mapped`).to.be.at.least(0);
-    const data = this.kernel.page(e.page).data;
-    expect(`0x${data.toString(16)}`, `contents of page ${range.first + i}`).to.equal(`0x${value.toString(16)}`);
-  }
-});
+Then(
+  '{pages} in {process} holds {value}',
+  function (this: MmWorld, range: PageRange, task: task_struct, value: number) {
+    for (let i = 0; i < range.count; i++) {
+      const e = this.entry(task, range, i);
+      expect(
+        e.page,
+        `page ${range.first + i} of buffer ${range.buffer.name} in ${task.comm} is not mapped`,
+      ).to.be.at.least(0);
+      const data = this.kernel.page(e.page).data;
+      expect(`0x${data.toString(16)}`, `contents of page ${range.first + i}`).to.equal(
+        `0x${value.toString(16)}`,
+      );
+    }
+  },
+);

@@ -5,7 +5,10 @@ import type { MmWorld, PageRange } from '../support/world';
 
 function folioOf(world: MmWorld, task: task_struct, range: PageRange) {
   const e = world.entry(task, range);
-  expect(e.page, `page ${range.first} of buffer ${range.buffer.name} in ${task.comm} maps a page`).to.be.at.least(0);
+  expect(
+    e.page,
+    `page ${range.first} of buffer ${range.buffer.name} in ${task.comm} maps a page`,
+  ).to.be.at.least(0);
   return world.kernel.folio(e.page);
 }
 
@@ -31,25 +34,33 @@ Then(
   },
 );
 
-Then(
-  '{pages} in {process} is/are exclusive',
-  function (this: MmWorld, range: PageRange, task: task_struct) {
-    for (let i = 0; i < range.count; i++)
-      expect(this.kernel.page(this.entry(task, range, i).page).anon_exclusive, `PageAnonExclusive of page ${range.first + i}`).to.equal(true);
-  },
-);
+Then('{pages} in {process} is/are exclusive', function (this: MmWorld, range: PageRange, task: task_struct) {
+  for (let i = 0; i < range.count; i++)
+    expect(
+      this.kernel.page(this.entry(task, range, i).page).anon_exclusive,
+      `PageAnonExclusive of page ${range.first + i}`,
+    ).to.equal(true);
+});
 
 Then(
   '{pages} in {process} is/are shared, not exclusive',
   function (this: MmWorld, range: PageRange, task: task_struct) {
     for (let i = 0; i < range.count; i++)
-      expect(this.kernel.page(this.entry(task, range, i).page).anon_exclusive, `PageAnonExclusive of page ${range.first + i}`).to.equal(false);
+      expect(
+        this.kernel.page(this.entry(task, range, i).page).anon_exclusive,
+        `PageAnonExclusive of page ${range.first + i}`,
+      ).to.equal(false);
   },
 );
 
 Then(
   '{process} has {int} {rss counter} page(s)',
-  function (this: MmWorld, task: task_struct, n: number, counter: 'MM_ANONPAGES' | 'MM_FILEPAGES' | 'MM_SHMEMPAGES') {
+  function (
+    this: MmWorld,
+    task: task_struct,
+    n: number,
+    counter: 'MM_ANONPAGES' | 'MM_FILEPAGES' | 'MM_SHMEMPAGES',
+  ) {
     expect(this.kernel.rss(task)[counter], counter).to.equal(n);
   },
 );

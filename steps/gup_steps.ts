@@ -12,7 +12,8 @@ defineParameterType({
     mm.FOLL_PIN | (longterm ? mm.FOLL_LONGTERM : 0) | (how === 'for writing' ? mm.FOLL_WRITE : 0),
 });
 
-const key = (task: task_struct, range: PageRange): string => `${task.comm}/${range.buffer.name}/${range.first}`;
+const key = (task: task_struct, range: PageRange): string =>
+  `${task.comm}/${range.buffer.name}/${range.first}`;
 
 function grab(world: MmWorld, task: task_struct, range: PageRange, flags: number): void {
   const gup = flags & mm.FOLL_PIN ? world.kernel.pin_user_pages : world.kernel.get_user_pages;
@@ -23,9 +24,12 @@ function grab(world: MmWorld, task: task_struct, range: PageRange, flags: number
   world.grabbed.set(key(task, range), list);
 }
 
-When('{process} pins {pages} {pin}', function (this: MmWorld, task: task_struct, range: PageRange, flags: number) {
-  grab(this, task, range, flags);
-});
+When(
+  '{process} pins {pages} {pin}',
+  function (this: MmWorld, task: task_struct, range: PageRange, flags: number) {
+    grab(this, task, range, flags);
+  },
+);
 
 When(
   '{process} takes a GUP reference on {pages}, as vmsplice does',
@@ -34,20 +38,27 @@ When(
   },
 );
 
-When('{process} releases what it grabbed of {pages}', function (this: MmWorld, task: task_struct, range: PageRange) {
-  const list = this.grabbed.get(key(task, range));
-  if (!list) throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
-  for (const g of list) (g.pin ? this.kernel.unpin_user_page(g.page) : this.kernel.put_page(g.page));
-  this.grabbed.delete(key(task, range));
-});
+When(
+  '{process} releases what it grabbed of {pages}',
+  function (this: MmWorld, task: task_struct, range: PageRange) {
+    const list = this.grabbed.get(key(task, range));
+    if (!list)
+      throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
+    for (const g of list) g.pin ? this.kernel.unpin_user_page(g.page) : this.kernel.put_page(g.page);
+    this.grabbed.delete(key(task, range));
+  },
+);
 
 Then(
   'what {process} grabbed of {pages} holds {value}',
   function (this: MmWorld, task: task_struct, range: PageRange, value: number) {
     const list = this.grabbed.get(key(task, range));
-    if (!list) throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
+    if (!list)
+      throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
     for (const g of list)
-      expect(`0x${this.kernel.page(g.page).data.toString(16)}`, 'contents seen through the pin').to.equal(`0x${value.toString(16)}`);
+      expect(`0x${this.kernel.page(g.page).data.toString(16)}`, 'contents seen through the pin').to.equal(
+        `0x${value.toString(16)}`,
+      );
   },
 );
 
@@ -55,7 +66,8 @@ Then(
   'what {process} grabbed of {pages} is the page mapped there',
   function (this: MmWorld, task: task_struct, range: PageRange) {
     const list = this.grabbed.get(key(task, range));
-    if (!list) throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
+    if (!list)
+      throw new Error(`${task.comm} grabbed nothing of page ${range.first} of buffer ${range.buffer.name}`);
     list.forEach((g, i) => {
       expect(g.page, `grabbed page ${i}`).to.equal(this.entry(task, range, i).page);
     });

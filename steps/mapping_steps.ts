@@ -2,9 +2,16 @@ import { Given, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
-import { PAGE, type MmWorld, type PageRange } from '../support/world';
+import { type MmWorld, PAGE, type PageRange } from '../support/world';
 
-function mapAnonymous(world: MmWorld, task: task_struct, pages: number, sharing: number, prot: number, name: string) {
+function mapAnonymous(
+  world: MmWorld,
+  task: task_struct,
+  pages: number,
+  sharing: number,
+  prot: number,
+  name: string,
+) {
   const start = world.kernel.mmap(task, { len: pages * PAGE, prot, flags: sharing | mm.MAP_ANONYMOUS });
   expect(start, 'mmap()').to.be.at.least(0);
   world.addBuffer({ name, start, pages });
@@ -27,7 +34,11 @@ Given(
 Given(
   'a file {string} of {int} pages, page i holding {value} + i',
   function (this: MmWorld, name: string, pages: number, base: number) {
-    this.kernel.create_file(name, pages, Array.from({ length: pages }, (_, i) => base + i));
+    this.kernel.create_file(
+      name,
+      pages,
+      Array.from({ length: pages }, (_, i) => base + i),
+    );
   },
 );
 
@@ -52,9 +63,14 @@ When('{process} unmaps {pages}', function (this: MmWorld, task: task_struct, ran
   expect(this.kernel.munmap(task, this.address(range), range.count * PAGE), 'munmap()').to.equal(0);
 });
 
-When('{process} makes {pages} {protection}', function (this: MmWorld, task: task_struct, range: PageRange, prot: number) {
-  expect(this.kernel.mprotect(task, this.address(range), range.count * PAGE, prot), 'mprotect()').to.equal(0);
-});
+When(
+  '{process} makes {pages} {protection}',
+  function (this: MmWorld, task: task_struct, range: PageRange, prot: number) {
+    expect(this.kernel.mprotect(task, this.address(range), range.count * PAGE, prot), 'mprotect()').to.equal(
+      0,
+    );
+  },
+);
 
 When(
   '{process} advises {word} on {pages}',
@@ -64,7 +80,11 @@ When(
       MADV_HUGEPAGE: mm.MADV_HUGEPAGE,
       MADV_NOHUGEPAGE: mm.MADV_NOHUGEPAGE,
     };
-    if (!(advice in advices)) throw new Error(`unknown madvise advice ${advice}; known: ${Object.keys(advices).join(', ')}`);
-    expect(this.kernel.madvise(task, this.address(range), range.count * PAGE, advices[advice]), 'madvise()').to.equal(0);
+    if (!(advice in advices))
+      throw new Error(`unknown madvise advice ${advice}; known: ${Object.keys(advices).join(', ')}`);
+    expect(
+      this.kernel.madvise(task, this.address(range), range.count * PAGE, advices[advice]),
+      'madvise()',
+    ).to.equal(0);
   },
 );

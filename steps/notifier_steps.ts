@@ -1,7 +1,7 @@
 import { type DataTable, Given, Then } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { task_struct } from '../engine/include/linux/mm_types';
-import { PAGE, type MmWorld, type PageRange } from '../support/world';
+import { type MmWorld, PAGE, type PageRange } from '../support/world';
 
 const key = (task: task_struct, buffer: string): string => `${task.comm}/${buffer}`;
 
@@ -39,6 +39,9 @@ Then(
   },
 );
 
-Then('the notifier on buffer {word} in {process} saw nothing', function (this: MmWorld, name: string, task: task_struct) {
-  expect(events(this, name, task)).to.deep.equal([]);
-});
+Then(
+  'the notifier on buffer {word} in {process} saw nothing',
+  function (this: MmWorld, name: string, task: task_struct) {
+    expect(events(this, name, task)).to.deep.equal([]);
+  },
+);

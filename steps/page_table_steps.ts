@@ -9,7 +9,10 @@ Then(
   'in {process}, {pages} is/are {mapping state}',
   function (this: MmWorld, task: task_struct, range: PageRange, state: MappingState) {
     for (let i = 0; i < range.count; i++)
-      expect(mappingStateOf(this.entry(task, range, i)), `page ${range.first + i} of buffer ${range.buffer.name}`).to.equal(state);
+      expect(
+        mappingStateOf(this.entry(task, range, i)),
+        `page ${range.first + i} of buffer ${range.buffer.name}`,
+      ).to.equal(state);
   },
 );
 
@@ -17,7 +20,10 @@ When(
   'the page behind {pages} in {process} is called {string}',
   function (this: MmWorld, range: PageRange, task: task_struct, name: string) {
     const e = this.entry(task, range);
-    expect(e.page, `page ${range.first} of buffer ${range.buffer.name} in ${task.comm} is mapped`).to.be.at.least(0);
+    expect(
+      e.page,
+      `page ${range.first} of buffer ${range.buffer.name} in ${task.comm} is mapped`,
+    ).to.be.at.least(0);
     this.namedPages.set(name, e.page);
   },
 );
@@ -28,9 +34,14 @@ function namedPage(world: MmWorld, name: string): number {
   return pfn;
 }
 
-Then('{pages} in {process} is page {string}', function (this: MmWorld, range: PageRange, task: task_struct, name: string) {
-  expect(this.entry(task, range).page, `page ${range.first} of buffer ${range.buffer.name}`).to.equal(namedPage(this, name));
-});
+Then(
+  '{pages} in {process} is page {string}',
+  function (this: MmWorld, range: PageRange, task: task_struct, name: string) {
+    expect(this.entry(task, range).page, `page ${range.first} of buffer ${range.buffer.name}`).to.equal(
+      namedPage(this, name),
+    );
+  },
+);
 
 Then(
   '{pages} in {process} is no longer page {string}',
@@ -42,7 +53,10 @@ Then(
 );
 
 Then('page {string} is free', function (this: MmWorld, name: string) {
-  expect(this.kernel.page(namedPage(this, name)).free, `page "${name}" is back in the buddy allocator`).to.equal(true);
+  expect(
+    this.kernel.page(namedPage(this, name)).free,
+    `page "${name}" is back in the buddy allocator`,
+  ).to.equal(true);
 });
 
 Then(
@@ -50,7 +64,10 @@ Then(
   function (this: MmWorld, name: string, refcount: number, mapcount: number) {
     const pfn = namedPage(this, name);
     expect(this.kernel.page(pfn).free, `page "${name}" is free`).to.equal(false);
-    expect({ refcount: this.kernel.folio(pfn).refcount, mapcount: this.kernel.page(pfn).mapcount }).to.deep.equal({ refcount, mapcount });
+    expect({
+      refcount: this.kernel.folio(pfn).refcount,
+      mapcount: this.kernel.page(pfn).mapcount,
+    }).to.deep.equal({ refcount, mapcount });
   },
 );
 
@@ -78,9 +95,12 @@ Then(
   },
 );
 
-Then('{process} has {int} VMA(s) over buffer {word}', function (this: MmWorld, task: task_struct, n: number, name: string) {
-  const b = this.buffer(name);
-  const end = b.start + b.pages * 4096;
-  const vmas = this.kernel.vmas(task).filter((v) => v.start < end && v.end > b.start);
-  expect(vmas.length, `VMAs over buffer ${name}`).to.equal(n);
-});
+Then(
+  '{process} has {int} VMA(s) over buffer {word}',
+  function (this: MmWorld, task: task_struct, n: number, name: string) {
+    const b = this.buffer(name);
+    const end = b.start + b.pages * 4096;
+    const vmas = this.kernel.vmas(task).filter((v) => v.start < end && v.end > b.start);
+    expect(vmas.length, `VMAs over buffer ${name}`).to.equal(n);
+  },
+);

@@ -13,15 +13,25 @@ AfterStep(function (this: MmWorld, { pickleStep, result }) {
   const failed = result.status !== Status.PASSED;
   if (pickleStep.type !== 'Outcome' && !failed) return;
   if (this.picture.processes.size === 0) return;
-  const rows = pageRows(this.kernel, this.processes, [...this.picture.buffers].map((b) => this.buffer(b)));
+  const rows = pageRows(
+    this.kernel,
+    this.processes,
+    [...this.picture.buffers].map((b) => this.buffer(b)),
+  );
   if (rows.length === 0) return;
   this.attach(pageTable(rows), { mediaType: 'text/plain', fileName: 'page tables.txt' });
-  this.attach(Buffer.from(pageSvg(pickleStep.text, rows)), { mediaType: 'image/svg+xml', fileName: 'page tables.svg' });
+  this.attach(Buffer.from(pageSvg(pickleStep.text, rows)), {
+    mediaType: 'image/svg+xml',
+    fileName: 'page tables.svg',
+  });
 });
 
 After(function (this: MmWorld, { result }) {
   if (result?.status === Status.FAILED && result.exception?.type === KernelInvariantViolation.name)
-    this.attach(`spec violated: ${result.exception.message}`, { mediaType: 'text/plain', fileName: 'debug_vm.txt' });
+    this.attach(`spec violated: ${result.exception.message}`, {
+      mediaType: 'text/plain',
+      fileName: 'debug_vm.txt',
+    });
   if (result?.status !== Status.PASSED) return;
   const unclaimed = this.outcomes.filter((o) => !o.claimed);
   const warnings = this.kernel.machine.warnings;

@@ -22,7 +22,8 @@ function entryColour(entry: string): string {
 export function pageSvg(title: string, rows: PageRow[]): string {
   const shown = rows.slice(0, MAX_ROWS);
   const cols = [80, 70, 170, 130, 190, 40];
-  const x = cols.reduce<number[]>((acc, _w, i) => [...acc, i === 0 ? 8 : acc[i - 1] + cols[i - 1]], []);
+  const x: number[] = [];
+  for (let i = 0; i < cols.length; i++) x.push(i === 0 ? 8 : x[i - 1] + cols[i - 1]);
   const width = x[x.length - 1] + cols[cols.length - 1] + 8;
   const rowH = 20;
   const height = 46 + (shown.length + (rows.length > MAX_ROWS ? 1 : 0)) * rowH;
@@ -39,13 +40,18 @@ export function pageSvg(title: string, rows: PageRow[]): string {
     const pages = `${r.buffer}[${r.first === r.last ? r.first : `${r.first}-${r.last}`}]`;
     const folio = r.pfn < 0 ? '-' : `${hex(r.pfn)}${r.order ? ` (order ${r.order})` : ''}`;
     const counts = r.pfn < 0 ? '-' : `${r.refcount} / ${r.mapcount} / ${r.pincount}`;
-    out.push(`<rect x="${x[2] - 4}" y="${y}" width="${cols[2] - 4}" height="${rowH - 3}" fill="${entryColour(r.entry)}" stroke="#999"/>`);
+    out.push(
+      `<rect x="${x[2] - 4}" y="${y}" width="${cols[2] - 4}" height="${rowH - 3}" fill="${entryColour(r.entry)}" stroke="#999"/>`,
+    );
     const cells = [r.process, pages, r.entry, folio, counts, r.exclusive ? 'AE' : ''];
     cells.forEach((c, i) => {
       out.push(`<text x="${x[i]}" y="${y + 13}">${esc(c)}</text>`);
     });
   });
-  if (rows.length > MAX_ROWS) out.push(`<text x="8" y="${height - 6}" fill="#555">… ${rows.length - MAX_ROWS} more rows in the text table</text>`);
+  if (rows.length > MAX_ROWS)
+    out.push(
+      `<text x="8" y="${height - 6}" fill="#555">… ${rows.length - MAX_ROWS} more rows in the text table</text>`,
+    );
   out.push('</svg>');
   return out.join('');
 }

@@ -81,13 +81,21 @@ const sameRun = (a: PageRow, b: PageRow): boolean =>
   (a.pfn < 0 ? b.pfn < 0 : b.pfn === a.pfn + (b.first - a.last) && a.order > 0);
 
 /** The pages of every buffer in every live process, runs of identical pages collapsed into one row. */
-export function pageRows(kernel: Kernel, processes: Map<string, task_struct>, buffers: Iterable<Buffer>): PageRow[] {
+export function pageRows(
+  kernel: Kernel,
+  processes: Map<string, task_struct>,
+  buffers: Iterable<Buffer>,
+): PageRow[] {
   const rows: PageRow[] = [];
   const bufs = [...buffers];
   for (const [name, task] of processes) {
     if (!task.mm) continue;
     for (const buffer of bufs) {
-      if (!kernel.vma_at(task, buffer.start) && !kernel.vmas(task).some((v) => v.start < buffer.start + buffer.pages * PAGE && v.end > buffer.start)) continue;
+      if (
+        !kernel.vma_at(task, buffer.start) &&
+        !kernel.vmas(task).some((v) => v.start < buffer.start + buffer.pages * PAGE && v.end > buffer.start)
+      )
+        continue;
       let run: PageRow | null = null;
       for (let i = 0; i < buffer.pages; i++) {
         const row = rowFor(kernel, name, task, buffer, i);
@@ -108,7 +116,19 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /** The rows as a fixed-width text table, for diffs in the report. */
 export function pageTable(rows: PageRow[]): string {
-  const header = ['process', 'buffer', 'pages', 'entry', 'pfn', 'order', 'refcount', 'mapcount', 'pincount', 'AE', 'data'];
+  const header = [
+    'process',
+    'buffer',
+    'pages',
+    'entry',
+    'pfn',
+    'order',
+    'refcount',
+    'mapcount',
+    'pincount',
+    'AE',
+    'data',
+  ];
   const body = rows.map((r) => [
     r.process,
     r.buffer,
@@ -123,6 +143,10 @@ export function pageTable(rows: PageRow[]): string {
     r.pfn < 0 ? '-' : hex(r.data),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

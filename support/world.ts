@@ -58,7 +58,10 @@ export class MmWorld extends World {
 
   process(name: string): task_struct {
     const task = this.processes.get(name);
-    if (!task) throw new Error(`unknown process "${name}": no step created it (known: ${[...this.processes.keys()].join(', ') || 'none'})`);
+    if (!task)
+      throw new Error(
+        `unknown process "${name}": no step created it (known: ${[...this.processes.keys()].join(', ') || 'none'})`,
+      );
     return task;
   }
 
@@ -70,7 +73,10 @@ export class MmWorld extends World {
 
   buffer(name: string): Buffer {
     const buffer = this.buffers.get(name);
-    if (!buffer) throw new Error(`unknown buffer "${name}": no step mapped it (known: ${[...this.buffers.keys()].join(', ') || 'none'})`);
+    if (!buffer)
+      throw new Error(
+        `unknown buffer "${name}": no step mapped it (known: ${[...this.buffers.keys()].join(', ') || 'none'})`,
+      );
     return buffer;
   }
 
@@ -96,8 +102,12 @@ export class MmWorld extends World {
   /** Claim the most recent unclaimed outcome; its kind must match. */
   claim(what: string): Outcome {
     const outcome = [...this.outcomes].reverse().find((o) => !o.claimed);
-    if (!outcome) throw new Error(`expected the last operation to end in ${what}, but every operation succeeded`);
-    if (outcome.what !== what) throw new Error(`expected ${what}, but the last operation ended in ${outcome.what} (${outcome.detail})`);
+    if (!outcome)
+      throw new Error(`expected the last operation to end in ${what}, but every operation succeeded`);
+    if (outcome.what !== what)
+      throw new Error(
+        `expected ${what}, but the last operation ended in ${outcome.what} (${outcome.detail})`,
+      );
     outcome.claimed = true;
     return outcome;
   }

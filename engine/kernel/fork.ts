@@ -7,9 +7,10 @@
  * Simplified here: a task is only a pid, a name and an mm. MMF_HAS_PINNED is
  * not inherited, as it is not in MMF_INIT_MASK.
  */
-import type { Machine } from '../machine';
+
 import { ENOMEM, VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP } from '../include/linux/mm';
 import type { mm_struct, task_struct, vm_area_struct } from '../include/linux/mm_types';
+import type { Machine } from '../machine';
 import { copy_page_range } from '../mm/memory';
 import { exit_mmap, mm_alloc } from '../mm/mmap';
 import { anon_vma_fork } from '../mm/rmap';

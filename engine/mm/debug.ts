@@ -2,9 +2,10 @@
  * Mirrors mm/debug.c: dump_page, as text the reports can show.
  * Kernel: linux-mm tree, late 2025.
  */
-import type { Machine } from '../machine';
+
 import { HPAGE_PMD_ORDER } from '../include/linux/mm_types';
-import { page_flag_names, PG_anon, PG_head, PG_tail } from '../include/linux/page-flags';
+import { PG_anon, PG_head, PG_tail, page_flag_names } from '../include/linux/page-flags';
+import type { Machine } from '../machine';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 

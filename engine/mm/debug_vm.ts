@@ -7,9 +7,8 @@
  * rather than trusting the bookkeeping it checks.
  * Kernel: linux-mm tree, late 2025.
  */
-import type { Machine } from '../machine';
+
 import { folio_test_anon, is_huge_zero_pfn, is_zero_pfn } from '../include/linux/mm';
-import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import {
   HPAGE_PMD_NR,
   HPAGE_PMD_ORDER,
@@ -20,6 +19,7 @@ import {
   NR_MM_COUNTERS,
   PTRS_PER_PTE,
 } from '../include/linux/mm_types';
+import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import {
   PG_anon,
   PG_anon_exclusive,
@@ -29,7 +29,15 @@ import {
   PG_swapbacked,
   PG_tail,
 } from '../include/linux/page-flags';
-import { pmd_is_table, pmd_pfn, pmd_trans_huge, pte_pfn, pte_present, pte_special, pte_write } from '../include/linux/pgtable';
+import {
+  pmd_is_table,
+  pmd_pfn,
+  pmd_trans_huge,
+  pte_pfn,
+  pte_present,
+  pte_special,
+  pte_write,
+} from '../include/linux/pgtable';
 import {
   is_device_exclusive_entry,
   is_device_private_entry,
@@ -38,6 +46,7 @@ import {
   softleaf_type_of,
   swp_offset_pfn,
 } from '../include/linux/swapops';
+import type { Machine } from '../machine';
 import { dump_page } from './debug';
 
 /** Every invariant the checker knows, with the rule it states. */
@@ -49,12 +58,15 @@ export const DEBUG_VM_INVARIANTS = {
   'a mapped page is never at refcount 0': 'a page that a page table maps holds at least one reference',
   'PageAnonExclusive only on anonymous pages': 'AE is never set on a file or free page',
   'an exclusive page is mapped once': 'an AE small folio is mapped by at most one page table entry',
-  'a writable anonymous PTE maps an exclusive page': 'a writable PTE of an anonymous page requires PageAnonExclusive',
+  'a writable anonymous PTE maps an exclusive page':
+    'a writable PTE of an anonymous page requires PageAnonExclusive',
   'the zero page is never writable': 'no writable PTE or PMD maps the shared zero page',
   'tail pages hold no references': 'references are counted on the head page of a large folio',
   'rss counters match the page tables': "each mm's rss counters equal the pages its page tables map",
-  'PMD non-present entries are migration or device-private': 'a non-present PMD is only a migration or device-private entry',
-  'deferred split holds anonymous large folios': 'only anonymous large folios sit on the deferred-split queue',
+  'PMD non-present entries are migration or device-private':
+    'a non-present PMD is only a migration or device-private entry',
+  'deferred split holds anonymous large folios':
+    'only anonymous large folios sit on the deferred-split queue',
 } as const;
 export type debug_vm_invariant = keyof typeof DEBUG_VM_INVARIANTS;
 
@@ -82,20 +94,32 @@ export function debug_vm_check(m: Machine): void {
     for (const [idx, pmd] of mm.pmd) {
       if (pmd_trans_huge(pmd)) {
         const folio = pmd_pfn(pmd);
-        if (mem.flags[folio] & PG_buddy) violation(m, 'no mapping of a free page', folio, `huge PMD #${idx} of mm ${mm.id}`);
+        if (mem.flags[folio] & PG_buddy)
+          violation(m, 'no mapping of a free page', folio, `huge PMD #${idx} of mm ${mm.id}`);
         if (is_huge_zero_pfn(m, folio)) {
-          if (pte_write(pmd)) violation(m, 'the zero page is never writable', folio, `huge zero PMD #${idx} of mm ${mm.id}`);
+          if (pte_write(pmd))
+            violation(m, 'the zero page is never writable', folio, `huge zero PMD #${idx} of mm ${mm.id}`);
           continue;
         }
         pmd_maps[folio]++;
         rss[counter_of(folio)] += HPAGE_PMD_NR;
         if (pte_write(pmd) && mem.flags[folio] & PG_anon && !(mem.flags[folio] & PG_anon_exclusive))
-          violation(m, 'a writable anonymous PTE maps an exclusive page', folio, `writable huge PMD #${idx} of mm ${mm.id}`);
+          violation(
+            m,
+            'a writable anonymous PTE maps an exclusive page',
+            folio,
+            `writable huge PMD #${idx} of mm ${mm.id}`,
+          );
         continue;
       }
       if (!pmd_is_table(pmd)) {
         if (!is_valid_pmd_softleaf(pmd))
-          violation(m, 'PMD non-present entries are migration or device-private', -1, `${softleaf_type_of(pmd)} in PMD #${idx} of mm ${mm.id}`);
+          violation(
+            m,
+            'PMD non-present entries are migration or device-private',
+            -1,
+            `${softleaf_type_of(pmd)} in PMD #${idx} of mm ${mm.id}`,
+          );
         const pfn = swp_offset_pfn(pmd);
         if (!is_migration_entry(pmd)) pmd_maps[pfn]++;
         rss[counter_of(pfn)] += HPAGE_PMD_NR;
@@ -120,25 +144,33 @@ export function debug_vm_check(m: Machine): void {
           continue;
         }
         const pfn = swp_offset_pfn(pte);
-        if (mem.flags[pfn] & PG_buddy) violation(m, 'no mapping of a free page', pfn, `${softleaf_type_of(pte)} ${where}`);
+        if (mem.flags[pfn] & PG_buddy)
+          violation(m, 'no mapping of a free page', pfn, `${softleaf_type_of(pte)} ${where}`);
         if (is_device_private_entry(pte) || is_device_exclusive_entry(pte)) pte_maps[pfn]++;
         rss[counter_of(head_of(pfn))]++;
       }
     }
     for (let c = 0; c < NR_MM_COUNTERS; c++)
       if (rss[c] !== mm.rss_stat[c])
-        violation(m, 'rss counters match the page tables', -1, `mm ${mm.id} ${MM_COUNTER_NAMES[c]} is ${mm.rss_stat[c]}, page tables map ${rss[c]}`);
+        violation(
+          m,
+          'rss counters match the page tables',
+          -1,
+          `mm ${mm.id} ${MM_COUNTER_NAMES[c]} is ${mm.rss_stat[c]}, page tables map ${rss[c]}`,
+        );
   }
 
   for (let pfn = 0; pfn < n; pfn++) {
     const flags = mem.flags[pfn];
     if (flags & PG_buddy) {
-      if (mem._refcount[pfn] !== 0 || mem._mapcount[pfn] !== 0) violation(m, 'free pages hold nothing', pfn, 'on a free list');
+      if (mem._refcount[pfn] !== 0 || mem._mapcount[pfn] !== 0)
+        violation(m, 'free pages hold nothing', pfn, 'on a free list');
       continue;
     }
     if (flags & PG_reserved) continue;
     if (flags & PG_tail) {
-      if (mem._refcount[pfn] !== 0) violation(m, 'tail pages hold no references', pfn, 'tail page with a refcount');
+      if (mem._refcount[pfn] !== 0)
+        violation(m, 'tail pages hold no references', pfn, 'tail page with a refcount');
       continue;
     }
     check_folio(m, pfn, pte_maps, pmd_maps, cache_refs);
@@ -149,7 +181,13 @@ export function debug_vm_check(m: Machine): void {
       violation(m, 'deferred split holds anonymous large folios', folio, 'queued for deferred split');
 }
 
-function check_folio(m: Machine, folio: number, pte_maps: Int32Array, pmd_maps: Int32Array, cache_refs: Int32Array): void {
+function check_folio(
+  m: Machine,
+  folio: number,
+  pte_maps: Int32Array,
+  pmd_maps: Int32Array,
+  cache_refs: Int32Array,
+): void {
   const mem = m.mem;
   const large = (mem.flags[folio] & PG_head) !== 0;
   const nr = large ? HPAGE_PMD_NR : 1;
@@ -159,23 +197,45 @@ function check_folio(m: Machine, folio: number, pte_maps: Int32Array, pmd_maps: 
   for (let i = 0; i < nr; i++) {
     const page = folio + i;
     if (mem._mapcount[page] !== pte_maps[page])
-      violation(m, 'mapcount matches the page tables', page, `mapcount ${mem._mapcount[page]} but ${pte_maps[page]} PTE mappings`);
+      violation(
+        m,
+        'mapcount matches the page tables',
+        page,
+        `mapcount ${mem._mapcount[page]} but ${pte_maps[page]} PTE mappings`,
+      );
     mappings += pte_maps[page];
     if (mem.flags[page] & PG_anon_exclusive) {
-      if (!anon) violation(m, 'PageAnonExclusive only on anonymous pages', page, 'AE on a non-anonymous page');
+      if (!anon)
+        violation(m, 'PageAnonExclusive only on anonymous pages', page, 'AE on a non-anonymous page');
       if (!large && pte_maps[page] > 1)
         violation(m, 'an exclusive page is mapped once', page, `AE page mapped ${pte_maps[page]} times`);
     }
   }
   if (large) {
     if (mem._entire_mapcount[b] !== pmd_maps[folio])
-      violation(m, 'mapcount matches the page tables', folio, `entire mapcount ${mem._entire_mapcount[b]} but ${pmd_maps[folio]} PMD mappings`);
+      violation(
+        m,
+        'mapcount matches the page tables',
+        folio,
+        `entire mapcount ${mem._entire_mapcount[b]} but ${pmd_maps[folio]} PMD mappings`,
+      );
     if (mem._large_mapcount[b] !== mappings)
-      violation(m, 'mapcount matches the page tables', folio, `large mapcount ${mem._large_mapcount[b]} but ${mappings} mappings`);
+      violation(
+        m,
+        'mapcount matches the page tables',
+        folio,
+        `large mapcount ${mem._large_mapcount[b]} but ${mappings} mappings`,
+      );
   }
   const ref = mem._refcount[folio];
-  if (mappings > 0 && ref === 0) violation(m, 'a mapped page is never at refcount 0', folio, `${mappings} mappings`);
+  if (mappings > 0 && ref === 0)
+    violation(m, 'a mapped page is never at refcount 0', folio, `${mappings} mappings`);
   const expected = mappings + cache_refs[folio] + (large ? mem._pincount[b] : 0);
   if (ref < expected)
-    violation(m, 'refcount covers every mapping', folio, `refcount ${ref} < ${mappings} mappings + ${cache_refs[folio]} cache + pins`);
+    violation(
+      m,
+      'refcount covers every mapping',
+      folio,
+      `refcount ${ref} < ${mappings} mappings + ${cache_refs[folio]} cache + pins`,
+    );
 }

@@ -8,15 +8,21 @@
  * order-0 page-cache folios. No writeback: a dirty page stays dirty and its
  * contents stay in the cache for as long as the file exists.
  */
-import type { Machine } from '../machine';
+
 import { folio_get } from '../include/linux/mm';
 import type { address_space } from '../include/linux/mm_types';
 import { PG_swapbacked, PG_uptodate } from '../include/linux/page-flags';
+import type { Machine } from '../machine';
 import type { vm_fault } from './memory';
 import { __alloc_pages } from './page_alloc';
 
 /** Create a file of `nr_pages` pages whose on-disk page i holds contents[i] (0 if not given). */
-export function create_file(m: Machine, name: string, nr_pages: number, contents: number[] = []): address_space {
+export function create_file(
+  m: Machine,
+  name: string,
+  nr_pages: number,
+  contents: number[] = [],
+): address_space {
   const backing = new Uint32Array(nr_pages);
   backing.set(contents.slice(0, nr_pages));
   const mapping: address_space = {

@@ -8,7 +8,7 @@
  * The huge zero folio is never grabbed: a GUP of it pins nothing, like the
  * small zero page.
  */
-import type { Machine } from '../machine';
+
 import {
   EFAULT,
   EINVAL,
@@ -37,8 +37,22 @@ import {
   VM_PFNMAP,
   VM_WRITE,
 } from '../include/linux/mm';
-import { HPAGE_PMD_ORDER, MMF_HAS_PINNED, type mm_struct, PAGE_SIZE, type vm_area_struct } from '../include/linux/mm_types';
-import { pmd_pfn, pmd_trans_huge, pte_pfn, pte_present, pte_protnone, pte_write } from '../include/linux/pgtable';
+import {
+  HPAGE_PMD_ORDER,
+  MMF_HAS_PINNED,
+  type mm_struct,
+  PAGE_SIZE,
+  type vm_area_struct,
+} from '../include/linux/mm_types';
+import {
+  pmd_pfn,
+  pmd_trans_huge,
+  pte_pfn,
+  pte_present,
+  pte_protnone,
+  pte_write,
+} from '../include/linux/pgtable';
+import type { Machine } from '../machine';
 import { handle_mm_fault, vm_normal_page } from './memory';
 import { find_vma } from './mmap';
 import { pmdp_get, pte_offset_map, ptep_get } from './pgtable-generic';
@@ -69,10 +83,21 @@ export function gup_must_unshare(m: Machine, vma: vm_area_struct, flags: number,
  * FOLL_FORCE may write through a read-only private mapping to an exclusive
  * anonymous page (ptrace pokes).
  */
-function can_follow_write(m: Machine, vma: vm_area_struct, flags: number, writable: boolean, page: number): boolean {
+function can_follow_write(
+  m: Machine,
+  vma: vm_area_struct,
+  flags: number,
+  writable: boolean,
+  page: number,
+): boolean {
   if (writable) return true;
   if (!(flags & FOLL_FORCE) || vma.vm_flags & VM_WRITE || !is_cow_mapping(vma.vm_flags)) return false;
-  return page >= 0 && !is_zero_pfn(m, page) && folio_test_anon(m, page_folio(m, page)) && PageAnonExclusive(m, page);
+  return (
+    page >= 0 &&
+    !is_zero_pfn(m, page) &&
+    folio_test_anon(m, page_folio(m, page)) &&
+    PageAnonExclusive(m, page)
+  );
 }
 
 /** follow_page_mask: the page mapped at addr if GUP may take it as it is. */
@@ -83,7 +108,8 @@ function follow_page_mask(m: Machine, vma: vm_area_struct, addr: number, flags: 
     /* follow_huge_pmd */
     const page = pmd_pfn(pmd) + ((addr >> 12) & ((1 << HPAGE_PMD_ORDER) - 1));
     if (is_huge_zero_pfn(m, pmd_pfn(pmd))) return flags & FOLL_WRITE ? NEED_FAULT : m.zero_pfn;
-    if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte_write(pmd), pmd_pfn(pmd))) return NEED_FAULT;
+    if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte_write(pmd), pmd_pfn(pmd)))
+      return NEED_FAULT;
     if (!pte_write(pmd) && gup_must_unshare(m, vma, flags, pmd_pfn(pmd))) return MUST_UNSHARE;
     return page;
   }
@@ -139,7 +165,13 @@ function check_vma_flags(vma: vm_area_struct, flags: number): number {
 }
 
 /** faultin_page: fault the page in (or unshare it) as a user access would. */
-function faultin_page(m: Machine, vma: vm_area_struct, addr: number, flags: number, unshare: boolean): number {
+function faultin_page(
+  m: Machine,
+  vma: vm_area_struct,
+  addr: number,
+  flags: number,
+  unshare: boolean,
+): number {
   let fault_flags = FAULT_FLAG_REMOTE;
   if (flags & FOLL_WRITE) fault_flags |= FAULT_FLAG_WRITE;
   if (unshare) fault_flags |= FAULT_FLAG_UNSHARE;
@@ -196,15 +228,29 @@ export function __get_user_pages(
 }
 
 /** get_user_pages: FOLL_GET references (for struct page access). */
-export const get_user_pages = (m: Machine, mm: mm_struct, start: number, nr: number, flags: number, pages: number[]) =>
-  __get_user_pages(m, mm, start, nr, flags | FOLL_GET, pages);
+export const get_user_pages = (
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr: number,
+  flags: number,
+  pages: number[],
+) => __get_user_pages(m, mm, start, nr, flags | FOLL_GET, pages);
 
 /** pin_user_pages: FOLL_PIN pins (for DMA to or from the page contents). */
-export const pin_user_pages = (m: Machine, mm: mm_struct, start: number, nr: number, flags: number, pages: number[]) =>
-  __get_user_pages(m, mm, start, nr, flags | FOLL_PIN, pages);
+export const pin_user_pages = (
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr: number,
+  flags: number,
+  pages: number[],
+) => __get_user_pages(m, mm, start, nr, flags | FOLL_PIN, pages);
 
 /** unpin_user_page. */
-export const unpin_user_page = (m: Machine, page: number): void => gup_put_folio(m, page_folio(m, page), 1, FOLL_PIN);
+export const unpin_user_page = (m: Machine, page: number): void =>
+  gup_put_folio(m, page_folio(m, page), 1, FOLL_PIN);
 
 /** put_page for a FOLL_GET reference. */
-export const put_page = (m: Machine, page: number): void => gup_put_folio(m, page_folio(m, page), 1, FOLL_GET);
+export const put_page = (m: Machine, page: number): void =>
+  gup_put_folio(m, page_folio(m, page), 1, FOLL_GET);

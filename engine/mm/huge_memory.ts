@@ -8,7 +8,7 @@
  * no khugepaged, no mTHP. A PMD split happens at once (no freeze), and the
  * folio split that the deferred-split shrinker would do is not modelled yet.
  */
-import type { Machine } from '../machine';
+
 import {
   EAGAIN,
   FAULT_FLAG_UNSHARE,
@@ -24,8 +24,8 @@ import {
   VM_WRITE,
   vma_is_anonymous,
 } from '../include/linux/mm';
-import { EngineUsageError } from '../include/linux/mmdebug';
 import { HPAGE_PMD_NR, MM_ANONPAGES, PMD_SIZE, type vm_area_struct } from '../include/linux/mm_types';
+import { EngineUsageError } from '../include/linux/mmdebug';
 import { PG_anon_exclusive, PG_dirty, PG_partially_mapped } from '../include/linux/page-flags';
 import {
   _PAGE_ACCESSED,
@@ -42,8 +42,13 @@ import {
   pmd_wrprotect,
 } from '../include/linux/pgtable';
 import { softleaf_type_of } from '../include/linux/swapops';
+import type { Machine } from '../machine';
 import { add_mm_counter, mm_counter, type vm_fault } from './memory';
-import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import {
+  mmu_notifier_invalidate_range_end,
+  mmu_notifier_invalidate_range_start,
+  mmu_notifier_range_init,
+} from './mmu_notifier';
 import { __alloc_pages } from './page_alloc';
 import {
   pgtable_trans_huge_deposit,
@@ -167,13 +172,19 @@ function do_huge_zero_wp_pmd(m: Machine, vmf: vm_fault): number {
  * possibly pinned THP is instead split in the parent (-EAGAIN), so
  * copy_pte_range copies the pinned pages one by one. File THPs are refaulted.
  */
-export function copy_huge_pmd(m: Machine, dst_vma: vm_area_struct, src_vma: vm_area_struct, addr: number): number {
+export function copy_huge_pmd(
+  m: Machine,
+  dst_vma: vm_area_struct,
+  src_vma: vm_area_struct,
+  addr: number,
+): number {
   if (!vma_is_anonymous(dst_vma)) return 0;
   const src_mm = src_vma.vm_mm;
   const dst_mm = dst_vma.vm_mm;
   const haddr = haddr_of(addr);
   const pmd = pmdp_get(src_mm, haddr);
-  if (!pmd_trans_huge(pmd)) throw new EngineUsageError('not modelled', `fork of a ${softleaf_type_of(pmd)} PMD`);
+  if (!pmd_trans_huge(pmd))
+    throw new EngineUsageError('not modelled', `fork of a ${softleaf_type_of(pmd)} PMD`);
   const folio = pmd_pfn(pmd);
   if (is_huge_zero_pfn(m, folio)) {
     pgtable_trans_huge_deposit(dst_mm, haddr);
@@ -200,7 +211,8 @@ export function zap_huge_pmd(m: Machine, vma: vm_area_struct, addr: number): voi
   const pmd = pmdp_get(mm, haddr);
   set_pmd_at(mm, haddr, 0);
   pgtable_trans_huge_withdraw(mm, haddr);
-  if (!pmd_trans_huge(pmd)) throw new EngineUsageError('not modelled', `zap of a ${softleaf_type_of(pmd)} PMD`);
+  if (!pmd_trans_huge(pmd))
+    throw new EngineUsageError('not modelled', `zap of a ${softleaf_type_of(pmd)} PMD`);
   const folio = pmd_pfn(pmd);
   if (is_huge_zero_pfn(m, folio)) return;
   if (pmd_dirty(pmd)) m.mem.flags[folio] |= PG_dirty;
@@ -226,7 +238,8 @@ export function __split_huge_pmd(m: Machine, vma: vm_area_struct, haddr: number)
 function __split_huge_pmd_locked(m: Machine, vma: vm_area_struct, haddr: number): void {
   const mm = vma.vm_mm;
   const pmd = pmdp_get(mm, haddr);
-  if (!pmd_trans_huge(pmd)) throw new EngineUsageError('not modelled', `split of a ${softleaf_type_of(pmd)} PMD`);
+  if (!pmd_trans_huge(pmd))
+    throw new EngineUsageError('not modelled', `split of a ${softleaf_type_of(pmd)} PMD`);
   const table = pgtable_trans_huge_withdraw(mm, haddr);
   const pfn = pmd_pfn(pmd);
   if (is_huge_zero_pfn(m, pfn)) {
@@ -263,4 +276,3 @@ export function deferred_split_folio(m: Machine, folio: number, partially_mapped
   if (partially_mapped) m.mem.flags[folio] |= PG_partially_mapped;
   m.deferred_split_queue.add(folio);
 }
-

@@ -5,7 +5,7 @@
  * Simplified here: no khugepaged registration for MADV_HUGEPAGE; only the
  * three advices above are accepted.
  */
-import type { Machine } from '../machine';
+
 import {
   EINVAL,
   ENOMEM,
@@ -18,9 +18,14 @@ import {
   VM_PFNMAP,
 } from '../include/linux/mm';
 import { type mm_struct, PAGE_SIZE } from '../include/linux/mm_types';
+import type { Machine } from '../machine';
 import { unmap_page_range } from './memory';
 import { range_is_mapped, vma_modify_flags } from './mmap';
-import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import {
+  mmu_notifier_invalidate_range_end,
+  mmu_notifier_invalidate_range_start,
+  mmu_notifier_range_init,
+} from './mmu_notifier';
 
 /** do_madvise. */
 export function do_madvise(m: Machine, mm: mm_struct, start: number, len: number, advice: number): number {

@@ -9,7 +9,7 @@
  * copied and zapped one PTE at a time, which gives the same counts. There is no
  * swap device, so no SWP_SWAPFILE entry is ever created.
  */
-import type { Machine } from '../machine';
+
 import {
   ENOMEM,
   FAULT_FLAG_UNSHARE,
@@ -32,7 +32,6 @@ import {
   VM_WRITE,
   vma_is_anonymous,
 } from '../include/linux/mm';
-import { EngineUsageError } from '../include/linux/mmdebug';
 import {
   MM_ANONPAGES,
   MM_FILEPAGES,
@@ -41,6 +40,7 @@ import {
   PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
+import { EngineUsageError } from '../include/linux/mmdebug';
 import { PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
 import {
   _PAGE_PROTNONE,
@@ -61,8 +61,8 @@ import {
   pte_present,
   pte_protnone,
   pte_special,
-  pte_wrprotect,
   pte_write,
+  pte_wrprotect,
 } from '../include/linux/pgtable';
 import {
   is_device_exclusive_entry,
@@ -77,6 +77,7 @@ import {
   swp_keep_bits,
   swp_offset_pfn,
 } from '../include/linux/swapops';
+import type { Machine } from '../machine';
 import { filemap_fault } from './filemap';
 import {
   __split_huge_pmd,
@@ -87,7 +88,11 @@ import {
   thp_vma_allowable_order,
   zap_huge_pmd,
 } from './huge_memory';
-import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import {
+  mmu_notifier_invalidate_range_end,
+  mmu_notifier_invalidate_range_start,
+  mmu_notifier_range_init,
+} from './mmu_notifier';
 import { __alloc_pages } from './page_alloc';
 import { __pte_alloc, pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import {
@@ -424,7 +429,13 @@ export function copy_page_range(m: Machine, dst_vma: vm_area_struct, src_vma: vm
 }
 
 /** copy_pmd_range: a huge PMD goes to copy_huge_pmd; -EAGAIN from it (a pinned THP) means "split and copy PTEs". */
-function copy_pmd_range(m: Machine, dst_vma: vm_area_struct, src_vma: vm_area_struct, addr: number, end: number): number {
+function copy_pmd_range(
+  m: Machine,
+  dst_vma: vm_area_struct,
+  src_vma: vm_area_struct,
+  addr: number,
+  end: number,
+): number {
   const pmd = pmdp_get(src_vma.vm_mm, addr);
   if (pmd_none(pmd)) return 0;
   if (!pmd_is_table(pmd)) {
@@ -624,4 +635,3 @@ function zap_nonpresent_pte(m: Machine, vma: vm_area_struct, entry: number): voi
     throw new EngineUsageError('not modelled', `zap of a ${softleaf_type_of(entry)} entry`);
   }
 }
-

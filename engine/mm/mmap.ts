@@ -9,7 +9,7 @@
  * thp_get_unmapped_area does). Merging is done only when a VMA's flags change
  * (vma_modify_flags), with the neighbours that are then identical.
  */
-import type { Machine } from '../machine';
+
 import {
   EINVAL,
   ENOMEM,
@@ -29,7 +29,6 @@ import {
   VM_SHARED,
   VM_WRITE,
 } from '../include/linux/mm';
-import { EngineUsageError } from '../include/linux/mmdebug';
 import {
   type address_space,
   type mm_struct,
@@ -38,7 +37,9 @@ import {
   PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
+import { EngineUsageError } from '../include/linux/mmdebug';
 import { pmd_index } from '../include/linux/pgtable';
+import type { Machine } from '../machine';
 import { shmem_zero_setup } from './filemap';
 import { vma_adjust_trans_huge } from './huge_memory';
 import { unmap_page_range } from './memory';
@@ -130,7 +131,10 @@ export function do_mmap(m: Machine, mm: mm_struct, args: mmap_args): number {
   let file = flags & MAP_ANONYMOUS ? null : (args.file ?? null);
   let pgoff = args.pgoff ?? 0;
   if (file && pgoff + args.len / PAGE_SIZE > file.i_pages.length)
-    throw new EngineUsageError('mapping past the end of a file', `${file.name} has ${file.i_pages.length} pages`);
+    throw new EngineUsageError(
+      'mapping past the end of a file',
+      `${file.name} has ${file.i_pages.length} pages`,
+    );
   let addr: number;
   if (flags & MAP_FIXED) {
     if (args.addr === undefined || args.addr % PAGE_SIZE) return -EINVAL;
@@ -241,7 +245,13 @@ export function do_vmi_munmap(m: Machine, mm: mm_struct, start: number, len: num
  * vma_modify_flags: give [start, end) of `vma` new flags, splitting as needed,
  * then merge with identical neighbours (vma_merge_existing_range).
  */
-export function vma_modify_flags(m: Machine, vma: vm_area_struct, start: number, end: number, flags: number): vm_area_struct {
+export function vma_modify_flags(
+  m: Machine,
+  vma: vm_area_struct,
+  start: number,
+  end: number,
+  flags: number,
+): vm_area_struct {
   if (vma.vm_start < start) vma = __split_vma(m, vma, start);
   if (vma.vm_end > end) __split_vma(m, vma, end);
   vma.vm_flags = flags;
@@ -289,4 +299,3 @@ export function exit_mmap(m: Machine, mm: mm_struct): void {
   mm.alive = false;
   m.mms.delete(mm);
 }
-

@@ -93,7 +93,8 @@ export function mmu_notifier_range_init(
   return { event, mm, start, end, owner };
 }
 
-const overlaps = (sub: mmu_interval_notifier, r: mmu_notifier_range): boolean => sub.start < r.end && r.start < sub.end;
+const overlaps = (sub: mmu_interval_notifier, r: mmu_notifier_range): boolean =>
+  sub.start < r.end && r.start < sub.end;
 
 /** mmu_notifier_invalidate_range_start: mn_itree_invalidate over every overlapping subscription. */
 export function mmu_notifier_invalidate_range_start(range: mmu_notifier_range): void {

@@ -5,11 +5,12 @@
  * Simplified here: no pkeys, no soft-dirty or uffd-wp tracking (so
  * can_change_pte_writable never has to refuse for them), no NUMA hinting.
  */
-import type { Machine } from '../machine';
+
 import {
   EACCES,
   EINVAL,
   ENOMEM,
+  folio_test_anon,
   PageAnonExclusive,
   PROT_EXEC,
   PROT_READ,
@@ -21,7 +22,6 @@ import {
   VM_READ,
   VM_SHARED,
   VM_WRITE,
-  folio_test_anon,
 } from '../include/linux/mm';
 import { type mm_struct, PAGE_SIZE, PMD_SIZE, type vm_area_struct } from '../include/linux/mm_types';
 import {
@@ -45,10 +45,15 @@ import {
   swp_keep_bits,
   swp_offset_pfn,
 } from '../include/linux/swapops';
+import type { Machine } from '../machine';
 import { __split_huge_pmd } from './huge_memory';
 import { vm_normal_page } from './memory';
 import { range_is_mapped, vma_modify_flags, vma_split_range } from './mmap';
-import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import {
+  mmu_notifier_invalidate_range_end,
+  mmu_notifier_invalidate_range_start,
+  mmu_notifier_range_init,
+} from './mmu_notifier';
 import { pmdp_get, pte_offset_map, set_pmd_at } from './pgtable-generic';
 
 /** do_mprotect_pkey: change the protection of [start, start + len). */
@@ -64,7 +69,8 @@ export function do_mprotect(m: Machine, mm: mm_struct, start: number, len: numbe
     if (vma.vm_end <= start || vma.vm_start >= end) continue;
     if (newbits & VM_WRITE && !(vma.vm_flags & VM_MAYWRITE)) return -EACCES;
   }
-  for (const vma of vma_split_range(m, mm, start, end)) mprotect_fixup(m, vma, (vma.vm_flags & ~VM_ACCESS_FLAGS) | newbits);
+  for (const vma of vma_split_range(m, mm, start, end))
+    mprotect_fixup(m, vma, (vma.vm_flags & ~VM_ACCESS_FLAGS) | newbits);
   return 0;
 }
 
@@ -96,7 +102,13 @@ function can_change_pte_writable(m: Machine, vma: vm_area_struct, addr: number, 
  * Secondary MMUs see one MMU_NOTIFY_PROTECTION_VMA range, from the first
  * populated PMD to the end, as change_pmd_range starts it lazily.
  */
-function change_protection(m: Machine, vma: vm_area_struct, start: number, end: number, try_write: boolean): void {
+function change_protection(
+  m: Machine,
+  vma: vm_area_struct,
+  start: number,
+  end: number,
+  try_write: boolean,
+): void {
   const mm = vma.vm_mm;
   const inaccessible = !(vma.vm_flags & VM_ACCESS_FLAGS);
   let range = null;
@@ -147,7 +159,8 @@ function change_pte_range(
 /** Write-protecting a non-present entry: device-private and migration entries lose write. */
 function downgrade_nonpresent(m: Machine, entry: number): number {
   const pfn = () => swp_offset_pfn(entry);
-  if (is_writable_device_private_entry(entry)) return swp_keep_bits(entry, make_readable_device_private_entry(pfn()));
+  if (is_writable_device_private_entry(entry))
+    return swp_keep_bits(entry, make_readable_device_private_entry(pfn()));
   if (is_writable_migration_entry(entry)) {
     const anon = folio_test_anon(m, page_folio(m, pfn()));
     return swp_keep_bits(

@@ -9,9 +9,10 @@
  * order-9 block. Allocation is deterministic: the free lists are LIFO, and at
  * boot the lowest pfns come out first.
  */
-import type { Machine } from '../machine';
+
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER } from '../include/linux/mm_types';
 import { PG_buddy, PG_head, PG_tail } from '../include/linux/page-flags';
+import type { Machine } from '../machine';
 
 const NIL = -1;
 
@@ -75,7 +76,8 @@ function expand(m: Machine, z: zone, pfn: number): void {
  * falls back to a smaller order).
  */
 export function __alloc_pages(m: Machine, z: zone, order: number): number {
-  if (order !== 0 && order !== HPAGE_PMD_ORDER) throw new RangeError(`no order-${order} allocations: only 0 and ${HPAGE_PMD_ORDER}`);
+  if (order !== 0 && order !== HPAGE_PMD_ORDER)
+    throw new RangeError(`no order-${order} allocations: only 0 and ${HPAGE_PMD_ORDER}`);
   let pfn: number;
   if (order === HPAGE_PMD_ORDER) {
     pfn = z.free_head9;

@@ -9,7 +9,7 @@
  * kernel's interval tree of anon_vma_chain); no anon_vma reuse, no degree
  * bookkeeping, no locking.
  */
-import type { Machine } from '../machine';
+
 import {
   EBUSY,
   folio_maybe_dma_pinned,
@@ -26,6 +26,7 @@ import {
   type vm_area_struct,
 } from '../include/linux/mm_types';
 import { PG_anon, PG_anon_exclusive, PG_partially_mapped } from '../include/linux/page-flags';
+import type { Machine } from '../machine';
 import { deferred_split_folio } from './huge_memory';
 
 /** rmap_t: the new mapping is exclusive to this process (PageAnonExclusive). */
@@ -99,7 +100,8 @@ function large_mapcount_add(m: Machine, folio: number, diff: number, vma: vm_are
     mem._mm_id1[b] = id;
     mem._mm_id_mapcount1[b] = diff;
   }
-  const total = (mem._large_mapcount[b] += diff);
+  mem._large_mapcount[b] += diff;
+  const total = mem._large_mapcount[b];
   /* A third mm, or two mms each holding mappings: the folio may be shared. */
   if (total !== mem._mm_id_mapcount0[b] && total !== mem._mm_id_mapcount1[b]) mem._mm_ids_shared[b] = 1;
 }
@@ -109,11 +111,14 @@ function large_mapcount_sub(m: Machine, folio: number, diff: number, vma: vm_are
   const b = folio >> HPAGE_PMD_ORDER;
   const id = vma.vm_mm.id;
   if (mem._mm_id0[b] === id) {
-    if ((mem._mm_id_mapcount0[b] -= diff) === 0) mem._mm_id0[b] = 0;
+    mem._mm_id_mapcount0[b] -= diff;
+    if (mem._mm_id_mapcount0[b] === 0) mem._mm_id0[b] = 0;
   } else if (mem._mm_id1[b] === id) {
-    if ((mem._mm_id_mapcount1[b] -= diff) === 0) mem._mm_id1[b] = 0;
+    mem._mm_id_mapcount1[b] -= diff;
+    if (mem._mm_id_mapcount1[b] === 0) mem._mm_id1[b] = 0;
   }
-  const total = (mem._large_mapcount[b] -= diff);
+  mem._large_mapcount[b] -= diff;
+  const total = mem._large_mapcount[b];
   if (total === mem._mm_id_mapcount0[b] || total === mem._mm_id_mapcount1[b]) mem._mm_ids_shared[b] = 0;
 }
 
@@ -173,7 +178,13 @@ export function folio_add_anon_rmap_ptes(
 }
 
 /** folio_add_file_rmap_ptes / folio_add_file_rmap_pte. */
-export function folio_add_file_rmap_ptes(m: Machine, folio: number, page: number, nr: number, vma: vm_area_struct): void {
+export function folio_add_file_rmap_ptes(
+  m: Machine,
+  folio: number,
+  page: number,
+  nr: number,
+  vma: vm_area_struct,
+): void {
   for (let i = 0; i < nr; i++) m.mem._mapcount[page + i]++;
   if (folio_test_large(m, folio)) large_mapcount_add(m, folio, nr, vma);
 }
@@ -215,8 +226,13 @@ function __folio_remove_rmap(
   if (mapped > 0 && mapped < folio_nr_pages(m, folio)) deferred_split_folio(m, folio, true);
 }
 
-export const folio_remove_rmap_ptes = (m: Machine, folio: number, page: number, nr: number, vma: vm_area_struct) =>
-  __folio_remove_rmap(m, folio, page, nr, vma, false);
+export const folio_remove_rmap_ptes = (
+  m: Machine,
+  folio: number,
+  page: number,
+  nr: number,
+  vma: vm_area_struct,
+) => __folio_remove_rmap(m, folio, page, nr, vma, false);
 export const folio_remove_rmap_pte = (m: Machine, folio: number, page: number, vma: vm_area_struct) =>
   __folio_remove_rmap(m, folio, page, 1, vma, false);
 export const folio_remove_rmap_pmd = (m: Machine, folio: number, vma: vm_area_struct) =>
@@ -290,8 +306,13 @@ export const folio_try_dup_anon_rmap_pmd = (
 ) => __folio_try_dup_anon_rmap(m, folio, folio, folio_nr_pages(m, folio), dst_vma, src_vma, true);
 
 /** folio_dup_file_rmap_ptes: file pages are simply shared at fork. */
-export const folio_dup_file_rmap_ptes = (m: Machine, folio: number, page: number, nr: number, dst_vma: vm_area_struct) =>
-  folio_add_file_rmap_ptes(m, folio, page, nr, dst_vma);
+export const folio_dup_file_rmap_ptes = (
+  m: Machine,
+  folio: number,
+  page: number,
+  nr: number,
+  dst_vma: vm_area_struct,
+) => folio_add_file_rmap_ptes(m, folio, page, nr, dst_vma);
 
 /** folio_move_anon_rmap: a reused page now belongs to the faulting VMA's anon_vma. */
 export function folio_move_anon_rmap(m: Machine, folio: number, vma: vm_area_struct): void {
@@ -304,10 +325,16 @@ export function folio_move_anon_rmap(m: Machine, folio: number, vma: vm_area_str
  * rmap_walk: call `fn(vma, address)` for every VMA that may map `folio`
  * (anon: the VMAs chained to its anon_vma; file: the i_mmap tree).
  */
-export function rmap_walk(m: Machine, folio: number, fn: (vma: vm_area_struct, address: number) => void): void {
+export function rmap_walk(
+  m: Machine,
+  folio: number,
+  fn: (vma: vm_area_struct, address: number) => void,
+): void {
   const mapping = m.mem.mapping[folio];
   const index = m.mem.index[folio];
-  const vmas = folio_test_anon(m, folio) ? m.anon_vmas.get(mapping)?.vmas : m.address_spaces.get(mapping)?.i_mmap;
+  const vmas = folio_test_anon(m, folio)
+    ? m.anon_vmas.get(mapping)?.vmas
+    : m.address_spaces.get(mapping)?.i_mmap;
   if (!vmas) return;
   for (const vma of [...vmas]) {
     const address = vma.vm_start + (index - vma.vm_pgoff) * (1 << PAGE_SHIFT);

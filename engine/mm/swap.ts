@@ -5,10 +5,11 @@
  * Simplified here: no LRU, no per-cpu batching; a folio whose refcount
  * reaches zero goes straight back to its allocator.
  */
-import type { Machine } from '../machine';
+
 import { folio_order, folio_test_large } from '../include/linux/mm';
 import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_reserved } from '../include/linux/page-flags';
+import type { Machine } from '../machine';
 import { dump_page } from './debug';
 import { __free_pages } from './page_alloc';
 
@@ -21,9 +22,14 @@ export function folio_put(m: Machine, folio: number): void {
 export function folio_put_refs(m: Machine, folio: number, refs: number): void {
   const mem = m.mem;
   if (mem.flags[folio] & PG_reserved) return;
-  const ref = (mem._refcount[folio] -= refs);
+  mem._refcount[folio] -= refs;
+  const ref = mem._refcount[folio];
   if (ref < 0)
-    throw new KernelInvariantViolation('refcount never underflows', folio, `folio_put: ${dump_page(m, folio)}`);
+    throw new KernelInvariantViolation(
+      'refcount never underflows',
+      folio,
+      `folio_put: ${dump_page(m, folio)}`,
+    );
   if (ref === 0) __folio_put(m, folio);
 }
 

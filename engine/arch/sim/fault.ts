@@ -7,7 +7,7 @@
  * Simplified here: no stack expansion, no pkeys. A store sets the page's
  * contents word; a load returns it. The hardware sets the young and dirty bits.
  */
-import type { Machine } from '../../machine';
+
 import {
   FAULT_FLAG_USER,
   FAULT_FLAG_WRITE,
@@ -30,6 +30,7 @@ import {
   pte_protnone,
   pte_write,
 } from '../../include/linux/pgtable';
+import type { Machine } from '../../machine';
 import { handle_mm_fault } from '../../mm/memory';
 import { find_vma } from '../../mm/mmap';
 import { pmdp_get, pte_offset_map, set_pmd_at } from '../../mm/pgtable-generic';
@@ -60,7 +61,12 @@ function touch(m: Machine, pfn: number, write: boolean, value: number): number {
 }
 
 /** do_user_addr_fault: bad_area checks, then handle_mm_fault; returns a signal or null. */
-function do_user_addr_fault(m: Machine, mm: mm_struct, addr: number, write: boolean): user_access_fault | null {
+function do_user_addr_fault(
+  m: Machine,
+  mm: mm_struct,
+  addr: number,
+  write: boolean,
+): user_access_fault | null {
   const vma = find_vma(mm, addr);
   if (!vma) return 'SIGSEGV';
   /* access_error */

@@ -108,11 +108,15 @@ export const folio_order = (m: Machine, folio: number): number => m.mem.order[fo
 export const folio_nr_pages = (m: Machine, folio: number): number => 1 << m.mem.order[folio];
 export const folio_ref_count = (m: Machine, folio: number): number => m.mem._refcount[folio];
 export const folio_test_anon = (m: Machine, folio: number): boolean => (m.mem.flags[folio] & PG_anon) !== 0;
-export const folio_test_locked = (m: Machine, folio: number): boolean => (m.mem.flags[folio] & PG_locked) !== 0;
-export const PageAnonExclusive = (m: Machine, page: number): boolean => (m.mem.flags[page] & PG_anon_exclusive) !== 0;
+export const folio_test_locked = (m: Machine, folio: number): boolean =>
+  (m.mem.flags[folio] & PG_locked) !== 0;
+export const PageAnonExclusive = (m: Machine, page: number): boolean =>
+  (m.mem.flags[page] & PG_anon_exclusive) !== 0;
 export const is_zero_pfn = (m: Machine, pfn: number): boolean => pfn === m.zero_pfn;
-export const is_huge_zero_pfn = (m: Machine, pfn: number): boolean => m.huge_zero_pfn >= 0 && pfn === m.huge_zero_pfn;
-export const folio_is_reserved = (m: Machine, folio: number): boolean => (m.mem.flags[folio] & PG_reserved) !== 0;
+export const is_huge_zero_pfn = (m: Machine, pfn: number): boolean =>
+  m.huge_zero_pfn >= 0 && pfn === m.huge_zero_pfn;
+export const folio_is_reserved = (m: Machine, folio: number): boolean =>
+  (m.mem.flags[folio] & PG_reserved) !== 0;
 /** folio_is_zone_device: the folio belongs to a dev_pagemap rather than to RAM. */
 export const folio_is_zone_device = (m: Machine, folio: number): boolean => m.mem.pgmap[folio] !== 0;
 

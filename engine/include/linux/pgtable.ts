@@ -28,8 +28,10 @@ export function pfn_pte(pfn: number, flags: number): number {
   return ((pfn << PFN_SHIFT) | flags | _PAGE_PRESENT) >>> 0;
 }
 export const pte_none = (pte: number): boolean => pte === 0;
-export const pte_present = (pte: number): boolean => (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && (pte & _PAGE_PRESENT) !== 0;
-export const pte_protnone = (pte: number): boolean => (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) === (_PAGE_PRESENT | _PAGE_PROTNONE);
+export const pte_present = (pte: number): boolean =>
+  (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && (pte & _PAGE_PRESENT) !== 0;
+export const pte_protnone = (pte: number): boolean =>
+  (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) === (_PAGE_PRESENT | _PAGE_PROTNONE);
 export const pte_pfn = (pte: number): number => pte >>> PFN_SHIFT;
 export const pte_write = (pte: number): boolean => (pte & _PAGE_RW) !== 0;
 export const pte_dirty = (pte: number): boolean => (pte & _PAGE_DIRTY) !== 0;
@@ -45,7 +47,8 @@ export const pte_mkold = (pte: number): number => (pte & ~_PAGE_ACCESSED) >>> 0;
 /* A PMD that is a present leaf maps a whole PMD-order folio. */
 export const pmd_none = (pmd: number): boolean => pmd === 0;
 export const pmd_present = (pmd: number): boolean => (pmd & _PAGE_PRESENT) !== 0;
-export const pmd_trans_huge = (pmd: number): boolean => (pmd & (_PAGE_PRESENT | _PAGE_PSE)) === (_PAGE_PRESENT | _PAGE_PSE);
+export const pmd_trans_huge = (pmd: number): boolean =>
+  (pmd & (_PAGE_PRESENT | _PAGE_PSE)) === (_PAGE_PRESENT | _PAGE_PSE);
 /** A PMD pointing to a PTE table (the engine finds the table in mm.pte_tables). */
 export const PMD_TABLE = _PAGE_PRESENT;
 export const pmd_is_table = (pmd: number): boolean => pmd === PMD_TABLE;

@@ -39,13 +39,16 @@ export const is_swap_pte = (pte: number): boolean => pte !== 0 && (pte & 1) === 
 
 export const is_migration_entry = (e: number): boolean =>
   is_swap_pte(e) && swp_type(e) >= SWP_MIGRATION_READ && swp_type(e) <= SWP_MIGRATION_WRITE;
-export const is_writable_migration_entry = (e: number): boolean => is_swap_pte(e) && swp_type(e) === SWP_MIGRATION_WRITE;
+export const is_writable_migration_entry = (e: number): boolean =>
+  is_swap_pte(e) && swp_type(e) === SWP_MIGRATION_WRITE;
 export const is_readable_exclusive_migration_entry = (e: number): boolean =>
   is_swap_pte(e) && swp_type(e) === SWP_MIGRATION_READ_EXCLUSIVE;
 export const is_device_private_entry = (e: number): boolean =>
   is_swap_pte(e) && (swp_type(e) === SWP_DEVICE_READ || swp_type(e) === SWP_DEVICE_WRITE);
-export const is_writable_device_private_entry = (e: number): boolean => is_swap_pte(e) && swp_type(e) === SWP_DEVICE_WRITE;
-export const is_device_exclusive_entry = (e: number): boolean => is_swap_pte(e) && swp_type(e) === SWP_DEVICE_EXCLUSIVE;
+export const is_writable_device_private_entry = (e: number): boolean =>
+  is_swap_pte(e) && swp_type(e) === SWP_DEVICE_WRITE;
+export const is_device_exclusive_entry = (e: number): boolean =>
+  is_swap_pte(e) && swp_type(e) === SWP_DEVICE_EXCLUSIVE;
 export const is_hwpoison_entry = (e: number): boolean => is_swap_pte(e) && swp_type(e) === SWP_HWPOISON;
 export const is_pte_marker = (e: number): boolean => is_swap_pte(e) && swp_type(e) === SWP_PTE_MARKER;
 /** is_pfn_swap_entry: migration, device-private, device-exclusive and hwpoison entries carry a pfn. */
@@ -108,4 +111,5 @@ export function softleaf_type_of(entry: number): softleaf_type {
  * softleaf_is_valid_pmd_entry: only migration and device-private entries may
  * sit in a non-present PMD; device-exclusive entries exist only at PTE level.
  */
-export const is_valid_pmd_softleaf = (e: number): boolean => is_migration_entry(e) || is_device_private_entry(e);
+export const is_valid_pmd_softleaf = (e: number): boolean =>
+  is_migration_entry(e) || is_device_private_entry(e);
