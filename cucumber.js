@@ -5,7 +5,7 @@ const { rmSync } = require('node:fs');
 
 // allure-cucumberjs adds to its results folder; start each run from an empty
 // one so a report never mixes runs. Parallel workers must not do this.
-if (!process.env.CUCUMBER_WORKER_ID) rmSync('reports/allure-results', { recursive: true, force: true });
+if (!process.env.CUCUMBER_WORKER_ID) rmSync('reports/allure-results', { recursive: true, force: true, maxRetries: 5 });
 
 const common = {
   paths: ['features/**/*.feature'],

@@ -29,6 +29,9 @@ import {
   PAGE_SIZE,
   type task_struct,
 } from './include/linux/mm_types';
+import { kmap_local_page } from './include/linux/highmem';
+import { type dev_pagemap, MEMORY_TYPE_NAMES } from './include/linux/memremap';
+import type { migrate_vma } from './include/linux/migrate';
 import { EngineUsageError } from './include/linux/mmdebug';
 import {
   PG_anon_exclusive,
@@ -52,6 +55,18 @@ import {
 } from './include/linux/pgtable';
 import { type softleaf_type, softleaf_type_of, swp_offset_pfn } from './include/linux/swapops';
 import { copy_process, do_exit } from './kernel/fork';
+import {
+  type dmirror,
+  dmirror_file,
+  dmirror_fops_open,
+  dmirror_fops_release,
+  dmirror_ioctl,
+  dmirror_migrate_to_device_begin,
+  dmirror_migrate_to_device_end,
+  type hmm_dmirror_cmd,
+  type hmm_dmirror_module,
+  hmm_dmirror_init,
+} from './lib/test_hmm';
 import { Machine, type MachineConfig } from './machine';
 import { debug_vm_check } from './mm/debug_vm';
 import { create_file } from './mm/filemap';
@@ -64,6 +79,7 @@ import { pmdp_get, pte_offset_map, ptep_get } from './mm/pgtable-generic';
 import { folio_maybe_mapped_shared } from './mm/rmap';
 
 export * as mm from './include/linux/mm';
+export * as test_hmm from './lib/test_hmm';
 export { EngineUsageError, KernelInvariantViolation } from './include/linux/mmdebug';
 export type { MachineConfig } from './machine';
 
@@ -90,6 +106,10 @@ export interface folio_view {
   readonly entire_mapcount: number;
   readonly pincount: number;
   readonly anon: boolean;
+  /** 'system RAM' or the MEMORY_DEVICE_* type of its pagemap. */
+  readonly memory: string;
+  /** The pagemap owner (a driver's device object), or null for RAM. */
+  readonly owner: unknown;
   readonly dirty: boolean;
   readonly maybe_dma_pinned: boolean;
   readonly maybe_mapped_shared: boolean;
@@ -137,7 +157,7 @@ export class Kernel {
   }
 
   /** Run a mutating operation, then the debug_vm checker (CONFIG_DEBUG_VM). */
-  private op<T>(fn: () => T): T {
+  op<T>(fn: () => T): T {
     const result = fn();
     if (this.machine.config.debug_vm) debug_vm_check(this.machine);
     return result;
@@ -322,6 +342,8 @@ export class Kernel {
       entire_mapcount: large ? m.mem._entire_mapcount[b] : 0,
       pincount: large ? m.mem._pincount[b] : 0,
       anon: folio_test_anon(m, folio),
+      memory: m.mem.pgmap[folio] ? MEMORY_TYPE_NAMES[(m.pgmaps[m.mem.pgmap[folio]] as dev_pagemap).type] : 'system RAM',
+      owner: m.mem.pgmap[folio] ? (m.pgmaps[m.mem.pgmap[folio]] as dev_pagemap).owner : null,
       dirty: (m.mem.flags[folio] & PG_dirty) !== 0,
       maybe_dma_pinned: folio_maybe_dma_pinned(m, folio),
       maybe_mapped_shared: folio_maybe_mapped_shared(m, folio),
@@ -370,6 +392,41 @@ export class Kernel {
   /** Free pages in the buddy allocator. */
   nr_free_pages(): number {
     return this.machine.zone.nr_free_pages;
+  }
+
+  /* ---------------- the dmirror test driver (lib/test_hmm.c) ---------------- */
+
+  /** Load lib/test_hmm.c: private devices 0 and 1, and coherent devices 2 and 3 when asked for. */
+  load_hmm_dmirror(opts: { coherent: boolean; chunk_pages?: number }): hmm_dmirror_module {
+    return this.op(() => hmm_dmirror_init(this.machine, opts));
+  }
+  /** open("/dev/hmm_dmirrorN") by a task: a mirror of that task's mm. */
+  dmirror_open(mod: hmm_dmirror_module, device: number, task: task_struct): dmirror {
+    const mdevice = mod.devices[device];
+    if (!mdevice) throw new EngineUsageError('no such device', `/dev/hmm_dmirror${device} does not exist (${mod.devices.length} devices)`);
+    return this.op(() => dmirror_fops_open(mdevice, this.mm_of(task)));
+  }
+  dmirror_close(mod: hmm_dmirror_module, d: dmirror): void {
+    this.op(() => dmirror_fops_release(this.machine, mod, d));
+  }
+  dmirror_ioctl(mod: hmm_dmirror_module, d: dmirror, command: number, cmd: hmm_dmirror_cmd): number {
+    return this.op(() => dmirror_ioctl(this.machine, mod, d, command, cmd));
+  }
+  /** The device file /dev/hmm_dmirrorN, to mmap (an address_space whose mmap inserts driver pages). */
+  dmirror_file(mod: hmm_dmirror_module, device: number, nr_pages: number): address_space {
+    return dmirror_file(this.machine, mod.devices[device], nr_pages);
+  }
+  /** MIGRATE_TO_DEV stopped after migrate_vma_setup and the copy: the pages sit behind migration entries. */
+  dmirror_migrate_begin(mod: hmm_dmirror_module, d: dmirror, addr: number, nr_pages: number): migrate_vma | number {
+    return this.op(() => dmirror_migrate_to_device_begin(this.machine, mod, d, addr, addr + nr_pages * PAGE_SIZE));
+  }
+  dmirror_migrate_end(mod: hmm_dmirror_module, d: dmirror, args: migrate_vma): void {
+    this.op(() => dmirror_migrate_to_device_end(this.machine, mod, d, args));
+  }
+  /** The kernel reads a page through its linear map (kmap_local_page), as a driver's CPU copy would. */
+  kmap(pfn: number): number {
+    this.page(pfn);
+    return this.machine.mem.data[kmap_local_page(this.machine, pfn)];
   }
 
   /** Run the debug_vm checker now. */

@@ -4,7 +4,9 @@ import type { task_struct } from '../engine/include/linux/mm_types';
 import type { MmWorld, PageRange } from '../support/world';
 
 function access(world: MmWorld, task: task_struct, range: PageRange, write: boolean, value = 0): void {
+  const before = world.kernel.machine.vm_events.PGFAULT;
   const r = world.kernel.access(task, world.address(range), range.count, write, value);
+  world.lastAccessFaults = world.kernel.machine.vm_events.PGFAULT - before;
   world.lastRead.set(task.comm, r.values);
   if (r.fault)
     world.expectClaim(

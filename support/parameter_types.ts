@@ -75,11 +75,14 @@ export type MappingState =
   | 'mapped writable'
   | 'PMD-mapped read-only'
   | 'PMD-mapped writable'
-  | 'inaccessible';
+  | 'inaccessible'
+  | 'device-private, writable'
+  | 'device-private, read-only'
+  | 'a migration entry';
 defineParameterType({
   name: 'mapping state',
   regexp:
-    /not mapped|the zero page|the huge zero page|mapped read-only|mapped writable|PMD-mapped read-only|PMD-mapped writable|inaccessible/,
+    /not mapped|the zero page|the huge zero page|mapped read-only|mapped writable|PMD-mapped read-only|PMD-mapped writable|inaccessible|device-private, writable|device-private, read-only|a migration entry/,
   transformer: (s: string): MappingState => s as MappingState,
 });
 
@@ -103,4 +106,35 @@ defineParameterType({
   name: 'signal',
   regexp: /SIGSEGV|SIGBUS/,
   transformer: (s: string): string => s,
+});
+
+/**
+ * A dmirror device of lib/test_hmm.c: `the private device` (device 0),
+ * `the coherent device` (device 2), or one by number, `private device 1`.
+ * Example: `When the private device migrates buffer X of process A to device memory`.
+ */
+defineParameterType({
+  name: 'device',
+  regexp: /the (private|coherent) device|(?:private|coherent) device ([0-3])/,
+  transformer: (kind: string | undefined, n: string | undefined): number =>
+    n !== undefined ? Number(n) : kind === 'coherent' ? 2 : 0,
+});
+
+/** Where a page's memory is: `Then page 0 of buffer X in process A is in device-coherent memory`. */
+defineParameterType({
+  name: 'memory',
+  regexp: /system RAM|device-private memory|device-coherent memory/,
+  transformer: (s: string): string =>
+    s === 'system RAM' ? 'system RAM' : s === 'device-private memory' ? 'MEMORY_DEVICE_PRIVATE' : 'MEMORY_DEVICE_COHERENT',
+});
+
+/** A negative errno as the kernel returns it: `Then the command fails with -ENOENT`. */
+defineParameterType({
+  name: 'errno',
+  regexp: /-E[A-Z]+/,
+  transformer: (s: string): number => {
+    const value = (mm as unknown as Record<string, number>)[s.slice(1)];
+    if (typeof value !== 'number') throw new Error(`unknown errno ${s}`);
+    return -value;
+  },
 });

@@ -14,6 +14,9 @@ export function mappingStateOf(e: entry_view): MappingState | string {
   if (e.kind === 'none') return 'not mapped';
   if (e.kind === 'zero page') return 'the zero page';
   if (e.kind === 'huge zero page') return 'the huge zero page';
+  if (e.kind === 'SOFTLEAF_DEVICE_PRIVATE_WRITE') return 'device-private, writable';
+  if (e.kind === 'SOFTLEAF_DEVICE_PRIVATE_READ') return 'device-private, read-only';
+  if (e.kind.startsWith('SOFTLEAF_MIGRATION')) return 'a migration entry';
   if (e.kind !== 'present') return e.kind;
   if (e.protnone) return 'inaccessible';
   const how = e.writable ? 'writable' : 'read-only';

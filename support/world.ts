@@ -5,6 +5,8 @@
  */
 import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import { type entry_view, Kernel, type MachineConfig, type notifier_event } from '../engine';
+import type { migrate_vma } from '../engine/include/linux/migrate';
+import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
 import type { task_struct } from '../engine/include/linux/mm_types';
 
 export const PAGE = 4096;
@@ -42,6 +44,16 @@ export class MmWorld extends World {
   readonly outcomes: Outcome[] = [];
   /** Values of the last load, by process name. */
   readonly lastRead = new Map<string, number[]>();
+  /** The dmirror test driver, once a Given loaded it. */
+  hmm: hmm_dmirror_module | null = null;
+  /** Open device files, by "device/process". */
+  readonly mirrors = new Map<string, dmirror>();
+  /** The last dmirror command: its return value and its (copied back) command struct. */
+  lastCommand: { name: string; ret: number; cmd: hmm_dmirror_cmd } | null = null;
+  /** A MIGRATE_TO_DEV a scenario stopped half-way. */
+  pendingMigration: { device: number; args: migrate_vma } | null = null;
+  /** Page faults (PGFAULT) taken by the last CPU access. */
+  lastAccessFaults = 0;
   /** Processes and buffers the scenario touched, for the state picture. */
   readonly picture = { processes: new Set<string>(), buffers: new Set<string>() };
 
@@ -92,6 +104,22 @@ export class MmWorld extends World {
   /** The entry that maps the first page of the range in the process. */
   entry(process: task_struct, range: PageRange, offset = 0): entry_view {
     return this.kernel.lookup(process, this.address(range, offset));
+  }
+
+  driver(): hmm_dmirror_module {
+    if (!this.hmm) throw new Error('the HMM test driver is not loaded: add "Given the HMM test driver is loaded"');
+    return this.hmm;
+  }
+
+  /** The task's open file of a dmirror device, opened on first use (the mirror binds to the opener's mm). */
+  mirror(device: number, task: task_struct): dmirror {
+    const key = `${device}/${task.pid}`;
+    let d = this.mirrors.get(key);
+    if (!d) {
+      d = this.kernel.dmirror_open(this.driver(), device, task);
+      this.mirrors.set(key, d);
+    }
+    return d;
   }
 
   /** Record an outcome that some Then-step must claim. */

@@ -25,6 +25,7 @@ import {
   PG_anon_exclusive,
   PG_buddy,
   PG_head,
+  PG_locked,
   PG_reserved,
   PG_swapbacked,
   PG_tail,
@@ -47,6 +48,7 @@ import {
   swp_offset_pfn,
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
+import { MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
 import { dump_page } from './debug';
 
 /** Every invariant the checker knows, with the rule it states. */
@@ -67,6 +69,12 @@ export const DEBUG_VM_INVARIANTS = {
     'a non-present PMD is only a migration or device-private entry',
   'deferred split holds anonymous large folios':
     'only anonymous large folios sit on the deferred-split queue',
+  'a device-private entry points to device-private memory':
+    'a device-private entry never points to system RAM or other device memory',
+  'a present PTE never maps device-private memory': 'device-private memory is reached only through device-private entries',
+  'a device page lies in its pagemap range': "a ZONE_DEVICE page's pagemap is live and covers its pfn",
+  'a migration entry exists only while a migration is in progress':
+    'the folio behind a migration entry is locked by its migration',
 } as const;
 export type debug_vm_invariant = keyof typeof DEBUG_VM_INVARIANTS;
 
@@ -85,6 +93,7 @@ export function debug_vm_check(m: Machine): void {
   for (const mapping of m.address_spaces.values())
     for (const pfn of mapping.i_pages) if (pfn >= 0) cache_refs[pfn]++;
 
+  const is_private = (pfn: number): boolean => mem.pgmap[pfn] !== 0 && m.pgmaps[mem.pgmap[pfn]]?.type === MEMORY_DEVICE_PRIVATE;
   const counter_of = (pfn: number): number =>
     mem.flags[pfn] & PG_anon ? MM_ANONPAGES : mem.flags[pfn] & PG_swapbacked ? MM_SHMEMPAGES : MM_FILEPAGES;
   const head_of = (pfn: number): number => (mem.flags[pfn] & PG_tail ? pfn & ~(HPAGE_PMD_NR - 1) : pfn);
@@ -137,6 +146,7 @@ export function debug_vm_check(m: Machine): void {
             continue;
           }
           if (mem.flags[pfn] & PG_buddy) violation(m, 'no mapping of a free page', pfn, where);
+          if (is_private(pfn)) violation(m, 'a present PTE never maps device-private memory', pfn, where);
           pte_maps[pfn]++;
           rss[counter_of(head_of(pfn))]++;
           if (pte_write(pte) && mem.flags[head_of(pfn)] & PG_anon && !(mem.flags[pfn] & PG_anon_exclusive))
@@ -146,6 +156,15 @@ export function debug_vm_check(m: Machine): void {
         const pfn = swp_offset_pfn(pte);
         if (mem.flags[pfn] & PG_buddy)
           violation(m, 'no mapping of a free page', pfn, `${softleaf_type_of(pte)} ${where}`);
+        if (is_device_private_entry(pte) && !is_private(pfn))
+          violation(m, 'a device-private entry points to device-private memory', pfn, where);
+        if (is_migration_entry(pte) && !(mem.flags[head_of(pfn)] & PG_locked))
+          violation(
+            m,
+            'a migration entry exists only while a migration is in progress',
+            pfn,
+            `${softleaf_type_of(pte)} ${where}, folio unlocked`,
+          );
         if (is_device_private_entry(pte) || is_device_exclusive_entry(pte)) pte_maps[pfn]++;
         rss[counter_of(head_of(pfn))]++;
       }
@@ -168,6 +187,12 @@ export function debug_vm_check(m: Machine): void {
       continue;
     }
     if (flags & PG_reserved) continue;
+    if (mem.pgmap[pfn] !== 0) {
+      const pgmap = m.pgmaps[mem.pgmap[pfn]];
+      const inside = pgmap && pfn >= pgmap.range.start && pfn < pgmap.range.start + pgmap.range.nr;
+      if (!inside && (mem._refcount[pfn] !== 0 || pte_maps[pfn] !== 0))
+        violation(m, 'a device page lies in its pagemap range', pfn, pgmap ? `outside pagemap ${pgmap.id}` : 'its pagemap was removed');
+    }
     if (flags & PG_tail) {
       if (mem._refcount[pfn] !== 0)
         violation(m, 'tail pages hold no references', pfn, 'tail page with a refcount');
@@ -176,6 +201,7 @@ export function debug_vm_check(m: Machine): void {
     check_folio(m, pfn, pte_maps, pmd_maps, cache_refs);
   }
 
+  for (const check of m.driver_checks) check(m);
   for (const folio of m.deferred_split_queue)
     if (!(mem.flags[folio] & PG_head) || !folio_test_anon(m, folio))
       violation(m, 'deferred split holds anonymous large folios', folio, 'queued for deferred split');

@@ -11,6 +11,8 @@
  */
 
 import {
+  EBUSY,
+  EINVAL,
   ENOMEM,
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
@@ -28,6 +30,8 @@ import {
   VM_FAULT_SIGBUS,
   VM_FAULT_SIGSEGV,
   VM_MAYSHARE,
+  VM_MIXEDMAP,
+  VM_PFNMAP,
   VM_SHARED,
   VM_WRITE,
   vma_is_anonymous,
@@ -40,6 +44,8 @@ import {
   PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
+import { clear_highpage, copy_highpage } from '../include/linux/highmem';
+import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import { EngineUsageError } from '../include/linux/mmdebug';
 import { PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
 import {
@@ -79,6 +85,7 @@ import {
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
 import { filemap_fault } from './filemap';
+import { page_pgmap } from './memremap';
 import {
   __split_huge_pmd,
   copy_huge_pmd,
@@ -162,6 +169,7 @@ export function vm_normal_page(m: Machine, _vma: vm_area_struct, _addr: number, 
 export function handle_mm_fault(m: Machine, vma: vm_area_struct, address: number, flags: number): number {
   const mm = vma.vm_mm;
   const addr = address - (address % PAGE_SIZE);
+  m.vm_events.PGFAULT++;
   /* sanitize_fault_flags: UNSHARE only means something in a COW mapping, and never with WRITE. */
   if (flags & FAULT_FLAG_UNSHARE) {
     if (flags & FAULT_FLAG_WRITE) return VM_FAULT_SIGSEGV;
@@ -223,7 +231,7 @@ export function do_anonymous_page(m: Machine, vmf: vm_fault): number {
   anon_vma_prepare(m, vma);
   const folio = __alloc_pages(m, m.zone, 0);
   if (folio < 0) return VM_FAULT_OOM;
-  m.mem.data[folio] = 0;
+  clear_highpage(m, folio);
   let entry = mk_pte(vma, folio);
   if (vma.vm_flags & VM_WRITE) entry = pte_mkwrite(pte_mkdirty(entry));
   add_mm_counter(vma, MM_ANONPAGES, 1);
@@ -269,7 +277,7 @@ function do_cow_fault(m: Machine, vmf: vm_fault): number {
     folio_put(m, cow);
     return VM_FAULT_SIGBUS;
   }
-  m.mem.data[cow] = m.mem.data[src];
+  copy_highpage(m, cow, src);
   folio_put(m, src);
   const table = __pte_alloc(vma.vm_mm, address);
   add_mm_counter(vma, MM_ANONPAGES, 1);
@@ -290,11 +298,23 @@ function do_shared_fault(m: Machine, vmf: vm_fault): number {
 /**
  * do_swap_page: a fault on a non-present entry. A migration entry makes the
  * fault wait for the migration to finish (the engine reports VM_FAULT_RETRY:
- * the access cannot complete while the migration is in progress).
+ * the access cannot complete while the migration is in progress). A
+ * device-private entry calls the pagemap's migrate_to_ram with the page
+ * locked and referenced; the driver moves the data back to system memory.
  */
 export function do_swap_page(m: Machine, vmf: vm_fault): number {
   const entry = vmf.orig_pte;
   if (is_migration_entry(entry)) return migration_entry_wait(m, vmf);
+  if (is_device_private_entry(entry)) {
+    vmf.page = swp_offset_pfn(entry);
+    /* Somebody else holds the page lock (a migration in progress): wait for it, then retry. */
+    if (!folio_trylock(m, vmf.page)) return migration_entry_wait(m, vmf);
+    folio_get(m, vmf.page);
+    const ret = page_pgmap(m, vmf.page).ops.migrate_to_ram?.(vmf) ?? VM_FAULT_SIGBUS;
+    folio_unlock(m, vmf.page);
+    folio_put(m, vmf.page);
+    return ret;
+  }
   throw new EngineUsageError('not modelled', `fault on a ${softleaf_type_of(entry)} entry`);
 }
 
@@ -378,7 +398,8 @@ export function wp_page_copy(m: Machine, vmf: vm_fault, table: Uint32Array): num
   anon_vma_prepare(m, vma);
   const new_folio = __alloc_pages(m, m.zone, 0);
   if (new_folio < 0) return VM_FAULT_OOM;
-  m.mem.data[new_folio] = vmf.page >= 0 ? m.mem.data[vmf.page] : 0;
+  if (vmf.page >= 0) copy_highpage(m, new_folio, vmf.page);
+  else clear_highpage(m, new_folio);
 
   const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, address, address + PAGE_SIZE);
   mmu_notifier_invalidate_range_start(range);
@@ -393,6 +414,25 @@ export function wp_page_copy(m: Machine, vmf: vm_fault, table: Uint32Array): num
     folio_put(m, old_folio);
   }
   mmu_notifier_invalidate_range_end(range);
+  return 0;
+}
+
+/**
+ * vm_insert_page: a driver maps one of its own kernel pages into a user VMA,
+ * which becomes VM_MIXEDMAP. The PTE holds a reference and a file-style
+ * mapcount; it is writable only in a shared writable mapping.
+ */
+export function vm_insert_page(m: Machine, vma: vm_area_struct, addr: number, page: number): number {
+  if (vma.vm_flags & VM_PFNMAP) return -EINVAL;
+  vma.vm_flags |= VM_MIXEDMAP;
+  const table = __pte_alloc(vma.vm_mm, addr);
+  if (!pte_none(ptep_get(table, addr))) return -EBUSY;
+  folio_get(m, page);
+  add_mm_counter(vma, mm_counter(m, page), 1);
+  folio_add_file_rmap_ptes(m, page, page, 1, vma);
+  let pte = mk_pte(vma, page);
+  if ((vma.vm_flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE)) pte = pte_mkwrite(pte);
+  set_pte_at(table, addr, pte);
   return 0;
 }
 
@@ -517,7 +557,7 @@ function copy_present_page(
   anon_vma_prepare(m, dst_vma);
   const new_folio = __alloc_pages(m, m.zone, 0);
   if (new_folio < 0) return -ENOMEM;
-  m.mem.data[new_folio] = m.mem.data[page];
+  copy_highpage(m, new_folio, page);
   folio_add_new_anon_rmap(m, new_folio, dst_vma, addr, RMAP_EXCLUSIVE);
   add_mm_counter(dst_vma, MM_ANONPAGES, 1);
   let entry = pte_mkdirty(mk_pte(dst_vma, new_folio));

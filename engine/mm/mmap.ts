@@ -161,6 +161,14 @@ export function do_mmap(m: Machine, mm: mm_struct, args: mmap_args): number {
     anon_vma_chain: [],
   };
   vma_insert(mm, vma);
+  /* call_mmap: a device file sets the VMA up itself (dmirror inserts its pages with vm_insert_page). */
+  if (file?.f_op_mmap) {
+    const ret = file.f_op_mmap(vma);
+    if (ret) {
+      do_vmi_munmap(m, mm, vma.vm_start, vma.vm_end - vma.vm_start);
+      return ret;
+    }
+  }
   return addr;
 }
 

@@ -145,6 +145,8 @@ export interface address_space {
   readonly backing: Uint32Array;
   /** VMAs mapping this file (i_mmap). */
   readonly i_mmap: Set<vm_area_struct>;
+  /** file->f_op->mmap of a device file: populates the new VMA itself. Returns 0 or -errno. */
+  readonly f_op_mmap?: (vma: vm_area_struct) => number;
 }
 
 export interface vm_area_struct {

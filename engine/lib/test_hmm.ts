@@ -1,0 +1,724 @@
+/*
+ * Mirrors lib/test_hmm.c: the "dmirror" test driver behind the kernel's HMM
+ * selftests. It mirrors a process's address space into a simulated device
+ * page table, and migrates pages to and from simulated device memory.
+ * Kernel: linux-mm tree, late 2025 (lib/test_hmm.c with folio_free,
+ * FLAGS/FAIL_ALLOC and evict-on-close).
+ *
+ * Simplified here:
+ * - Device memory comes in chunks of `devmem_chunk_pages` (the driver uses
+ *   256 MiB); private chunks are added on demand, a coherent device has one.
+ * - As in the driver, a device-private page is a dummy struct page whose data
+ *   lives in a hidden system "backing" page (BACKING_PAGE); a coherent page
+ *   holds its data itself.
+ * - Device-private THP (large device folios) is not modelled yet.
+ * - The device's fault policy and a traffic cost model are additions for the
+ *   seed claims (S000-6, S001-7); the default policy is the driver's own.
+ */
+import type { Machine } from '../machine';
+import { copy_highpage, clear_highpage } from '../include/linux/highmem';
+import { EFAULT, EINVAL, ENOENT, ENOMEM, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_READ } from '../include/linux/mm';
+import {
+  type dev_pagemap,
+  MEMORY_DEVICE_COHERENT,
+  MEMORY_DEVICE_PRIVATE,
+} from '../include/linux/memremap';
+import {
+  type migrate_vma,
+  MIGRATE_PFN_MIGRATE,
+  MIGRATE_PFN_VALID,
+  MIGRATE_PFN_WRITE,
+  MIGRATE_VMA_SELECT_DEVICE_COHERENT,
+  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+  MIGRATE_VMA_SELECT_SYSTEM,
+  migrate_pfn,
+  migrate_pfn_to_page,
+} from '../include/linux/migrate';
+import { KernelInvariantViolation } from '../include/linux/mmdebug';
+import { type address_space, type mm_struct, PAGE_SIZE, PTRS_PER_PTE } from '../include/linux/mm_types';
+import { PG_locked } from '../include/linux/page-flags';
+import {
+  HMM_PFN_ERROR,
+  HMM_PFN_ORDER_PMD,
+  HMM_PFN_REQ_FAULT,
+  HMM_PFN_REQ_WRITE,
+  HMM_PFN_VALID,
+  HMM_PFN_WRITE,
+  hmm_pfn_flags,
+  hmm_pfn_to_page,
+  hmm_range_fault,
+} from '../mm/hmm';
+import { type vm_fault, vm_insert_page } from '../mm/memory';
+import { is_device_coherent_page, is_device_private_page, memremap_pages, memunmap_pages, page_pgmap, zone_device_page_init } from '../mm/memremap';
+import {
+  migrate_device_finalize,
+  migrate_device_pages,
+  migrate_device_range,
+  migrate_vma_finalize,
+  migrate_vma_pages,
+  migrate_vma_setup,
+} from '../mm/migrate_device';
+import { find_vma } from '../mm/mmap';
+import { type mmu_interval_notifier, mmu_interval_notifier_insert, mmu_interval_notifier_remove } from '../mm/mmu_notifier';
+import { __alloc_pages } from '../mm/page_alloc';
+import { folio_put } from '../mm/swap';
+
+/* test_hmm_uapi.h */
+export const HMM_DMIRROR_READ = 0x00;
+export const HMM_DMIRROR_WRITE = 0x01;
+export const HMM_DMIRROR_MIGRATE_TO_DEV = 0x02;
+export const HMM_DMIRROR_MIGRATE_TO_SYS = 0x03;
+export const HMM_DMIRROR_SNAPSHOT = 0x04;
+export const HMM_DMIRROR_EXCLUSIVE = 0x05;
+export const HMM_DMIRROR_CHECK_EXCLUSIVE = 0x06;
+export const HMM_DMIRROR_RELEASE = 0x07;
+export const HMM_DMIRROR_FLAGS = 0x08;
+export const HMM_DMIRROR_FLAG_FAIL_ALLOC = 1;
+export const HMM_DMIRROR_MEMORY_DEVICE_PRIVATE = 1;
+export const HMM_DMIRROR_MEMORY_DEVICE_COHERENT = 2;
+
+/* enum HMM_DMIRROR_PROT_* (the SNAPSHOT byte) */
+export const HMM_DMIRROR_PROT_ERROR = 0xff;
+export const HMM_DMIRROR_PROT_NONE = 0x00;
+export const HMM_DMIRROR_PROT_READ = 0x01;
+export const HMM_DMIRROR_PROT_WRITE = 0x02;
+export const HMM_DMIRROR_PROT_PMD = 0x04;
+export const HMM_DMIRROR_PROT_PUD = 0x08;
+export const HMM_DMIRROR_PROT_ZERO = 0x10;
+export const HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL = 0x20;
+export const HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE = 0x30;
+export const HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL = 0x40;
+export const HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE = 0x50;
+
+const DPT_XA_TAG_WRITE = 3;
+
+/** struct hmm_dmirror_cmd. `ptr` is the bounce buffer: one contents word per page (one byte per page for SNAPSHOT). */
+export interface hmm_dmirror_cmd {
+  addr: number;
+  ptr: number[];
+  npages: number;
+  cpages: number;
+  faults: number;
+}
+
+/**
+ * How the device asks for pages on a device fault. The driver's own
+ * behaviour mirrors the CPU permission: a read fault requests read access
+ * only. The other policy requests write access on every fault, as the amdgpu
+ * driver of seed 000 usually did.
+ */
+export type dmirror_fault_policy = 'read-only on read faults' | 'write on every fault';
+
+/** Traffic the device caused, for the cost model of seed 001. */
+export interface dmirror_stats {
+  /** Pages copied into device memory by migration, and back to system memory. */
+  pages_to_device: number;
+  pages_to_system: number;
+  /** CPU faults on this device's private pages (migrate_to_ram calls). */
+  cpu_faults: number;
+  /** Device accesses served from its own memory, and from system memory over the link. */
+  local_pages: number;
+  remote_pages: number;
+  /** Device page faults (fault rounds, as cmd.faults counts them). */
+  device_faults: number;
+}
+
+/** Device memory bandwidth over the link's, "about 10x" (seed 001). */
+export const DEVICE_TO_LINK_BANDWIDTH = 10;
+
+/**
+ * The cost model of seed 001, in units of one page access from device
+ * memory: a page that crosses the link (a migration copy, or a device access
+ * to system memory) costs DEVICE_TO_LINK_BANDWIDTH units.
+ */
+export function dmirror_modelled_cost(s: dmirror_stats): number {
+  return DEVICE_TO_LINK_BANDWIDTH * (s.pages_to_device + s.pages_to_system + s.remote_pages) + s.local_pages;
+}
+
+export interface dmirror_chunk {
+  readonly pagemap: dev_pagemap;
+  readonly mdevice: dmirror_device;
+  remove: boolean;
+  /** zone_device_data of each device page: its backing system page (private devices), or -1. */
+  readonly backing: Int32Array;
+  /** The mirror that migrated each page (the driver keeps it in the backing page). */
+  readonly mirror: (dmirror | null)[];
+}
+
+export interface dmirror_device {
+  readonly id: number;
+  readonly zone_device_type: number;
+  readonly chunks: dmirror_chunk[];
+  /** Free device pages, a stack as the driver's zone_device_data list. */
+  free_pages: number[];
+  calloc: number;
+  cfree: number;
+  fault_policy: dmirror_fault_policy;
+  readonly stats: dmirror_stats;
+}
+
+/** struct dmirror: one open file, mirroring the opener's mm. */
+export interface dmirror {
+  readonly mdevice: dmirror_device;
+  readonly mm: mm_struct;
+  /** The device page table: virtual page number → page * 4 + tag (none = read-only, 3 = write). */
+  readonly pt: Map<number, number>;
+  notifier: mmu_interval_notifier | null;
+  flags: number;
+}
+
+export interface hmm_dmirror_module {
+  readonly devices: dmirror_device[];
+  readonly chunk_pages: number;
+}
+
+const entry_page = (entry: number): number => Math.floor(entry / 4);
+const entry_tag = (entry: number): number => entry % 4;
+const vpn = (addr: number): number => Math.floor(addr / PAGE_SIZE);
+
+function chunk_of(m: Machine, mod: hmm_dmirror_module, page: number): dmirror_chunk {
+  const pgmap = page_pgmap(m, page);
+  for (const d of mod.devices) for (const c of d.chunks) if (c.pagemap === pgmap) return c;
+  throw new KernelInvariantViolation('a device page belongs to a live pagemap', page, 'no dmirror chunk owns it');
+}
+
+/** BACKING_PAGE: where a device page's data lives. */
+function backing_page(m: Machine, mod: hmm_dmirror_module, page: number): number {
+  if (!is_device_private_page(m, page)) return page;
+  const c = chunk_of(m, mod, page);
+  return c.backing[page - c.pagemap.range.start];
+}
+
+/* ---------------- device memory ---------------- */
+
+/** dmirror_allocate_chunk: memremap one more chunk and put its pages on the free list. */
+function dmirror_allocate_chunk(m: Machine, mod: hmm_dmirror_module, mdevice: dmirror_device): number {
+  const type = mdevice.zone_device_type === HMM_DMIRROR_MEMORY_DEVICE_PRIVATE ? MEMORY_DEVICE_PRIVATE : MEMORY_DEVICE_COHERENT;
+  /* A coherent device's memory is a fixed special-purpose range: there is no second chunk. */
+  if (type === MEMORY_DEVICE_COHERENT && mdevice.chunks.length > 0) return -ENOMEM;
+  const chunk: dmirror_chunk = {
+    pagemap: {
+      type,
+      range: { start: 0, nr: mod.chunk_pages },
+      owner: mdevice,
+      ops: {
+        folio_free: (folio) => dmirror_devmem_free(m, mod, folio),
+        migrate_to_ram: (vmf) => dmirror_devmem_fault(m, mod, vmf),
+      },
+      id: 0,
+      ref: 0,
+      dying: false,
+      removed: false,
+    },
+    mdevice,
+    remove: false,
+    backing: new Int32Array(mod.chunk_pages).fill(-1),
+    mirror: new Array(mod.chunk_pages).fill(null),
+  };
+  const start = memremap_pages(m, chunk.pagemap);
+  if (start < 0) return start;
+  mdevice.chunks.push(chunk);
+  for (let pfn = start + mod.chunk_pages - 1; pfn >= start; pfn--) mdevice.free_pages.push(pfn);
+  return 0;
+}
+
+/** dmirror_devmem_alloc_page: a device page (refcount 1, locked), with a backing system page for private memory. */
+function dmirror_devmem_alloc_page(m: Machine, mod: hmm_dmirror_module, dmirror: dmirror): number {
+  const mdevice = dmirror.mdevice;
+  let rpage = -1;
+  if (mdevice.zone_device_type === HMM_DMIRROR_MEMORY_DEVICE_PRIVATE) {
+    rpage = __alloc_pages(m, m.zone, 0);
+    if (rpage < 0) return -1;
+  }
+  if (mdevice.free_pages.length === 0 && dmirror_allocate_chunk(m, mod, mdevice) !== 0) {
+    if (rpage >= 0) folio_put(m, rpage);
+    return -1;
+  }
+  const dpage = mdevice.free_pages.pop() as number;
+  mdevice.calloc++;
+  zone_device_page_init(m, dpage, 0);
+  const c = chunk_of(m, mod, dpage);
+  c.backing[dpage - c.pagemap.range.start] = rpage;
+  return dpage;
+}
+
+/** dmirror_devmem_free (ops->folio_free): free the backing page; the device page goes back on the free list. */
+function dmirror_devmem_free(m: Machine, mod: hmm_dmirror_module, folio: number): void {
+  const c = chunk_of(m, mod, folio);
+  const off = folio - c.pagemap.range.start;
+  const rpage = c.backing[off];
+  if (rpage >= 0) folio_put(m, rpage);
+  c.backing[off] = -1;
+  c.mirror[off] = null;
+  if (!c.remove) {
+    c.mdevice.cfree++;
+    c.mdevice.free_pages.push(folio);
+  }
+}
+
+/* ---------------- CPU fault on device-private memory ---------------- */
+
+/** dmirror_devmem_fault_alloc_and_copy: system pages for each source, data copied back, device entries erased. */
+function dmirror_devmem_fault_alloc_and_copy(m: Machine, mod: hmm_dmirror_module, args: migrate_vma, dmirror: dmirror): number {
+  for (let i = 0; i < args.npages; i++) {
+    const spage = migrate_pfn_to_page(args.src[i]);
+    if (spage < 0 || !(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
+    if (!is_device_private_page(m, spage) && !is_device_coherent_page(m, spage)) {
+      m.warn('dmirror_devmem_fault_alloc_and_copy', `pfn ${spage} is not device memory`);
+      continue;
+    }
+    const rpage = backing_page(m, mod, spage);
+    let dpage = -1;
+    if (dmirror.flags & HMM_DMIRROR_FLAG_FAIL_ALLOC) dmirror.flags &= ~HMM_DMIRROR_FLAG_FAIL_ALLOC;
+    else dpage = __alloc_pages(m, m.zone, 0);
+    if (dpage < 0) return VM_FAULT_OOM;
+    m.mem.flags[dpage] |= PG_locked;
+    args.dst[i] = migrate_pfn(dpage) + (args.src[i] & MIGRATE_PFN_WRITE);
+    const owner = chunk_of(m, mod, spage).mirror[spage - chunk_of(m, mod, spage).pagemap.range.start] ?? dmirror;
+    owner.pt.delete(vpn(args.start + i * PAGE_SIZE));
+    copy_highpage(m, dpage, rpage);
+    dmirror.mdevice.stats.pages_to_system++;
+  }
+  return 0;
+}
+
+/** dmirror_devmem_fault (ops->migrate_to_ram): migrate the faulting page back to system memory. */
+function dmirror_devmem_fault(m: Machine, mod: hmm_dmirror_module, vmf: vm_fault): number {
+  const c = chunk_of(m, mod, vmf.page);
+  const dmirror = c.mirror[vmf.page - c.pagemap.range.start];
+  if (!dmirror) throw new KernelInvariantViolation('a mapped device page has an owner mirror', vmf.page, 'migrate_to_ram');
+  const start = vmf.address;
+  const args: migrate_vma = {
+    vma: vmf.vma,
+    src: [],
+    dst: [],
+    cpages: 0,
+    npages: 0,
+    start,
+    end: start + PAGE_SIZE,
+    pgmap_owner: dmirror.mdevice,
+    flags: dmirror_select_device(dmirror),
+    fault_page: vmf.page,
+  };
+  dmirror.mdevice.stats.cpu_faults++;
+  if (migrate_vma_setup(m, args)) return VM_FAULT_SIGBUS;
+  const ret = dmirror_devmem_fault_alloc_and_copy(m, mod, args, dmirror);
+  if (ret) {
+    migrate_vma_finalize(m, args);
+    return ret;
+  }
+  migrate_vma_pages(m, args);
+  migrate_vma_finalize(m, args);
+  return 0;
+}
+
+const dmirror_select_device = (d: dmirror): number =>
+  d.mdevice.zone_device_type === HMM_DMIRROR_MEMORY_DEVICE_PRIVATE
+    ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE
+    : MIGRATE_VMA_SELECT_DEVICE_COHERENT;
+
+/* ---------------- module and file operations ---------------- */
+
+/** hmm_dmirror_init: devices 0 and 1 are private; 2 and 3 (coherent) exist only with special-purpose memory. */
+export function hmm_dmirror_init(m: Machine, opts: { coherent: boolean; chunk_pages?: number }): hmm_dmirror_module {
+  const mod: hmm_dmirror_module = { devices: [], chunk_pages: opts.chunk_pages ?? 1024 };
+  const types = [HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE];
+  if (opts.coherent) types.push(HMM_DMIRROR_MEMORY_DEVICE_COHERENT, HMM_DMIRROR_MEMORY_DEVICE_COHERENT);
+  types.forEach((zone_device_type, id) => {
+    const mdevice: dmirror_device = {
+      id,
+      zone_device_type,
+      chunks: [],
+      free_pages: [],
+      calloc: 0,
+      cfree: 0,
+      fault_policy: 'read-only on read faults',
+      stats: { pages_to_device: 0, pages_to_system: 0, cpu_faults: 0, local_pages: 0, remote_pages: 0, device_faults: 0 },
+    };
+    mod.devices.push(mdevice);
+    const ret = dmirror_allocate_chunk(m, mod, mdevice);
+    if (ret) throw new Error(`dmirror: device ${id} has no memory (${ret})`);
+  });
+  m.driver_checks.push((mm) => dmirror_debug_check(mm, mod));
+  return mod;
+}
+
+/** dmirror_fops_open: a mirror of the opener's whole address space, with its interval notifier. */
+export function dmirror_fops_open(mdevice: dmirror_device, mm: mm_struct): dmirror {
+  const d: dmirror = { mdevice, mm, pt: new Map(), notifier: null, flags: 0 };
+  d.notifier = mmu_interval_notifier_insert(mm, 0, Number.MAX_SAFE_INTEGER, {
+    invalidate: (_sub, range) => {
+      /* Migrations by this very device update the device page table themselves. */
+      if (range.event === 'MMU_NOTIFY_MIGRATE' && range.owner === d.mdevice) return true;
+      for (let v = vpn(range.start); v < vpn(range.end - 1) + 1 && d.pt.size > 0; v++) d.pt.delete(v);
+      return true;
+    },
+  });
+  return d;
+}
+
+/**
+ * The device file itself, for mmap: dmirror_fops_mmap gives every page of the
+ * VMA a zeroed kernel page with vm_insert_page, making a VM_MIXEDMAP mapping.
+ */
+export function dmirror_file(m: Machine, mdevice: dmirror_device, nr_pages: number): address_space {
+  const file: address_space = {
+    id: m.next_mapping_id++,
+    name: `/dev/hmm_dmirror${mdevice.id}`,
+    shmem: false,
+    i_pages: new Int32Array(nr_pages).fill(-1),
+    backing: new Uint32Array(nr_pages),
+    i_mmap: new Set(),
+    f_op_mmap: (vma) => {
+      for (let addr = vma.vm_start; addr < vma.vm_end; addr += PAGE_SIZE) {
+        const page = __alloc_pages(m, m.zone, 0);
+        if (page < 0) return -ENOMEM;
+        clear_highpage(m, page);
+        const ret = vm_insert_page(m, vma, addr, page);
+        folio_put(m, page);
+        if (ret) return ret;
+      }
+      return 0;
+    },
+  };
+  m.address_spaces.set(file.id, file);
+  return file;
+}
+
+/** dmirror_fops_release: drop the notifier, then evict every page of the device back to system memory. */
+export function dmirror_fops_release(m: Machine, mod: hmm_dmirror_module, d: dmirror): void {
+  if (d.notifier) mmu_interval_notifier_remove(d.notifier);
+  d.notifier = null;
+  for (const chunk of d.mdevice.chunks) dmirror_device_evict_chunk(m, mod, chunk);
+  d.pt.clear();
+}
+
+/** dmirror_device_evict_chunk: migrate_device_range over the chunk, copying each page into a new system page. */
+function dmirror_device_evict_chunk(m: Machine, mod: hmm_dmirror_module, chunk: dmirror_chunk): void {
+  const { start, nr } = chunk.pagemap.range;
+  const src: number[] = [];
+  const dst: number[] = new Array(nr).fill(0);
+  migrate_device_range(m, src, start, nr);
+  for (let i = 0; i < nr; i++) {
+    const spage = migrate_pfn_to_page(src[i]);
+    if (spage < 0 || !(src[i] & MIGRATE_PFN_MIGRATE)) continue;
+    const dpage = __alloc_pages(m, m.zone, 0);
+    if (dpage < 0) throw new Error('dmirror: no system memory left to evict device memory into (__GFP_NOFAIL)');
+    m.mem.flags[dpage] |= PG_locked;
+    dst[i] = migrate_pfn(dpage) + (src[i] & MIGRATE_PFN_WRITE);
+    copy_highpage(m, dpage, backing_page(m, mod, spage));
+    chunk.mdevice.stats.pages_to_system++;
+  }
+  migrate_device_pages(m, src, dst, nr);
+  migrate_device_finalize(m, src, dst, nr);
+}
+
+/** dmirror_device_remove_chunks (the RELEASE command): evict and memunmap every chunk. */
+function dmirror_device_remove_chunks(m: Machine, mod: hmm_dmirror_module, mdevice: dmirror_device): void {
+  for (const chunk of mdevice.chunks) {
+    chunk.remove = true;
+    const { start, nr } = chunk.pagemap.range;
+    mdevice.free_pages = mdevice.free_pages.filter((p) => p < start || p >= start + nr);
+    dmirror_device_evict_chunk(m, mod, chunk);
+    memunmap_pages(m, chunk.pagemap);
+  }
+  mdevice.chunks.length = 0;
+  mdevice.free_pages = [];
+}
+
+/* ---------------- device page table: read, write, fault ---------------- */
+
+function count_access(m: Machine, d: dmirror, page: number): void {
+  const local = m.mem.pgmap[page] !== 0 ? page_pgmap(m, page).owner === d.mdevice : d.mdevice.chunks.some((c) => c.backing.includes(page));
+  if (local) d.mdevice.stats.local_pages++;
+  else d.mdevice.stats.remote_pages++;
+}
+
+/** dmirror_do_read: copy each mirrored page; -ENOENT at the first page the device does not map. */
+function dmirror_do_read(m: Machine, d: dmirror, start: number, end: number, bounce: { data: number[]; cpages: number }): number {
+  for (let v = vpn(start); v < vpn(end); v++) {
+    const entry = d.pt.get(v);
+    if (entry === undefined) return -ENOENT;
+    const page = entry_page(entry);
+    count_access(m, d, page);
+    bounce.data[bounce.cpages] = m.mem.data[page];
+    bounce.cpages++;
+  }
+  return 0;
+}
+
+/** dmirror_do_write: write each page the device maps writable; -ENOENT at the first it does not. */
+function dmirror_do_write(m: Machine, d: dmirror, start: number, end: number, bounce: { data: number[]; cpages: number }): number {
+  for (let v = vpn(start); v < vpn(end); v++) {
+    const entry = d.pt.get(v);
+    if (entry === undefined || entry_tag(entry) !== DPT_XA_TAG_WRITE) return -ENOENT;
+    const page = entry_page(entry);
+    count_access(m, d, page);
+    m.mem.data[page] = bounce.data[bounce.cpages];
+    bounce.cpages++;
+  }
+  return 0;
+}
+
+/** dmirror_fault → dmirror_range_fault → hmm_range_fault, 32 pages at a time, then dmirror_do_fault. */
+function dmirror_fault(m: Machine, mod: hmm_dmirror_module, d: dmirror, start: number, end: number, write: boolean): number {
+  const want_write = write || d.mdevice.fault_policy === 'write on every fault';
+  for (let addr = start; addr < end; ) {
+    const next = Math.min(addr + 32 * PAGE_SIZE, end);
+    const range = {
+      start: addr,
+      end: next,
+      hmm_pfns: [] as number[],
+      default_flags: HMM_PFN_REQ_FAULT | (want_write ? HMM_PFN_REQ_WRITE : 0),
+      dev_private_owner: d.mdevice,
+    };
+    const ret = hmm_range_fault(m, d.mm, range);
+    if (ret) return ret;
+    /* dmirror_do_fault */
+    range.hmm_pfns.forEach((hpfn, i) => {
+      let page = hmm_pfn_to_page(hpfn);
+      /* A page of this device's own memory is stored as the memory the device really reads: its backing page. */
+      if (is_device_private_page(m, page) && page_pgmap(m, page).owner === d.mdevice) page = backing_page(m, mod, page);
+      d.pt.set(vpn(addr) + i, page * 4 + (hmm_pfn_flags(hpfn) & HMM_PFN_WRITE ? DPT_XA_TAG_WRITE : 0));
+    });
+    addr = next;
+  }
+  return 0;
+}
+
+function dmirror_read(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_dmirror_cmd): number {
+  const start = cmd.addr;
+  const end = start + cmd.npages * PAGE_SIZE;
+  const bounce = { data: new Array(cmd.npages).fill(0), cpages: 0 };
+  let ret: number;
+  for (;;) {
+    ret = dmirror_do_read(m, d, start + bounce.cpages * PAGE_SIZE, end, bounce);
+    if (ret !== -ENOENT) break;
+    ret = dmirror_fault(m, mod, d, start + bounce.cpages * PAGE_SIZE, end, false);
+    if (ret) break;
+    cmd.faults++;
+  }
+  if (ret === 0) cmd.ptr = bounce.data;
+  cmd.cpages = bounce.cpages;
+  return ret;
+}
+
+function dmirror_write(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_dmirror_cmd): number {
+  const start = cmd.addr;
+  const end = start + cmd.npages * PAGE_SIZE;
+  if (cmd.ptr.length < cmd.npages) return -EFAULT;
+  const bounce = { data: cmd.ptr, cpages: 0 };
+  let ret: number;
+  for (;;) {
+    ret = dmirror_do_write(m, d, start + bounce.cpages * PAGE_SIZE, end, bounce);
+    if (ret !== -ENOENT) break;
+    ret = dmirror_fault(m, mod, d, start + bounce.cpages * PAGE_SIZE, end, true);
+    if (ret) break;
+    cmd.faults++;
+  }
+  cmd.cpages = bounce.cpages;
+  return ret;
+}
+
+/* ---------------- migration ---------------- */
+
+/** dmirror_migrate_alloc_and_copy: a device page for every source; the data is copied (or zeroed for a hole). */
+function dmirror_migrate_alloc_and_copy(m: Machine, mod: hmm_dmirror_module, args: migrate_vma, d: dmirror): void {
+  for (let i = 0; i < args.npages; i++) {
+    if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
+    const spage = migrate_pfn_to_page(args.src[i]);
+    if (spage >= 0 && m.mem.pgmap[spage] !== 0) {
+      m.warn('dmirror_migrate_alloc_and_copy', `page already in device spage pfn: 0x${spage.toString(16)}`);
+      continue;
+    }
+    let dpage = -1;
+    if (d.flags & HMM_DMIRROR_FLAG_FAIL_ALLOC) d.flags &= ~HMM_DMIRROR_FLAG_FAIL_ALLOC;
+    else dpage = dmirror_devmem_alloc_page(m, mod, d);
+    if (dpage < 0) continue;
+    const c = chunk_of(m, mod, dpage);
+    c.mirror[dpage - c.pagemap.range.start] = d;
+    args.dst[i] = migrate_pfn(dpage) + (args.src[i] & MIGRATE_PFN_WRITE);
+    const rpage = backing_page(m, mod, dpage);
+    if (spage >= 0) copy_highpage(m, rpage, spage);
+    else clear_highpage(m, rpage);
+    d.mdevice.stats.pages_to_device++;
+  }
+}
+
+/** dmirror_migrate_finalize_and_map: the device maps what migrated, writable if the source was. */
+function dmirror_migrate_finalize_and_map(m: Machine, mod: hmm_dmirror_module, args: migrate_vma, d: dmirror): void {
+  for (let i = 0; i < args.npages; i++) {
+    if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
+    const dpage = migrate_pfn_to_page(args.dst[i]);
+    if (dpage < 0) continue;
+    d.pt.set(vpn(args.start) + i, backing_page(m, mod, dpage) * 4 + (args.dst[i] & MIGRATE_PFN_WRITE ? DPT_XA_TAG_WRITE : 0));
+  }
+}
+
+function new_migrate(vma: migrate_vma['vma'], start: number, end: number, owner: dmirror_device, flags: number): migrate_vma {
+  return { vma, src: [], dst: [], cpages: 0, npages: 0, start, end, pgmap_owner: owner, flags, fault_page: -1 };
+}
+
+/** The first half of MIGRATE_TO_DEV for one chunk: setup, allocate and copy. Scenarios may stop here to look. */
+export function dmirror_migrate_to_device_begin(m: Machine, mod: hmm_dmirror_module, d: dmirror, addr: number, end: number): migrate_vma | number {
+  const vma = find_vma(d.mm, addr);
+  if (!vma || !(vma.vm_flags & VM_READ)) return -EINVAL;
+  const next = Math.min(end, addr + PTRS_PER_PTE * PAGE_SIZE, vma.vm_end);
+  const args = new_migrate(vma, addr, next, d.mdevice, MIGRATE_VMA_SELECT_SYSTEM);
+  const ret = migrate_vma_setup(m, args);
+  if (ret) return ret;
+  dmirror_migrate_alloc_and_copy(m, mod, args, d);
+  return args;
+}
+
+/** The second half: migrate_vma_pages, map into the device, migrate_vma_finalize. */
+export function dmirror_migrate_to_device_end(m: Machine, mod: hmm_dmirror_module, d: dmirror, args: migrate_vma): void {
+  migrate_vma_pages(m, args);
+  dmirror_migrate_finalize_and_map(m, mod, args, d);
+  migrate_vma_finalize(m, args);
+}
+
+function dmirror_migrate_to_device(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_dmirror_cmd): number {
+  const start = cmd.addr;
+  const end = start + cmd.npages * PAGE_SIZE;
+  for (let addr = start; addr < end; ) {
+    const args = dmirror_migrate_to_device_begin(m, mod, d, addr, end);
+    if (typeof args === 'number') return args;
+    dmirror_migrate_to_device_end(m, mod, d, args);
+    addr = args.start + args.npages * PAGE_SIZE;
+  }
+  /* Return the migrated data for verification, from the device page table. */
+  const bounce = { data: new Array(cmd.npages).fill(0), cpages: 0 };
+  const ret = dmirror_do_read(m, d, start, end, bounce);
+  if (ret === 0) cmd.ptr = bounce.data;
+  cmd.cpages = bounce.cpages;
+  return ret;
+}
+
+function dmirror_migrate_to_system(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_dmirror_cmd): number {
+  const start = cmd.addr;
+  const end = start + cmd.npages * PAGE_SIZE;
+  cmd.cpages = 0;
+  for (let addr = start; addr < end; ) {
+    const vma = find_vma(d.mm, addr);
+    if (!vma || !(vma.vm_flags & VM_READ)) return -EINVAL;
+    const next = Math.min(end, addr + PTRS_PER_PTE * PAGE_SIZE, vma.vm_end);
+    const args = new_migrate(vma, addr, next, d.mdevice, dmirror_select_device(d));
+    const ret = migrate_vma_setup(m, args);
+    if (ret) return ret;
+    if (dmirror_devmem_fault_alloc_and_copy(m, mod, args, d)) {
+      migrate_vma_finalize(m, args);
+      return -ENOMEM;
+    }
+    migrate_vma_pages(m, args);
+    for (let i = 0; i < args.npages; i++)
+      if (args.src[i] & MIGRATE_PFN_VALID && args.src[i] & MIGRATE_PFN_MIGRATE) cmd.cpages++;
+    migrate_vma_finalize(m, args);
+    addr = next;
+  }
+  return 0;
+}
+
+/* ---------------- snapshot ---------------- */
+
+/** dmirror_mkentry: the HMM_DMIRROR_PROT_* byte for one hmm_pfn. */
+function dmirror_mkentry(m: Machine, d: dmirror, hpfn: number): number {
+  const flags = hmm_pfn_flags(hpfn);
+  if (flags & HMM_PFN_ERROR) return HMM_DMIRROR_PROT_ERROR;
+  if (!(flags & HMM_PFN_VALID)) return HMM_DMIRROR_PROT_NONE;
+  const page = hmm_pfn_to_page(hpfn);
+  let perm: number;
+  if (is_device_private_page(m, page))
+    perm = page_pgmap(m, page).owner === d.mdevice ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL : HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
+  else if (is_device_coherent_page(m, page))
+    perm = page_pgmap(m, page).owner === d.mdevice ? HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL : HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE;
+  else if (page === m.zero_pfn) perm = HMM_DMIRROR_PROT_ZERO;
+  else perm = HMM_DMIRROR_PROT_NONE;
+  perm |= flags & HMM_PFN_WRITE ? HMM_DMIRROR_PROT_WRITE : HMM_DMIRROR_PROT_READ;
+  if (flags & HMM_PFN_ORDER_PMD) perm |= HMM_DMIRROR_PROT_PMD;
+  return perm;
+}
+
+function dmirror_snapshot(m: Machine, d: dmirror, cmd: hmm_dmirror_cmd): number {
+  const start = cmd.addr;
+  const end = start + cmd.npages * PAGE_SIZE;
+  const out: number[] = [];
+  for (let addr = start; addr < end; ) {
+    const next = Math.min(addr + 32 * PAGE_SIZE, end);
+    const range = { start: addr, end: next, hmm_pfns: [] as number[], default_flags: 0, dev_private_owner: d.mdevice };
+    const ret = hmm_range_fault(m, d.mm, range);
+    if (ret) return ret;
+    for (const h of range.hmm_pfns) out.push(dmirror_mkentry(m, d, h));
+    cmd.cpages += (next - addr) / PAGE_SIZE;
+    addr = next;
+  }
+  cmd.ptr = out;
+  return 0;
+}
+
+/* ---------------- ioctl ---------------- */
+
+/**
+ * dmirror_fops_unlocked_ioctl: run one command. cpages and faults are zeroed
+ * first and, as the driver copies them back only on success, the caller's copy
+ * is updated only when the return is 0.
+ */
+export function dmirror_ioctl(m: Machine, mod: hmm_dmirror_module, d: dmirror, command: number, user: hmm_dmirror_cmd): number {
+  if (user.addr % PAGE_SIZE) return -EINVAL;
+  if (user.npages <= 0) return -EINVAL;
+  const cmd: hmm_dmirror_cmd = { ...user, ptr: [...user.ptr], cpages: 0, faults: 0 };
+  let ret: number;
+  switch (command) {
+    case HMM_DMIRROR_READ:
+      ret = dmirror_read(m, mod, d, cmd);
+      break;
+    case HMM_DMIRROR_WRITE:
+      ret = dmirror_write(m, mod, d, cmd);
+      break;
+    case HMM_DMIRROR_MIGRATE_TO_DEV:
+      ret = dmirror_migrate_to_device(m, mod, d, cmd);
+      break;
+    case HMM_DMIRROR_MIGRATE_TO_SYS:
+      ret = dmirror_migrate_to_system(m, mod, d, cmd);
+      break;
+    case HMM_DMIRROR_SNAPSHOT:
+      ret = dmirror_snapshot(m, d, cmd);
+      break;
+    case HMM_DMIRROR_RELEASE:
+      dmirror_device_remove_chunks(m, mod, d.mdevice);
+      ret = 0;
+      break;
+    case HMM_DMIRROR_FLAGS:
+      d.flags = cmd.npages;
+      ret = 0;
+      break;
+    default:
+      return -EINVAL;
+  }
+  d.mdevice.stats.device_faults += cmd.faults;
+  if (ret) return ret;
+  Object.assign(user, cmd);
+  return 0;
+}
+
+/* ---------------- debug_vm, driver side ---------------- */
+
+/** The driver's own invariants: its free list holds exactly its free, unmapped device pages. */
+function dmirror_debug_check(m: Machine, mod: hmm_dmirror_module): void {
+  for (const mdevice of mod.devices) {
+    const free = new Set(mdevice.free_pages);
+    for (const c of mdevice.chunks) {
+      const { start, nr } = c.pagemap.range;
+      for (let pfn = start; pfn < start + nr; pfn++) {
+        const idle = m.mem._refcount[pfn] === 0;
+        if (free.has(pfn) !== idle && !c.remove)
+          throw new KernelInvariantViolation(
+            'a free device page is on its device free list',
+            pfn,
+            `refcount ${m.mem._refcount[pfn]}, ${free.has(pfn) ? 'on' : 'not on'} dmirror${mdevice.id}'s free list`,
+          );
+      }
+    }
+  }
+}
+

@@ -1,0 +1,126 @@
+/*
+ * Mirrors mm/hmm.c: hmm_range_fault, the walk a device driver uses to mirror
+ * a range of a process's page tables, faulting pages in where asked.
+ * Kernel: linux-mm tree, late 2025.
+ *
+ * Simplified here: hmm_pfns[] entries are numbers, pfn * 16 + flags, built
+ * with arithmetic; PMD-mapped THPs report each subpage with the PMD order.
+ * No sequence-count retry: the walk runs with nothing else in flight.
+ */
+import type { Machine } from '../machine';
+import {
+  EBUSY,
+  EFAULT,
+  FAULT_FLAG_REMOTE,
+  FAULT_FLAG_WRITE,
+  is_huge_zero_pfn,
+  VM_FAULT_ERROR,
+  VM_FAULT_RETRY,
+  VM_IO,
+  VM_PFNMAP,
+  VM_READ,
+} from '../include/linux/mm';
+import { HPAGE_PMD_ORDER, type mm_struct, PAGE_SIZE } from '../include/linux/mm_types';
+import { pmd_pfn, pmd_trans_huge, pte_none, pte_pfn, pte_present, pte_protnone, pte_write } from '../include/linux/pgtable';
+import { is_device_private_entry, is_writable_device_private_entry, swp_offset_pfn } from '../include/linux/swapops';
+import { handle_mm_fault } from './memory';
+import { page_pgmap } from './memremap';
+import { find_vma } from './mmap';
+import { pmdp_get, pte_offset_map, ptep_get } from './pgtable-generic';
+
+export const HMM_PFN_VALID = 1;
+export const HMM_PFN_WRITE = 2;
+export const HMM_PFN_ERROR = 4;
+/** The entry maps a PMD-order folio at PMD level (hmm_pfn_to_map_order() == HPAGE_PMD_ORDER). */
+export const HMM_PFN_ORDER_PMD = 8;
+/** Input flags: fault the page in (for writing). */
+export const HMM_PFN_REQ_FAULT = HMM_PFN_VALID;
+export const HMM_PFN_REQ_WRITE = HMM_PFN_WRITE;
+const MUL = 16;
+
+export const hmm_pfn_to_page = (hmm_pfn: number): number => Math.floor(hmm_pfn / MUL);
+export const hmm_pfn_flags = (hmm_pfn: number): number => hmm_pfn % MUL;
+const make = (pfn: number, flags: number): number => pfn * MUL + flags;
+
+/** struct hmm_range. */
+export interface hmm_range {
+  start: number;
+  end: number;
+  hmm_pfns: number[];
+  /** HMM_PFN_REQ_FAULT, optionally with HMM_PFN_REQ_WRITE. */
+  default_flags: number;
+  /** Device-private pages of this owner are reported as they are instead of being migrated back. */
+  dev_private_owner: unknown;
+}
+
+/**
+ * hmm_range_fault: fill hmm_pfns[] for [start, end). With REQ_FAULT, missing
+ * or insufficient mappings are faulted in first (write faults with REQ_WRITE);
+ * a device-private page of another owner is faulted, which migrates it back
+ * to system memory. Returns 0, -EFAULT, or -EBUSY when a fault could not
+ * complete (the caller retries).
+ */
+export function hmm_range_fault(m: Machine, mm: mm_struct, range: hmm_range): number {
+  range.hmm_pfns.length = 0;
+  const want_fault = (range.default_flags & HMM_PFN_REQ_FAULT) !== 0;
+  const want_write = (range.default_flags & HMM_PFN_REQ_WRITE) !== 0;
+  for (let addr = range.start; addr < range.end; addr += PAGE_SIZE) {
+    const vma = find_vma(mm, addr);
+    if (!vma || vma.vm_flags & (VM_IO | VM_PFNMAP) || !(vma.vm_flags & VM_READ)) {
+      if (want_fault) return -EFAULT;
+      range.hmm_pfns.push(make(0, HMM_PFN_ERROR));
+      continue;
+    }
+    for (let tries = 0; ; tries++) {
+      const entry = hmm_vma_handle(m, mm, addr, range, want_write);
+      if (entry >= 0 && (!want_fault || entry % MUL & HMM_PFN_VALID)) {
+        range.hmm_pfns.push(entry);
+        break;
+      }
+      if (entry === -EFAULT || !want_fault) {
+        if (want_fault) return -EFAULT;
+        range.hmm_pfns.push(make(0, 0));
+        break;
+      }
+      if (tries === 2) return -EBUSY;
+      /* hmm_vma_fault */
+      const ret = handle_mm_fault(m, vma, addr, FAULT_FLAG_REMOTE | (want_write ? FAULT_FLAG_WRITE : 0));
+      if (ret & VM_FAULT_ERROR) return -EFAULT;
+      if (ret & VM_FAULT_RETRY) return -EBUSY;
+    }
+  }
+  return 0;
+}
+
+/**
+ * hmm_vma_handle_pte / hmm_vma_handle_pmd: the hmm_pfn for addr, or -1 when
+ * the entry does not satisfy the request and needs a fault, or -EFAULT.
+ */
+function hmm_vma_handle(m: Machine, mm: mm_struct, addr: number, range: hmm_range, want_write: boolean): number {
+  const pmd = pmdp_get(mm, addr);
+  if (pmd_trans_huge(pmd)) {
+    const head = pmd_pfn(pmd);
+    if (want_write && !pte_write(pmd)) return -1;
+    const page = is_huge_zero_pfn(m, head) ? m.zero_pfn : head + ((addr / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1));
+    return make(page, HMM_PFN_VALID | (pte_write(pmd) ? HMM_PFN_WRITE : 0) | HMM_PFN_ORDER_PMD);
+  }
+  const table = pte_offset_map(mm, addr);
+  const pte = table ? ptep_get(table, addr) : 0;
+  if (pte_none(pte)) return -1;
+  if (!pte_present(pte)) {
+    if (is_device_private_entry(pte)) {
+      const page = swp_offset_pfn(pte);
+      if (page_pgmap(m, page).owner === range.dev_private_owner) {
+        const write = is_writable_device_private_entry(pte);
+        if (want_write && !write) return -1;
+        return make(page, HMM_PFN_VALID | (write ? HMM_PFN_WRITE : 0));
+      }
+    }
+    /* Another device's page, a device-exclusive or migration entry: fault (or wait) for it. */
+    return -1;
+  }
+  if (pte_protnone(pte)) return -EFAULT;
+  if (want_write && !pte_write(pte)) return -1;
+  return make(pte_pfn(pte), HMM_PFN_VALID | (pte_write(pte) ? HMM_PFN_WRITE : 0));
+}
+

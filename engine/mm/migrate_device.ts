@@ -1,0 +1,392 @@
+/*
+ * Mirrors mm/migrate_device.c: migrate_vma_setup (collect, unmap),
+ * migrate_vma_pages, migrate_vma_finalize, and migrate_device_range for
+ * driver teardown.
+ * Kernel: linux-mm tree, late 2025.
+ *
+ * Simplified here: PTE-level only so far. A PMD-mapped THP or a large device
+ * folio met during collect is reported as not modelled (device-private THP
+ * and MIGRATE_VMA_SELECT_COMPOUND come with the THP work). Folio locks never
+ * contend except when a scenario holds one: a trylock on a locked folio fails.
+ */
+import type { Machine } from '../machine';
+import {
+  EINVAL,
+  folio_is_zone_device,
+  folio_mapcount,
+  folio_ref_count,
+  folio_test_anon,
+  folio_test_large,
+  is_zero_pfn,
+  PageAnonExclusive,
+  page_folio,
+  VM_IO,
+  VM_MIXEDMAP,
+  VM_PFNMAP,
+  VM_WRITE,
+  vma_is_anonymous,
+} from '../include/linux/mm';
+import {
+  type migrate_vma,
+  MIGRATE_PFN_MIGRATE,
+  MIGRATE_PFN_WRITE,
+  MIGRATE_VMA_SELECT_DEVICE_COHERENT,
+  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+  MIGRATE_VMA_SELECT_SYSTEM,
+  migrate_pfn,
+  migrate_pfn_clear,
+  migrate_pfn_to_page,
+} from '../include/linux/migrate';
+import { EngineUsageError } from '../include/linux/mmdebug';
+import { MM_ANONPAGES, PAGE_SIZE, type vm_area_struct } from '../include/linux/mm_types';
+import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
+import { PG_dirty, PG_locked } from '../include/linux/page-flags';
+import { pmd_is_table, pmd_none, pte_dirty, pte_none, pte_pfn, pte_present, pte_write, pfn_pte, _PAGE_DIRTY, _PAGE_RW } from '../include/linux/pgtable';
+import {
+  is_device_private_entry,
+  is_writable_device_private_entry,
+  make_readable_device_private_entry,
+  make_writable_device_private_entry,
+  softleaf_type_of,
+  swp_keep_bits,
+  swp_offset_pfn,
+} from '../include/linux/swapops';
+import { add_mm_counter, vm_normal_page } from './memory';
+import { is_device_coherent_page, is_device_private_page, page_pgmap } from './memremap';
+import {
+  folio_migrate_flags,
+  folio_migrate_mapping,
+  folio_try_share_anon_rmap_pte,
+  migration_entry_for,
+  remove_migration_ptes,
+  try_to_migrate,
+} from './migrate';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import { __pte_alloc, pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
+import { anon_vma_prepare, folio_add_new_anon_rmap, folio_remove_rmap_pte, RMAP_EXCLUSIVE } from './rmap';
+import { folio_put } from './swap';
+
+const VM_SPECIAL = VM_IO | VM_PFNMAP | VM_MIXEDMAP;
+
+
+/**
+ * migrate_vma_setup: check the arguments, collect the pages of the range
+ * (replacing their mappings by migration entries), then unmap them from every
+ * other process. Returns 0 even if nothing will migrate; src[] says what will.
+ */
+export function migrate_vma_setup(m: Machine, args: migrate_vma): number {
+  const nr = (args.end - args.start) / PAGE_SIZE;
+  const { vma } = args;
+  if (args.start % PAGE_SIZE || args.end % PAGE_SIZE) return -EINVAL;
+  if (!vma || vma.vm_flags & VM_SPECIAL) return -EINVAL;
+  if (nr <= 0 || args.start < vma.vm_start || args.start >= vma.vm_end || args.end > vma.vm_end) return -EINVAL;
+  if (!args.src || !args.dst) return -EINVAL;
+  if (args.fault_page >= 0 && (!is_device_private_page(m, args.fault_page) || !(m.mem.flags[args.fault_page] & PG_locked)))
+    return -EINVAL;
+  args.src.length = 0;
+  args.dst.length = 0;
+  args.npages = 0;
+  args.cpages = 0;
+  migrate_vma_collect(m, args);
+  if (args.cpages) migrate_vma_unmap(m, args);
+  return 0;
+}
+
+/**
+ * migrate_vma_collect: walk the range under one MMU_NOTIFY_MIGRATE
+ * invalidation carrying the caller's pgmap_owner, so the caller's own device
+ * can ignore it.
+ */
+function migrate_vma_collect(m: Machine, migrate: migrate_vma): void {
+  const mm = migrate.vma.vm_mm;
+  const range = mmu_notifier_range_init('MMU_NOTIFY_MIGRATE', mm, migrate.start, migrate.end, migrate.pgmap_owner);
+  mmu_notifier_invalidate_range_start(range);
+  for (let addr = migrate.start; addr < migrate.end; addr += PAGE_SIZE) {
+    const pmd = pmdp_get(mm, addr);
+    if (pmd_none(pmd)) migrate_vma_collect_hole(migrate, addr);
+    else if (pmd_is_table(pmd)) migrate_vma_collect_pte(m, migrate, addr);
+    else throw new EngineUsageError('not modelled', `migrate_vma of a PMD-mapped range (${softleaf_type_of(pmd) === 'SOFTLEAF_NONE' ? 'THP' : softleaf_type_of(pmd)})`);
+  }
+  mmu_notifier_invalidate_range_end(range);
+  migrate.end = migrate.start + migrate.npages * PAGE_SIZE;
+}
+
+function collect_skip(migrate: migrate_vma, mpfn: number): void {
+  migrate.dst[migrate.npages] = 0;
+  migrate.src[migrate.npages++] = mpfn;
+}
+
+/** migrate_vma_collect_hole: an empty range of an anonymous VMA migrates as "no source page". */
+function migrate_vma_collect_hole(migrate: migrate_vma, _addr: number): void {
+  if (vma_is_anonymous(migrate.vma)) {
+    migrate.cpages++;
+    collect_skip(migrate, MIGRATE_PFN_MIGRATE);
+  } else collect_skip(migrate, 0);
+}
+
+/** migrate_vma_collect_pmd, PTE by PTE: decide what each entry contributes and lock it in with a migration entry. */
+function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number): void {
+  const vma = migrate.vma;
+  const table = pte_offset_map(vma.vm_mm, addr) as Uint32Array;
+  const pte = ptep_get(table, addr);
+  if (pte_none(pte)) return migrate_vma_collect_hole(migrate, addr);
+  let page: number;
+  let mpfn: number;
+  if (!pte_present(pte)) {
+    /* Only device-private entries of the caller's own device are migrated; swap, migration and exclusive entries are skipped. */
+    if (!is_device_private_entry(pte)) return collect_skip(migrate, 0);
+    page = swp_offset_pfn(pte);
+    if (!(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_PRIVATE) || page_pgmap(m, page).owner !== migrate.pgmap_owner)
+      return collect_skip(migrate, 0);
+    mpfn = migrate_pfn(page) + MIGRATE_PFN_MIGRATE + (is_writable_device_private_entry(pte) ? MIGRATE_PFN_WRITE : 0);
+  } else {
+    const pfn = pte_pfn(pte);
+    if (is_zero_pfn(m, pfn)) {
+      if (!(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM)) return collect_skip(migrate, 0);
+      migrate.cpages++;
+      return collect_skip(migrate, MIGRATE_PFN_MIGRATE);
+    }
+    page = vm_normal_page(m, vma, addr, pte);
+    if (page < 0) return collect_skip(migrate, 0);
+    if (!folio_is_zone_device(m, page) && !(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM)) return collect_skip(migrate, 0);
+    if (
+      is_device_coherent_page(m, page) &&
+      (!(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_COHERENT) || page_pgmap(m, page).owner !== migrate.pgmap_owner)
+    )
+      return collect_skip(migrate, 0);
+    mpfn = migrate_pfn(page) + MIGRATE_PFN_MIGRATE + (pte_write(pte) ? MIGRATE_PFN_WRITE : 0);
+  }
+  const folio = page_folio(m, page);
+  if (folio_test_large(m, folio)) throw new EngineUsageError('not modelled', 'migrate_vma of a PTE-mapped large folio');
+  if (m.mem.mapping[folio] === 0) return collect_skip(migrate, 0);
+
+  /* By taking a reference on the folio we pin it, which blocks any other migration. */
+  m.mem._refcount[folio]++;
+  if (folio !== migrate.fault_page && !folio_trylock(m, folio)) {
+    folio_put(m, folio);
+    return collect_skip(migrate, 0);
+  }
+  const anon_exclusive = folio_test_anon(m, folio) && PageAnonExclusive(m, page);
+  set_pte_at(table, addr, 0);
+  if (anon_exclusive && folio_try_share_anon_rmap_pte(m, folio, page) !== 0) {
+    /* A pinned exclusive page: put the PTE back and leave it alone. */
+    set_pte_at(table, addr, pte);
+    if (folio !== migrate.fault_page) folio_unlock(m, folio);
+    folio_put(m, folio);
+    return collect_skip(migrate, 0);
+  }
+  migrate.cpages++;
+  if (pte_present(pte) && pte_dirty(pte)) m.mem.flags[folio] |= PG_dirty;
+  const entry = migration_entry_for((mpfn & MIGRATE_PFN_WRITE) !== 0, anon_exclusive, page);
+  set_pte_at(table, addr, pte_present(pte) ? entry : swp_keep_bits(pte, entry));
+  /* Like a regular unmap: drop the rmap and the mapping's reference; ours keeps the folio alive. */
+  folio_remove_rmap_pte(m, folio, page, vma);
+  folio_put(m, folio);
+  collect_skip(migrate, mpfn);
+}
+
+/**
+ * migrate_vma_check_page: may this unmapped folio migrate? Every reference
+ * must be accounted for: ours, the fault's, a mapping's, and, for ZONE_DEVICE
+ * folios, one extra left over from the days they idled at refcount 1.
+ */
+function migrate_vma_check_page(m: Machine, folio: number, fault_page: number): boolean {
+  let extra = 1 + (folio === fault_page ? 1 : 0);
+  if (folio_is_zone_device(m, folio)) extra++;
+  if (!folio_test_anon(m, folio) && m.mem.mapping[folio] !== 0) extra++;
+  return folio_ref_count(m, folio) - extra <= folio_mapcount(m, folio);
+}
+
+/**
+ * migrate_device_unmap: unmap the collected pages from every other process
+ * (try_to_migrate), and give up on any page still mapped or holding unexpected
+ * references, restoring its mappings. Returns how many pages are ready.
+ */
+export function migrate_device_unmap(m: Machine, src: number[], npages: number, fault_page: number): number {
+  let unmapped = 0;
+  let restore = 0;
+  for (let i = 0; i < npages; i++) {
+    const page = migrate_pfn_to_page(src[i]);
+    if (page < 0) {
+      if (src[i] & MIGRATE_PFN_MIGRATE) unmapped++;
+      continue;
+    }
+    const folio = page_folio(m, page);
+    /* Non-device folios are isolated from the LRU, whose reference replaces the collect reference. */
+    if (folio_mapcount(m, folio) > 0) try_to_migrate(m, folio);
+    if (folio_mapcount(m, folio) > 0 || !migrate_vma_check_page(m, folio, fault_page)) {
+      src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+      restore++;
+      continue;
+    }
+    unmapped++;
+  }
+  for (let i = 0; i < npages && restore; i++) {
+    const page = migrate_pfn_to_page(src[i]);
+    if (page < 0 || src[i] & MIGRATE_PFN_MIGRATE) continue;
+    const folio = page_folio(m, page);
+    remove_migration_ptes(m, folio, folio);
+    src[i] = 0;
+    if (folio !== fault_page) folio_unlock(m, folio);
+    folio_put(m, folio);
+    restore--;
+  }
+  return unmapped;
+}
+
+/** migrate_vma_unmap: cpages becomes the number of entries still marked MIGRATE, holes included. */
+function migrate_vma_unmap(m: Machine, migrate: migrate_vma): void {
+  migrate.cpages = migrate_device_unmap(m, migrate.src, migrate.npages, migrate.fault_page);
+}
+
+/**
+ * migrate_vma_insert_page: fill a hole (none or zero-page PTE) of an anonymous
+ * VMA with the destination page: a device-private entry (write if VM_WRITE)
+ * or a present PTE (writable and dirty if VM_WRITE) for coherent or system memory.
+ */
+function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number, i: number): void {
+  const vma: vm_area_struct = migrate.vma;
+  const page = migrate_pfn_to_page(migrate.dst[i]);
+  const abort = () => {
+    migrate.src[i] = migrate_pfn_clear(migrate.src[i], MIGRATE_PFN_MIGRATE);
+  };
+  if (!vma_is_anonymous(vma)) return abort();
+  const pmd = pmdp_get(vma.vm_mm, addr);
+  if (!pmd_none(pmd) && !pmd_is_table(pmd)) return abort();
+  anon_vma_prepare(m, vma);
+  let entry: number;
+  if (is_device_private_page(m, page)) {
+    entry = vma.vm_flags & VM_WRITE ? make_writable_device_private_entry(page) : make_readable_device_private_entry(page);
+  } else {
+    if (folio_is_zone_device(m, page) && !is_device_coherent_page(m, page)) {
+      m.warn('migrate_vma_insert_page', 'Unsupported ZONE_DEVICE page type.');
+      return abort();
+    }
+    entry = pfn_pte(page, vma.vm_flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY : 0);
+  }
+  const table = __pte_alloc(vma.vm_mm, addr);
+  const orig = ptep_get(table, addr);
+  if (pte_present(orig) ? !is_zero_pfn(m, pte_pfn(orig)) : !pte_none(orig)) return abort();
+  add_mm_counter(vma, MM_ANONPAGES, 1);
+  folio_add_new_anon_rmap(m, page, vma, addr, RMAP_EXCLUSIVE);
+  m.mem._refcount[page]++;
+  set_pte_at(table, addr, entry);
+  migrate.src[i] = MIGRATE_PFN_MIGRATE;
+}
+
+/**
+ * __migrate_device_pages: move struct page state from each source to its
+ * destination (folio_migrate_mapping), or fill holes. Entries the kernel
+ * cannot migrate lose MIGRATE_PFN_MIGRATE.
+ */
+function __migrate_device_pages(m: Machine, src: number[], dst: number[], npages: number, migrate: migrate_vma | null): void {
+  let range = null;
+  for (let i = 0; i < npages; i++) {
+    const newpage = migrate_pfn_to_page(dst[i]);
+    const page = migrate_pfn_to_page(src[i]);
+    if (newpage < 0) {
+      src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+      continue;
+    }
+    if (page < 0) {
+      if (!(src[i] & MIGRATE_PFN_MIGRATE) || !migrate) continue;
+      const addr = migrate.start + i * PAGE_SIZE;
+      if (!range) {
+        range = mmu_notifier_range_init('MMU_NOTIFY_MIGRATE', migrate.vma.vm_mm, addr, migrate.end, migrate.pgmap_owner);
+        mmu_notifier_invalidate_range_start(range);
+      }
+      migrate_vma_insert_page(m, migrate, addr, i);
+      continue;
+    }
+    const folio = page_folio(m, page);
+    if (is_device_private_page(m, newpage) || is_device_coherent_page(m, newpage)) {
+      /* Only anonymous memory migrates to device memory. */
+      if (!folio_test_anon(m, folio) && m.mem.mapping[folio] !== 0) {
+        src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+        continue;
+      }
+    } else if (folio_is_zone_device(m, newpage)) {
+      src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+      continue;
+    }
+    const extra = migrate && migrate.fault_page === page ? 1 : 0;
+    if (folio_migrate_mapping(m, page_folio(m, newpage), folio, extra) !== 0) {
+      src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+      m.vm_events.PGMIGRATE_FAIL++;
+    } else folio_migrate_flags(m, page_folio(m, newpage), folio);
+  }
+  if (range) mmu_notifier_invalidate_range_end(range);
+}
+
+export const migrate_vma_pages = (m: Machine, migrate: migrate_vma): void =>
+  __migrate_device_pages(m, migrate.src, migrate.dst, migrate.npages, migrate);
+export const migrate_device_pages = (m: Machine, src: number[], dst: number[], npages: number): void =>
+  __migrate_device_pages(m, src, dst, npages, null);
+
+/**
+ * __migrate_device_finalize: point every migration entry at the destination
+ * (or back at the source where migration failed), unlock, and drop the
+ * collect and allocation references. A source nobody references is freed.
+ */
+function __migrate_device_finalize(m: Machine, src: number[], dst: number[], npages: number, fault_page: number): void {
+  for (let i = 0; i < npages; i++) {
+    const page = migrate_pfn_to_page(src[i]);
+    let newpage = migrate_pfn_to_page(dst[i]);
+    if (page < 0) {
+      if (newpage >= 0) {
+        folio_unlock(m, newpage);
+        folio_put(m, newpage);
+      }
+      continue;
+    }
+    const folio = page_folio(m, page);
+    if (!(src[i] & MIGRATE_PFN_MIGRATE) || newpage < 0) {
+      if (newpage >= 0) {
+        folio_unlock(m, newpage);
+        folio_put(m, newpage);
+      }
+      newpage = page;
+    }
+    const dst_folio = page_folio(m, newpage);
+    remove_migration_ptes(m, folio, dst_folio);
+    if (dst_folio !== folio) m.vm_events.PGMIGRATE_SUCCESS++;
+    if (folio !== fault_page) folio_unlock(m, folio);
+    folio_put(m, folio);
+    if (dst_folio !== folio) {
+      folio_unlock(m, dst_folio);
+      folio_put(m, dst_folio);
+    }
+  }
+}
+
+export const migrate_vma_finalize = (m: Machine, migrate: migrate_vma): void =>
+  __migrate_device_finalize(m, migrate.src, migrate.dst, migrate.npages, migrate.fault_page);
+export const migrate_device_finalize = (m: Machine, src: number[], dst: number[], npages: number): void =>
+  __migrate_device_finalize(m, src, dst, npages, -1);
+
+/**
+ * migrate_device_range: collect device pages by pfn, whoever maps them, for
+ * a driver that is going away: take a reference and the lock on every page in
+ * use, then unmap it from every process into migration entries.
+ */
+export function migrate_device_range(m: Machine, src: number[], start_pfn: number, npages: number): number {
+  src.length = 0;
+  for (let i = 0; i < npages; i++) {
+    const pfn = start_pfn + i;
+    const folio = page_folio(m, pfn);
+    if (folio !== pfn || m.mem._refcount[folio] === 0) {
+      src.push(0);
+      continue;
+    }
+    m.mem._refcount[folio]++;
+    if (!folio_trylock(m, folio)) {
+      folio_put(m, folio);
+      src.push(0);
+      continue;
+    }
+    src.push(migrate_pfn(pfn) + MIGRATE_PFN_MIGRATE);
+  }
+  migrate_device_unmap(m, src, npages, -1);
+  return 0;
+}
+
