@@ -1,11 +1,17 @@
 // Cucumber profiles. Support code lives outside features/, so paths and
 // require are explicit. ts-node runs transpile-only (tsconfig "ts-node");
 // `npm test` type-checks once with tsc.
-const { rmSync } = require('node:fs');
+const { existsSync, renameSync, rmSync } = require('node:fs');
 
 // allure-cucumberjs adds to its results folder; start each run from an empty
-// one so a report never mixes runs. Parallel workers must not do this.
-if (!process.env.CUCUMBER_WORKER_ID) rmSync('reports/allure-results', { recursive: true, force: true, maxRetries: 5 });
+// one so a report never mixes runs. The old folder is renamed first (atomic),
+// so a run still writing into it cannot make the removal fail. Parallel
+// workers must not do this.
+if (!process.env.CUCUMBER_WORKER_ID && existsSync('reports/allure-results')) {
+  const old = `reports/.allure-results-${process.pid}`;
+  renameSync('reports/allure-results', old);
+  rmSync(old, { recursive: true, force: true });
+}
 
 const common = {
   paths: ['features/**/*.feature'],

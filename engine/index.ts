@@ -7,6 +7,9 @@
  * Nothing here knows about Cucumber; names follow the kernel.
  */
 import { user_access, type user_access_result } from './arch/sim/fault';
+import { kmap_local_page } from './include/linux/highmem';
+import { type dev_pagemap, MEMORY_TYPE_NAMES } from './include/linux/memremap';
+import type { migrate_vma } from './include/linux/migrate';
 import {
   folio_mapcount,
   folio_maybe_dma_pinned,
@@ -29,9 +32,6 @@ import {
   PAGE_SIZE,
   type task_struct,
 } from './include/linux/mm_types';
-import { kmap_local_page } from './include/linux/highmem';
-import { type dev_pagemap, MEMORY_TYPE_NAMES } from './include/linux/memremap';
-import type { migrate_vma } from './include/linux/migrate';
 import { EngineUsageError } from './include/linux/mmdebug';
 import {
   PG_anon_exclusive,
@@ -64,8 +64,8 @@ import {
   dmirror_migrate_to_device_begin,
   dmirror_migrate_to_device_end,
   type hmm_dmirror_cmd,
-  type hmm_dmirror_module,
   hmm_dmirror_init,
+  type hmm_dmirror_module,
 } from './lib/test_hmm';
 import { Machine, type MachineConfig } from './machine';
 import { debug_vm_check } from './mm/debug_vm';
@@ -79,8 +79,8 @@ import { pmdp_get, pte_offset_map, ptep_get } from './mm/pgtable-generic';
 import { folio_maybe_mapped_shared } from './mm/rmap';
 
 export * as mm from './include/linux/mm';
-export * as test_hmm from './lib/test_hmm';
 export { EngineUsageError, KernelInvariantViolation } from './include/linux/mmdebug';
+export * as test_hmm from './lib/test_hmm';
 export type { MachineConfig } from './machine';
 
 /** What one virtual page is mapped by, as a Then-step or a picture sees it. */
@@ -342,7 +342,9 @@ export class Kernel {
       entire_mapcount: large ? m.mem._entire_mapcount[b] : 0,
       pincount: large ? m.mem._pincount[b] : 0,
       anon: folio_test_anon(m, folio),
-      memory: m.mem.pgmap[folio] ? MEMORY_TYPE_NAMES[(m.pgmaps[m.mem.pgmap[folio]] as dev_pagemap).type] : 'system RAM',
+      memory: m.mem.pgmap[folio]
+        ? MEMORY_TYPE_NAMES[(m.pgmaps[m.mem.pgmap[folio]] as dev_pagemap).type]
+        : 'system RAM',
       owner: m.mem.pgmap[folio] ? (m.pgmaps[m.mem.pgmap[folio]] as dev_pagemap).owner : null,
       dirty: (m.mem.flags[folio] & PG_dirty) !== 0,
       maybe_dma_pinned: folio_maybe_dma_pinned(m, folio),
@@ -403,7 +405,11 @@ export class Kernel {
   /** open("/dev/hmm_dmirrorN") by a task: a mirror of that task's mm. */
   dmirror_open(mod: hmm_dmirror_module, device: number, task: task_struct): dmirror {
     const mdevice = mod.devices[device];
-    if (!mdevice) throw new EngineUsageError('no such device', `/dev/hmm_dmirror${device} does not exist (${mod.devices.length} devices)`);
+    if (!mdevice)
+      throw new EngineUsageError(
+        'no such device',
+        `/dev/hmm_dmirror${device} does not exist (${mod.devices.length} devices)`,
+      );
     return this.op(() => dmirror_fops_open(mdevice, this.mm_of(task)));
   }
   dmirror_close(mod: hmm_dmirror_module, d: dmirror): void {
@@ -417,8 +423,15 @@ export class Kernel {
     return dmirror_file(this.machine, mod.devices[device], nr_pages);
   }
   /** MIGRATE_TO_DEV stopped after migrate_vma_setup and the copy: the pages sit behind migration entries. */
-  dmirror_migrate_begin(mod: hmm_dmirror_module, d: dmirror, addr: number, nr_pages: number): migrate_vma | number {
-    return this.op(() => dmirror_migrate_to_device_begin(this.machine, mod, d, addr, addr + nr_pages * PAGE_SIZE));
+  dmirror_migrate_begin(
+    mod: hmm_dmirror_module,
+    d: dmirror,
+    addr: number,
+    nr_pages: number,
+  ): migrate_vma | number {
+    return this.op(() =>
+      dmirror_migrate_to_device_begin(this.machine, mod, d, addr, addr + nr_pages * PAGE_SIZE),
+    );
   }
   dmirror_migrate_end(mod: hmm_dmirror_module, d: dmirror, args: migrate_vma): void {
     this.op(() => dmirror_migrate_to_device_end(this.machine, mod, d, args));

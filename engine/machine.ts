@@ -10,6 +10,7 @@
  * shared zero page.
  */
 
+import type { dev_pagemap } from './include/linux/memremap';
 import {
   type address_space,
   type anon_vma,
@@ -20,7 +21,6 @@ import {
   type mm_struct,
   type task_struct,
 } from './include/linux/mm_types';
-import type { dev_pagemap } from './include/linux/memremap';
 import type { KernelWarning } from './include/linux/mmdebug';
 import { PG_reserved } from './include/linux/page-flags';
 import { __alloc_pages, zone, zone_init } from './mm/page_alloc';
@@ -62,7 +62,13 @@ export class Machine {
   /** Checks that drivers add to debug_vm (their own free lists and tables). */
   readonly driver_checks: ((m: Machine) => void)[] = [];
   /** vm_event counters (include/linux/vm_event_item.h) the scenarios read. */
-  readonly vm_events = { PGFAULT: 0, PGMIGRATE_SUCCESS: 0, PGMIGRATE_FAIL: 0, THP_FAULT_ALLOC: 0, THP_FAULT_FALLBACK: 0 };
+  readonly vm_events = {
+    PGFAULT: 0,
+    PGMIGRATE_SUCCESS: 0,
+    PGMIGRATE_FAIL: 0,
+    THP_FAULT_ALLOC: 0,
+    THP_FAULT_FALLBACK: 0,
+  };
   /** VM_WARN_ON_ONCE reports since boot, for the harness to claim or reject. */
   readonly warnings: KernelWarning[] = [];
   next_pid = 1;

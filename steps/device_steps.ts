@@ -2,7 +2,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { KernelInvariantViolation, mm, test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
-import { PAGE, type MmWorld, type PageRange } from '../support/world';
+import { type MmWorld, PAGE, type PageRange } from '../support/world';
 
 const COMMANDS: Record<string, number> = {
   READ: test_hmm.HMM_DMIRROR_READ,
@@ -14,7 +14,14 @@ const COMMANDS: Record<string, number> = {
   FLAGS: test_hmm.HMM_DMIRROR_FLAGS,
 };
 
-function ioctl(world: MmWorld, device: number, task: task_struct, name: string, range: PageRange, ptr: number[] = []) {
+function ioctl(
+  world: MmWorld,
+  device: number,
+  task: task_struct,
+  name: string,
+  range: PageRange,
+  ptr: number[] = [],
+) {
   const d = world.mirror(device, task);
   const cmd = { addr: world.address(range), ptr, npages: range.count, cpages: 0, faults: 0 };
   const ret = world.kernel.dmirror_ioctl(world.driver(), d, COMMANDS[name], cmd);
@@ -52,9 +59,12 @@ When(
   },
 );
 
-When('{device} reads {pages} of {process}', function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
-  ioctl(this, device, task, 'READ', range);
-});
+When(
+  '{device} reads {pages} of {process}',
+  function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
+    ioctl(this, device, task, 'READ', range);
+  },
+);
 
 When(
   '{device} reads {pages} of {process} {int} times',
@@ -67,7 +77,12 @@ Given(
   "{process} maps {size} of {device}'s file as buffer {word}",
   function (this: MmWorld, task: task_struct, pages: number, device: number, name: string) {
     const file = this.kernel.dmirror_file(this.driver(), device, pages);
-    const start = this.kernel.mmap(task, { len: pages * PAGE, prot: mm.PROT_READ | mm.PROT_WRITE, flags: mm.MAP_SHARED, file });
+    const start = this.kernel.mmap(task, {
+      len: pages * PAGE,
+      prot: mm.PROT_READ | mm.PROT_WRITE,
+      flags: mm.MAP_SHARED,
+      file,
+    });
     expect(start, 'mmap() of the device file').to.be.at.least(0);
     this.addBuffer({ name, start, pages });
   },
@@ -92,7 +107,10 @@ Given(
   function (this: MmWorld, device: number, task: task_struct) {
     const d = this.mirror(device, task);
     const cmd = { addr: 0, ptr: [], npages: test_hmm.HMM_DMIRROR_FLAG_FAIL_ALLOC, cpages: 0, faults: 0 };
-    expect(this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_FLAGS, cmd), 'HMM_DMIRROR_FLAGS').to.equal(0);
+    expect(
+      this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_FLAGS, cmd),
+      'HMM_DMIRROR_FLAGS',
+    ).to.equal(0);
   },
 );
 
@@ -100,7 +118,10 @@ When('{device} releases its memory', function (this: MmWorld, device: number) {
   const [task] = this.processes.values();
   const d = this.mirror(device, task);
   const cmd = { addr: 0, ptr: [], npages: 1, cpages: 0, faults: 0 };
-  expect(this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_RELEASE, cmd), 'HMM_DMIRROR_RELEASE').to.equal(0);
+  expect(
+    this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_RELEASE, cmd),
+    'HMM_DMIRROR_RELEASE',
+  ).to.equal(0);
 });
 
 When('{process} closes {device}', function (this: MmWorld, task: task_struct, device: number) {
@@ -114,7 +135,12 @@ When('{process} closes {device}', function (this: MmWorld, task: task_struct, de
 When(
   '{device} starts migrating {pages} of {process} to device memory',
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
-    const args = this.kernel.dmirror_migrate_begin(this.driver(), this.mirror(device, task), this.address(range), range.count);
+    const args = this.kernel.dmirror_migrate_begin(
+      this.driver(),
+      this.mirror(device, task),
+      this.address(range),
+      range.count,
+    );
     if (typeof args === 'number') throw new Error(`migrate_vma_setup failed with ${args}`);
     this.pendingMigration = { device, args };
   },
@@ -156,7 +182,11 @@ Then(
   function (this: MmWorld, cpages: number, faults: number) {
     const c = this.lastCommand;
     if (!c) throw new Error('no device command ran');
-    expect({ ret: c.ret, cpages: c.cmd.cpages, faults: c.cmd.faults }).to.deep.equal({ ret: 0, cpages, faults });
+    expect({ ret: c.ret, cpages: c.cmd.cpages, faults: c.cmd.faults }).to.deep.equal({
+      ret: 0,
+      cpages,
+      faults,
+    });
   },
 );
 
@@ -168,13 +198,17 @@ Then('the device saw {value} in every page', function (this: MmWorld, value: num
   const c = this.lastCommand;
   if (!c) throw new Error('no device command ran');
   expect(c.cmd.ptr.length, 'pages returned').to.equal(c.cmd.npages);
-  expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(c.cmd.ptr.map(() => `0x${value.toString(16)}`));
+  expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
+    c.cmd.ptr.map(() => `0x${value.toString(16)}`),
+  );
 });
 
 Then('the snapshot shows {value} for every page', function (this: MmWorld, value: number) {
   const c = this.lastCommand;
-  if (!c || c.name !== 'SNAPSHOT') throw new Error('no snapshot was taken');
-  expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(c.cmd.ptr.map(() => `0x${value.toString(16)}`));
+  if (c?.name !== 'SNAPSHOT') throw new Error('no snapshot was taken');
+  expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
+    c.cmd.ptr.map(() => `0x${value.toString(16)}`),
+  );
 });
 
 Then(
@@ -193,7 +227,9 @@ Then(
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     const d = this.mirror(device, task);
     for (let i = 0; i < range.count; i++)
-      expect(d.pt.has(this.address(range, i) / PAGE), `device entry for page ${range.first + i}`).to.equal(true);
+      expect(d.pt.has(this.address(range, i) / PAGE), `device entry for page ${range.first + i}`).to.equal(
+        true,
+      );
   },
 );
 
@@ -202,7 +238,9 @@ Then(
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     const d = this.mirror(device, task);
     for (let i = 0; i < range.count; i++)
-      expect(d.pt.has(this.address(range, i) / PAGE), `device entry for page ${range.first + i}`).to.equal(false);
+      expect(d.pt.has(this.address(range, i) / PAGE), `device entry for page ${range.first + i}`).to.equal(
+        false,
+      );
   },
 );
 
@@ -214,7 +252,10 @@ Then(
   '{device} moved {int} page(s) to device memory and {int} back to system memory',
   function (this: MmWorld, device: number, to: number, back: number) {
     const s = this.driver().devices[device].stats;
-    expect({ to_device: s.pages_to_device, to_system: s.pages_to_system }).to.deep.equal({ to_device: to, to_system: back });
+    expect({ to_device: s.pages_to_device, to_system: s.pages_to_system }).to.deep.equal({
+      to_device: to,
+      to_system: back,
+    });
   },
 );
 
@@ -222,7 +263,10 @@ Then(
   '{device} took {int} device fault(s) and the CPU {int} fault(s) on its memory',
   function (this: MmWorld, device: number, deviceFaults: number, cpuFaults: number) {
     const s = this.driver().devices[device].stats;
-    expect({ device: s.device_faults, cpu: s.cpu_faults }).to.deep.equal({ device: deviceFaults, cpu: cpuFaults });
+    expect({ device: s.device_faults, cpu: s.cpu_faults }).to.deep.equal({
+      device: deviceFaults,
+      cpu: cpuFaults,
+    });
   },
 );
 
@@ -234,18 +278,17 @@ Then(
   },
 );
 
-Then(
-  "{device}'s modelled cost is {int} units",
-  function (this: MmWorld, device: number, cost: number) {
-    expect(test_hmm.dmirror_modelled_cost(this.driver().devices[device].stats), 'modelled cost').to.equal(cost);
-  },
-);
+Then("{device}'s modelled cost is {int} units", function (this: MmWorld, device: number, cost: number) {
+  expect(test_hmm.dmirror_modelled_cost(this.driver().devices[device].stats), 'modelled cost').to.equal(cost);
+});
 
 Then('the access waits for the migration', function (this: MmWorld) {
   this.claim('waiting on migration');
 });
 
-Then('{process} took {int} page fault(s) in that access', function (this: MmWorld, _task: task_struct, n: number) {
-  expect(this.lastAccessFaults, 'page faults of the last CPU access').to.equal(n);
-});
-
+Then(
+  '{process} took {int} page fault(s) in that access',
+  function (this: MmWorld, _task: task_struct, n: number) {
+    expect(this.lastAccessFaults, 'page faults of the last CPU access').to.equal(n);
+  },
+);

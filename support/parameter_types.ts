@@ -125,7 +125,11 @@ defineParameterType({
   name: 'memory',
   regexp: /system RAM|device-private memory|device-coherent memory/,
   transformer: (s: string): string =>
-    s === 'system RAM' ? 'system RAM' : s === 'device-private memory' ? 'MEMORY_DEVICE_PRIVATE' : 'MEMORY_DEVICE_COHERENT',
+    s === 'system RAM'
+      ? 'system RAM'
+      : s === 'device-private memory'
+        ? 'MEMORY_DEVICE_PRIVATE'
+        : 'MEMORY_DEVICE_COHERENT',
 });
 
 /** A negative errno as the kernel returns it: `Then the command fails with -ENOENT`. */

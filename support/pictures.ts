@@ -21,7 +21,7 @@ function entryColour(entry: string): string {
 /** Render rows as an SVG: columns process | pages | entry | folio (pfn, order) | refcount / mapcount / pins | AE. */
 export function pageSvg(title: string, rows: PageRow[]): string {
   const shown = rows.slice(0, MAX_ROWS);
-  const cols = [80, 70, 170, 130, 190, 40];
+  const cols = [80, 70, 190, 200, 190, 40];
   const x: number[] = [];
   for (let i = 0; i < cols.length; i++) x.push(i === 0 ? 8 : x[i - 1] + cols[i - 1]);
   const width = x[x.length - 1] + cols[cols.length - 1] + 8;
@@ -38,7 +38,7 @@ export function pageSvg(title: string, rows: PageRow[]): string {
   shown.forEach((r, n) => {
     const y = 42 + n * rowH;
     const pages = `${r.buffer}[${r.first === r.last ? r.first : `${r.first}-${r.last}`}]`;
-    const folio = r.pfn < 0 ? '-' : `${hex(r.pfn)}${r.order ? ` (order ${r.order})` : ''}`;
+    const folio = r.pfn < 0 ? '-' : `${hex(r.pfn)} ${r.memory}${r.order ? ` order ${r.order}` : ''}`;
     const counts = r.pfn < 0 ? '-' : `${r.refcount} / ${r.mapcount} / ${r.pincount}`;
     out.push(
       `<rect x="${x[2] - 4}" y="${y}" width="${cols[2] - 4}" height="${rowH - 3}" fill="${entryColour(r.entry)}" stroke="#999"/>`,

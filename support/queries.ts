@@ -38,6 +38,9 @@ export interface PageRow {
   mapcount: number;
   pincount: number;
   exclusive: boolean;
+  /** Where the page lives: RAM, or the ZONE_DEVICE type. */
+  memory: string;
+  /** The contents word; -1 for device-private memory, which the CPU cannot read. */
   data: number;
 }
 
@@ -57,6 +60,7 @@ function rowFor(kernel: Kernel, process: string, task: task_struct, buffer: Buff
     mapcount: 0,
     pincount: 0,
     exclusive: false,
+    memory: '-',
     data: 0,
   };
   if (e.page < 0 || e.kind === 'zero page' || e.kind === 'huge zero page') return row;
@@ -69,9 +73,16 @@ function rowFor(kernel: Kernel, process: string, task: task_struct, buffer: Buff
     mapcount: page.mapcount,
     pincount: folio.pincount,
     exclusive: page.anon_exclusive,
-    data: page.data,
+    memory: MEMORY_SHORT[folio.memory] ?? folio.memory,
+    data: folio.memory === 'MEMORY_DEVICE_PRIVATE' ? -1 : page.data,
   };
 }
+
+const MEMORY_SHORT: Record<string, string> = {
+  'system RAM': 'RAM',
+  MEMORY_DEVICE_PRIVATE: 'dev-private',
+  MEMORY_DEVICE_COHERENT: 'dev-coherent',
+};
 
 const sameRun = (a: PageRow, b: PageRow): boolean =>
   a.entry === b.entry &&
@@ -79,6 +90,7 @@ const sameRun = (a: PageRow, b: PageRow): boolean =>
   a.refcount === b.refcount &&
   a.mapcount === b.mapcount &&
   a.exclusive === b.exclusive &&
+  a.memory === b.memory &&
   a.data === b.data &&
   a.order === b.order &&
   (a.pfn < 0 ? b.pfn < 0 : b.pfn === a.pfn + (b.first - a.last) && a.order > 0);
@@ -137,13 +149,14 @@ export function pageTable(rows: PageRow[]): string {
     r.buffer,
     r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`,
     r.entry,
+    r.memory,
     r.pfn < 0 ? '-' : hex(r.pfn),
     r.pfn < 0 ? '-' : `${r.order}`,
     r.pfn < 0 ? '-' : `${r.refcount}`,
     r.pfn < 0 ? '-' : `${r.mapcount}`,
     r.pfn < 0 ? '-' : `${r.pincount}`,
     r.exclusive ? 'yes' : '-',
-    r.pfn < 0 ? '-' : hex(r.data),
+    r.pfn < 0 ? '-' : r.data < 0 ? '(device)' : hex(r.data),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>

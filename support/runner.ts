@@ -32,7 +32,7 @@ export interface RunResult {
   readonly args: readonly string[];
 }
 
-/** Type-only view of the few TypeScript APIs used here, so that `typescript` is loaded only when needed. */
+/** The TypeScript compiler, loaded only when a scratch project is first run (not by every test process). */
 type TypeScript = typeof import('typescript');
 let typescript: TypeScript | undefined;
 function ts(): TypeScript {
@@ -40,16 +40,21 @@ function ts(): TypeScript {
   return typescript;
 }
 
-function transpile(file: string): string {
+/** What ts-node's transpileOnly would do for this CommonJS project, per file and without types. */
+function compilerOptions(): import('typescript').CompilerOptions {
   const t = ts();
-  return t.transpileModule(fs.readFileSync(file, 'utf8'), {
+  return {
+    module: t.ModuleKind.CommonJS,
+    target: t.ScriptTarget.ES2022,
+    esModuleInterop: true,
+    inlineSourceMap: true,
+  };
+}
+
+function transpile(file: string): string {
+  return ts().transpileModule(fs.readFileSync(file, 'utf8'), {
     fileName: file,
-    compilerOptions: {
-      module: t.ModuleKind.CommonJS,
-      target: t.ScriptTarget.ES2022,
-      esModuleInterop: true,
-      inlineSourceMap: true,
-    },
+    compilerOptions: compilerOptions(),
   }).outputText;
 }
 
@@ -61,8 +66,13 @@ function tsFiles(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-/** The require hook a child loads first: each .ts file runs from its transpiled copy. */
-const HOOK = `'use strict';
+/**
+ * The require hook a child loads first: each .ts file runs from its
+ * transpiled copy (any other .ts file is transpiled on the spot), with source
+ * maps on so that stack traces and step locations name .ts lines.
+ */
+function hookSource(): string {
+  return `'use strict';
 const fs = require('node:fs');
 const map = require('./map.json');
 let ts;
@@ -72,14 +82,13 @@ require.extensions['.ts'] = function (module, filename) {
   if (map[filename]) js = fs.readFileSync(map[filename], 'utf8');
   else {
     ts ??= require(${JSON.stringify(path.join(PROJECT, 'node_modules', 'typescript'))});
-    js = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-      fileName: filename,
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true },
-    }).outputText;
+    const compilerOptions = ${JSON.stringify(compilerOptions())};
+    js = ts.transpileModule(fs.readFileSync(filename, 'utf8'), { fileName: filename, compilerOptions }).outputText;
   }
   module._compile(js, filename);
 };
 `;
+}
 
 /** The transpiled project (engine, support, steps), built on first use and kept for this process. */
 let projectJs: { dir: string; map: Record<string, string> } | undefined;
@@ -98,7 +107,7 @@ function transpiledProject(): { dir: string; map: Record<string, string> } {
 
 /** Scratch projects not yet removed, so that a test process can sweep them all at its end. */
 const live = new Set<ScratchProject>();
-let sweepOnExit: NodeJS.Process | undefined;
+let sweepOnExit = false;
 
 export class ScratchProject {
   readonly dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mmspec-scratch-')));
@@ -107,7 +116,8 @@ export class ScratchProject {
 
   constructor() {
     fs.mkdirSync(path.join(this.dir, 'features'));
-    if (!sweepOnExit) sweepOnExit = process.once('exit', removeScratchProjects);
+    if (!sweepOnExit) process.once('exit', removeScratchProjects);
+    sweepOnExit = true;
     live.add(this);
   }
 
@@ -216,18 +226,22 @@ export class ScratchProject {
       map[file] = js;
     }
     fs.writeFileSync(path.join(dir, 'map.json'), JSON.stringify(map));
-    fs.writeFileSync(path.join(dir, 'hook.js'), HOOK);
+    fs.writeFileSync(path.join(dir, 'hook.js'), hookSource());
     return path.join(dir, 'hook.js');
   }
 
-  /** The files of a folder of the project whose names end in `suffix`. */
-  files(folder: string, suffix: string): string[] {
-    const dir = this.resolve(folder);
-    if (!fs.existsSync(dir)) return [];
-    return fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith(suffix))
-      .map((f) => path.join(dir, f));
+  /** The files the runs wrote whose names end in `suffix`, anywhere in the project but its links and loader. */
+  filesEndingIn(suffix: string): string[] {
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory() && entry.name !== '.loader') walk(file);
+        else if (entry.isFile() && entry.name.endsWith(suffix)) found.push(file);
+      }
+    };
+    walk(this.dir);
+    return found.sort();
   }
 
   read(relative: string): string {
@@ -245,26 +259,4 @@ export function removeScratchProjects(): void {
   for (const project of [...live]) project.remove();
   if (projectJs) fs.rmSync(projectJs.dir, { recursive: true, force: true });
   projectJs = undefined;
-}
-
-/** Where a profile of the project's cucumber.js writes Cucumber's messages and the Allure results (relative paths). */
-export function profileOutputs(profile: string): { messages?: string; allureResults?: string } {
-  const config = require(path.join(PROJECT, 'cucumber.js')) as Record<
-    string,
-    { format?: (string | [string, string])[]; formatOptions?: { resultsDir?: string } }
-  >;
-  const chosen = config[profile];
-  if (!chosen)
-    throw new Error(`cucumber.js has no profile "${profile}" (it has: ${Object.keys(config).join(', ')})`);
-  const formats = (chosen.format ?? []).map((f): [string, string] => {
-    if (Array.isArray(f)) return f;
-    const colon = f.indexOf(':');
-    return colon < 0 ? [f, ''] : [f.slice(0, colon), f.slice(colon + 1)];
-  });
-  const messages = formats.find(([name, file]) => name === 'message' && file)?.[1];
-  const allure = formats.some(([name]) => name.startsWith('allure-cucumberjs'));
-  return {
-    messages,
-    allureResults: allure ? (chosen.formatOptions?.resultsDir ?? 'allure-results') : undefined,
-  };
 }

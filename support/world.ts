@@ -6,8 +6,8 @@
 import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import { type entry_view, Kernel, type MachineConfig, type notifier_event } from '../engine';
 import type { migrate_vma } from '../engine/include/linux/migrate';
-import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
 
 export const PAGE = 4096;
 
@@ -107,7 +107,8 @@ export class MmWorld extends World {
   }
 
   driver(): hmm_dmirror_module {
-    if (!this.hmm) throw new Error('the HMM test driver is not loaded: add "Given the HMM test driver is loaded"');
+    if (!this.hmm)
+      throw new Error('the HMM test driver is not loaded: add "Given the HMM test driver is loaded"');
     return this.hmm;
   }
 

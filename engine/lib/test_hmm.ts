@@ -15,16 +15,10 @@
  * - The device's fault policy and a traffic cost model are additions for the
  *   seed claims (S000-6, S001-7); the default policy is the driver's own.
  */
-import type { Machine } from '../machine';
-import { copy_highpage, clear_highpage } from '../include/linux/highmem';
-import { EFAULT, EINVAL, ENOENT, ENOMEM, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_READ } from '../include/linux/mm';
+
+import { clear_highpage, copy_highpage } from '../include/linux/highmem';
+import { type dev_pagemap, MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
 import {
-  type dev_pagemap,
-  MEMORY_DEVICE_COHERENT,
-  MEMORY_DEVICE_PRIVATE,
-} from '../include/linux/memremap';
-import {
-  type migrate_vma,
   MIGRATE_PFN_MIGRATE,
   MIGRATE_PFN_VALID,
   MIGRATE_PFN_WRITE,
@@ -33,10 +27,13 @@ import {
   MIGRATE_VMA_SELECT_SYSTEM,
   migrate_pfn,
   migrate_pfn_to_page,
+  type migrate_vma,
 } from '../include/linux/migrate';
-import { KernelInvariantViolation } from '../include/linux/mmdebug';
+import { EFAULT, EINVAL, ENOENT, ENOMEM, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_READ } from '../include/linux/mm';
 import { type address_space, type mm_struct, PAGE_SIZE, PTRS_PER_PTE } from '../include/linux/mm_types';
+import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_locked } from '../include/linux/page-flags';
+import type { Machine } from '../machine';
 import {
   HMM_PFN_ERROR,
   HMM_PFN_ORDER_PMD,
@@ -49,7 +46,14 @@ import {
   hmm_range_fault,
 } from '../mm/hmm';
 import { type vm_fault, vm_insert_page } from '../mm/memory';
-import { is_device_coherent_page, is_device_private_page, memremap_pages, memunmap_pages, page_pgmap, zone_device_page_init } from '../mm/memremap';
+import {
+  is_device_coherent_page,
+  is_device_private_page,
+  memremap_pages,
+  memunmap_pages,
+  page_pgmap,
+  zone_device_page_init,
+} from '../mm/memremap';
 import {
   migrate_device_finalize,
   migrate_device_pages,
@@ -59,7 +63,11 @@ import {
   migrate_vma_setup,
 } from '../mm/migrate_device';
 import { find_vma } from '../mm/mmap';
-import { type mmu_interval_notifier, mmu_interval_notifier_insert, mmu_interval_notifier_remove } from '../mm/mmu_notifier';
+import {
+  type mmu_interval_notifier,
+  mmu_interval_notifier_insert,
+  mmu_interval_notifier_remove,
+} from '../mm/mmu_notifier';
 import { __alloc_pages } from '../mm/page_alloc';
 import { folio_put } from '../mm/swap';
 
@@ -179,7 +187,11 @@ const vpn = (addr: number): number => Math.floor(addr / PAGE_SIZE);
 function chunk_of(m: Machine, mod: hmm_dmirror_module, page: number): dmirror_chunk {
   const pgmap = page_pgmap(m, page);
   for (const d of mod.devices) for (const c of d.chunks) if (c.pagemap === pgmap) return c;
-  throw new KernelInvariantViolation('a device page belongs to a live pagemap', page, 'no dmirror chunk owns it');
+  throw new KernelInvariantViolation(
+    'a device page belongs to a live pagemap',
+    page,
+    'no dmirror chunk owns it',
+  );
 }
 
 /** BACKING_PAGE: where a device page's data lives. */
@@ -193,7 +205,10 @@ function backing_page(m: Machine, mod: hmm_dmirror_module, page: number): number
 
 /** dmirror_allocate_chunk: memremap one more chunk and put its pages on the free list. */
 function dmirror_allocate_chunk(m: Machine, mod: hmm_dmirror_module, mdevice: dmirror_device): number {
-  const type = mdevice.zone_device_type === HMM_DMIRROR_MEMORY_DEVICE_PRIVATE ? MEMORY_DEVICE_PRIVATE : MEMORY_DEVICE_COHERENT;
+  const type =
+    mdevice.zone_device_type === HMM_DMIRROR_MEMORY_DEVICE_PRIVATE
+      ? MEMORY_DEVICE_PRIVATE
+      : MEMORY_DEVICE_COHERENT;
   /* A coherent device's memory is a fixed special-purpose range: there is no second chunk. */
   if (type === MEMORY_DEVICE_COHERENT && mdevice.chunks.length > 0) return -ENOMEM;
   const chunk: dmirror_chunk = {
@@ -259,7 +274,12 @@ function dmirror_devmem_free(m: Machine, mod: hmm_dmirror_module, folio: number)
 /* ---------------- CPU fault on device-private memory ---------------- */
 
 /** dmirror_devmem_fault_alloc_and_copy: system pages for each source, data copied back, device entries erased. */
-function dmirror_devmem_fault_alloc_and_copy(m: Machine, mod: hmm_dmirror_module, args: migrate_vma, dmirror: dmirror): number {
+function dmirror_devmem_fault_alloc_and_copy(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  args: migrate_vma,
+  dmirror: dmirror,
+): number {
   for (let i = 0; i < args.npages; i++) {
     const spage = migrate_pfn_to_page(args.src[i]);
     if (spage < 0 || !(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
@@ -274,7 +294,8 @@ function dmirror_devmem_fault_alloc_and_copy(m: Machine, mod: hmm_dmirror_module
     if (dpage < 0) return VM_FAULT_OOM;
     m.mem.flags[dpage] |= PG_locked;
     args.dst[i] = migrate_pfn(dpage) + (args.src[i] & MIGRATE_PFN_WRITE);
-    const owner = chunk_of(m, mod, spage).mirror[spage - chunk_of(m, mod, spage).pagemap.range.start] ?? dmirror;
+    const owner =
+      chunk_of(m, mod, spage).mirror[spage - chunk_of(m, mod, spage).pagemap.range.start] ?? dmirror;
     owner.pt.delete(vpn(args.start + i * PAGE_SIZE));
     copy_highpage(m, dpage, rpage);
     dmirror.mdevice.stats.pages_to_system++;
@@ -286,7 +307,12 @@ function dmirror_devmem_fault_alloc_and_copy(m: Machine, mod: hmm_dmirror_module
 function dmirror_devmem_fault(m: Machine, mod: hmm_dmirror_module, vmf: vm_fault): number {
   const c = chunk_of(m, mod, vmf.page);
   const dmirror = c.mirror[vmf.page - c.pagemap.range.start];
-  if (!dmirror) throw new KernelInvariantViolation('a mapped device page has an owner mirror', vmf.page, 'migrate_to_ram');
+  if (!dmirror)
+    throw new KernelInvariantViolation(
+      'a mapped device page has an owner mirror',
+      vmf.page,
+      'migrate_to_ram',
+    );
   const start = vmf.address;
   const args: migrate_vma = {
     vma: vmf.vma,
@@ -320,7 +346,10 @@ const dmirror_select_device = (d: dmirror): number =>
 /* ---------------- module and file operations ---------------- */
 
 /** hmm_dmirror_init: devices 0 and 1 are private; 2 and 3 (coherent) exist only with special-purpose memory. */
-export function hmm_dmirror_init(m: Machine, opts: { coherent: boolean; chunk_pages?: number }): hmm_dmirror_module {
+export function hmm_dmirror_init(
+  m: Machine,
+  opts: { coherent: boolean; chunk_pages?: number },
+): hmm_dmirror_module {
   const mod: hmm_dmirror_module = { devices: [], chunk_pages: opts.chunk_pages ?? 1024 };
   const types = [HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE];
   if (opts.coherent) types.push(HMM_DMIRROR_MEMORY_DEVICE_COHERENT, HMM_DMIRROR_MEMORY_DEVICE_COHERENT);
@@ -333,7 +362,14 @@ export function hmm_dmirror_init(m: Machine, opts: { coherent: boolean; chunk_pa
       calloc: 0,
       cfree: 0,
       fault_policy: 'read-only on read faults',
-      stats: { pages_to_device: 0, pages_to_system: 0, cpu_faults: 0, local_pages: 0, remote_pages: 0, device_faults: 0 },
+      stats: {
+        pages_to_device: 0,
+        pages_to_system: 0,
+        cpu_faults: 0,
+        local_pages: 0,
+        remote_pages: 0,
+        device_faults: 0,
+      },
     };
     mod.devices.push(mdevice);
     const ret = dmirror_allocate_chunk(m, mod, mdevice);
@@ -403,7 +439,8 @@ function dmirror_device_evict_chunk(m: Machine, mod: hmm_dmirror_module, chunk: 
     const spage = migrate_pfn_to_page(src[i]);
     if (spage < 0 || !(src[i] & MIGRATE_PFN_MIGRATE)) continue;
     const dpage = __alloc_pages(m, m.zone, 0);
-    if (dpage < 0) throw new Error('dmirror: no system memory left to evict device memory into (__GFP_NOFAIL)');
+    if (dpage < 0)
+      throw new Error('dmirror: no system memory left to evict device memory into (__GFP_NOFAIL)');
     m.mem.flags[dpage] |= PG_locked;
     dst[i] = migrate_pfn(dpage) + (src[i] & MIGRATE_PFN_WRITE);
     copy_highpage(m, dpage, backing_page(m, mod, spage));
@@ -429,13 +466,22 @@ function dmirror_device_remove_chunks(m: Machine, mod: hmm_dmirror_module, mdevi
 /* ---------------- device page table: read, write, fault ---------------- */
 
 function count_access(m: Machine, d: dmirror, page: number): void {
-  const local = m.mem.pgmap[page] !== 0 ? page_pgmap(m, page).owner === d.mdevice : d.mdevice.chunks.some((c) => c.backing.includes(page));
+  const local =
+    m.mem.pgmap[page] !== 0
+      ? page_pgmap(m, page).owner === d.mdevice
+      : d.mdevice.chunks.some((c) => c.backing.includes(page));
   if (local) d.mdevice.stats.local_pages++;
   else d.mdevice.stats.remote_pages++;
 }
 
 /** dmirror_do_read: copy each mirrored page; -ENOENT at the first page the device does not map. */
-function dmirror_do_read(m: Machine, d: dmirror, start: number, end: number, bounce: { data: number[]; cpages: number }): number {
+function dmirror_do_read(
+  m: Machine,
+  d: dmirror,
+  start: number,
+  end: number,
+  bounce: { data: number[]; cpages: number },
+): number {
   for (let v = vpn(start); v < vpn(end); v++) {
     const entry = d.pt.get(v);
     if (entry === undefined) return -ENOENT;
@@ -448,7 +494,13 @@ function dmirror_do_read(m: Machine, d: dmirror, start: number, end: number, bou
 }
 
 /** dmirror_do_write: write each page the device maps writable; -ENOENT at the first it does not. */
-function dmirror_do_write(m: Machine, d: dmirror, start: number, end: number, bounce: { data: number[]; cpages: number }): number {
+function dmirror_do_write(
+  m: Machine,
+  d: dmirror,
+  start: number,
+  end: number,
+  bounce: { data: number[]; cpages: number },
+): number {
   for (let v = vpn(start); v < vpn(end); v++) {
     const entry = d.pt.get(v);
     if (entry === undefined || entry_tag(entry) !== DPT_XA_TAG_WRITE) return -ENOENT;
@@ -461,7 +513,14 @@ function dmirror_do_write(m: Machine, d: dmirror, start: number, end: number, bo
 }
 
 /** dmirror_fault → dmirror_range_fault → hmm_range_fault, 32 pages at a time, then dmirror_do_fault. */
-function dmirror_fault(m: Machine, mod: hmm_dmirror_module, d: dmirror, start: number, end: number, write: boolean): number {
+function dmirror_fault(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  d: dmirror,
+  start: number,
+  end: number,
+  write: boolean,
+): number {
   const want_write = write || d.mdevice.fault_policy === 'write on every fault';
   for (let addr = start; addr < end; ) {
     const next = Math.min(addr + 32 * PAGE_SIZE, end);
@@ -475,12 +534,19 @@ function dmirror_fault(m: Machine, mod: hmm_dmirror_module, d: dmirror, start: n
     const ret = hmm_range_fault(m, d.mm, range);
     if (ret) return ret;
     /* dmirror_do_fault */
-    range.hmm_pfns.forEach((hpfn, i) => {
+    for (const [i, hpfn] of range.hmm_pfns.entries()) {
       let page = hmm_pfn_to_page(hpfn);
+      const writable = (hmm_pfn_flags(hpfn) & HMM_PFN_WRITE) !== 0;
+      /* Write access was asked for and hmm_range_fault did not grant it. */
+      if (!writable && want_write) {
+        m.warn('dmirror_do_fault', 'hmm_range_fault returned a read-only page for a write fault');
+        return -EFAULT;
+      }
       /* A page of this device's own memory is stored as the memory the device really reads: its backing page. */
-      if (is_device_private_page(m, page) && page_pgmap(m, page).owner === d.mdevice) page = backing_page(m, mod, page);
-      d.pt.set(vpn(addr) + i, page * 4 + (hmm_pfn_flags(hpfn) & HMM_PFN_WRITE ? DPT_XA_TAG_WRITE : 0));
-    });
+      if (is_device_private_page(m, page) && page_pgmap(m, page).owner === d.mdevice)
+        page = backing_page(m, mod, page);
+      d.pt.set(vpn(addr) + i, page * 4 + (writable ? DPT_XA_TAG_WRITE : 0));
+    }
     addr = next;
   }
   return 0;
@@ -523,7 +589,12 @@ function dmirror_write(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm
 /* ---------------- migration ---------------- */
 
 /** dmirror_migrate_alloc_and_copy: a device page for every source; the data is copied (or zeroed for a hole). */
-function dmirror_migrate_alloc_and_copy(m: Machine, mod: hmm_dmirror_module, args: migrate_vma, d: dmirror): void {
+function dmirror_migrate_alloc_and_copy(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  args: migrate_vma,
+  d: dmirror,
+): void {
   for (let i = 0; i < args.npages; i++) {
     if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
     const spage = migrate_pfn_to_page(args.src[i]);
@@ -546,21 +617,52 @@ function dmirror_migrate_alloc_and_copy(m: Machine, mod: hmm_dmirror_module, arg
 }
 
 /** dmirror_migrate_finalize_and_map: the device maps what migrated, writable if the source was. */
-function dmirror_migrate_finalize_and_map(m: Machine, mod: hmm_dmirror_module, args: migrate_vma, d: dmirror): void {
+function dmirror_migrate_finalize_and_map(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  args: migrate_vma,
+  d: dmirror,
+): void {
   for (let i = 0; i < args.npages; i++) {
     if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
     const dpage = migrate_pfn_to_page(args.dst[i]);
     if (dpage < 0) continue;
-    d.pt.set(vpn(args.start) + i, backing_page(m, mod, dpage) * 4 + (args.dst[i] & MIGRATE_PFN_WRITE ? DPT_XA_TAG_WRITE : 0));
+    d.pt.set(
+      vpn(args.start) + i,
+      backing_page(m, mod, dpage) * 4 + (args.dst[i] & MIGRATE_PFN_WRITE ? DPT_XA_TAG_WRITE : 0),
+    );
   }
 }
 
-function new_migrate(vma: migrate_vma['vma'], start: number, end: number, owner: dmirror_device, flags: number): migrate_vma {
-  return { vma, src: [], dst: [], cpages: 0, npages: 0, start, end, pgmap_owner: owner, flags, fault_page: -1 };
+function new_migrate(
+  vma: migrate_vma['vma'],
+  start: number,
+  end: number,
+  owner: dmirror_device,
+  flags: number,
+): migrate_vma {
+  return {
+    vma,
+    src: [],
+    dst: [],
+    cpages: 0,
+    npages: 0,
+    start,
+    end,
+    pgmap_owner: owner,
+    flags,
+    fault_page: -1,
+  };
 }
 
 /** The first half of MIGRATE_TO_DEV for one chunk: setup, allocate and copy. Scenarios may stop here to look. */
-export function dmirror_migrate_to_device_begin(m: Machine, mod: hmm_dmirror_module, d: dmirror, addr: number, end: number): migrate_vma | number {
+export function dmirror_migrate_to_device_begin(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  d: dmirror,
+  addr: number,
+  end: number,
+): migrate_vma | number {
   const vma = find_vma(d.mm, addr);
   if (!vma || !(vma.vm_flags & VM_READ)) return -EINVAL;
   const next = Math.min(end, addr + PTRS_PER_PTE * PAGE_SIZE, vma.vm_end);
@@ -572,13 +674,23 @@ export function dmirror_migrate_to_device_begin(m: Machine, mod: hmm_dmirror_mod
 }
 
 /** The second half: migrate_vma_pages, map into the device, migrate_vma_finalize. */
-export function dmirror_migrate_to_device_end(m: Machine, mod: hmm_dmirror_module, d: dmirror, args: migrate_vma): void {
+export function dmirror_migrate_to_device_end(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  d: dmirror,
+  args: migrate_vma,
+): void {
   migrate_vma_pages(m, args);
   dmirror_migrate_finalize_and_map(m, mod, args, d);
   migrate_vma_finalize(m, args);
 }
 
-function dmirror_migrate_to_device(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_dmirror_cmd): number {
+function dmirror_migrate_to_device(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  d: dmirror,
+  cmd: hmm_dmirror_cmd,
+): number {
   const start = cmd.addr;
   const end = start + cmd.npages * PAGE_SIZE;
   for (let addr = start; addr < end; ) {
@@ -595,7 +707,12 @@ function dmirror_migrate_to_device(m: Machine, mod: hmm_dmirror_module, d: dmirr
   return ret;
 }
 
-function dmirror_migrate_to_system(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_dmirror_cmd): number {
+function dmirror_migrate_to_system(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  d: dmirror,
+  cmd: hmm_dmirror_cmd,
+): number {
   const start = cmd.addr;
   const end = start + cmd.npages * PAGE_SIZE;
   cmd.cpages = 0;
@@ -629,9 +746,15 @@ function dmirror_mkentry(m: Machine, d: dmirror, hpfn: number): number {
   const page = hmm_pfn_to_page(hpfn);
   let perm: number;
   if (is_device_private_page(m, page))
-    perm = page_pgmap(m, page).owner === d.mdevice ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL : HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
+    perm =
+      page_pgmap(m, page).owner === d.mdevice
+        ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL
+        : HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
   else if (is_device_coherent_page(m, page))
-    perm = page_pgmap(m, page).owner === d.mdevice ? HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL : HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE;
+    perm =
+      page_pgmap(m, page).owner === d.mdevice
+        ? HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL
+        : HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE;
   else if (page === m.zero_pfn) perm = HMM_DMIRROR_PROT_ZERO;
   else perm = HMM_DMIRROR_PROT_NONE;
   perm |= flags & HMM_PFN_WRITE ? HMM_DMIRROR_PROT_WRITE : HMM_DMIRROR_PROT_READ;
@@ -645,7 +768,13 @@ function dmirror_snapshot(m: Machine, d: dmirror, cmd: hmm_dmirror_cmd): number 
   const out: number[] = [];
   for (let addr = start; addr < end; ) {
     const next = Math.min(addr + 32 * PAGE_SIZE, end);
-    const range = { start: addr, end: next, hmm_pfns: [] as number[], default_flags: 0, dev_private_owner: d.mdevice };
+    const range = {
+      start: addr,
+      end: next,
+      hmm_pfns: [] as number[],
+      default_flags: 0,
+      dev_private_owner: d.mdevice,
+    };
     const ret = hmm_range_fault(m, d.mm, range);
     if (ret) return ret;
     for (const h of range.hmm_pfns) out.push(dmirror_mkentry(m, d, h));
@@ -663,7 +792,13 @@ function dmirror_snapshot(m: Machine, d: dmirror, cmd: hmm_dmirror_cmd): number 
  * first and, as the driver copies them back only on success, the caller's copy
  * is updated only when the return is 0.
  */
-export function dmirror_ioctl(m: Machine, mod: hmm_dmirror_module, d: dmirror, command: number, user: hmm_dmirror_cmd): number {
+export function dmirror_ioctl(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  d: dmirror,
+  command: number,
+  user: hmm_dmirror_cmd,
+): number {
   if (user.addr % PAGE_SIZE) return -EINVAL;
   if (user.npages <= 0) return -EINVAL;
   const cmd: hmm_dmirror_cmd = { ...user, ptr: [...user.ptr], cpages: 0, faults: 0 };
@@ -721,4 +856,3 @@ function dmirror_debug_check(m: Machine, mod: hmm_dmirror_module): void {
     }
   }
 }
-

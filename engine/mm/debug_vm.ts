@@ -8,6 +8,7 @@
  * Kernel: linux-mm tree, late 2025.
  */
 
+import { MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
 import { folio_test_anon, is_huge_zero_pfn, is_zero_pfn } from '../include/linux/mm';
 import {
   HPAGE_PMD_NR,
@@ -48,7 +49,6 @@ import {
   swp_offset_pfn,
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
-import { MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
 import { dump_page } from './debug';
 
 /** Every invariant the checker knows, with the rule it states. */
@@ -71,7 +71,8 @@ export const DEBUG_VM_INVARIANTS = {
     'only anonymous large folios sit on the deferred-split queue',
   'a device-private entry points to device-private memory':
     'a device-private entry never points to system RAM or other device memory',
-  'a present PTE never maps device-private memory': 'device-private memory is reached only through device-private entries',
+  'a present PTE never maps device-private memory':
+    'device-private memory is reached only through device-private entries',
   'a device page lies in its pagemap range': "a ZONE_DEVICE page's pagemap is live and covers its pfn",
   'a migration entry exists only while a migration is in progress':
     'the folio behind a migration entry is locked by its migration',
@@ -93,7 +94,8 @@ export function debug_vm_check(m: Machine): void {
   for (const mapping of m.address_spaces.values())
     for (const pfn of mapping.i_pages) if (pfn >= 0) cache_refs[pfn]++;
 
-  const is_private = (pfn: number): boolean => mem.pgmap[pfn] !== 0 && m.pgmaps[mem.pgmap[pfn]]?.type === MEMORY_DEVICE_PRIVATE;
+  const is_private = (pfn: number): boolean =>
+    mem.pgmap[pfn] !== 0 && m.pgmaps[mem.pgmap[pfn]]?.type === MEMORY_DEVICE_PRIVATE;
   const counter_of = (pfn: number): number =>
     mem.flags[pfn] & PG_anon ? MM_ANONPAGES : mem.flags[pfn] & PG_swapbacked ? MM_SHMEMPAGES : MM_FILEPAGES;
   const head_of = (pfn: number): number => (mem.flags[pfn] & PG_tail ? pfn & ~(HPAGE_PMD_NR - 1) : pfn);
@@ -191,7 +193,12 @@ export function debug_vm_check(m: Machine): void {
       const pgmap = m.pgmaps[mem.pgmap[pfn]];
       const inside = pgmap && pfn >= pgmap.range.start && pfn < pgmap.range.start + pgmap.range.nr;
       if (!inside && (mem._refcount[pfn] !== 0 || pte_maps[pfn] !== 0))
-        violation(m, 'a device page lies in its pagemap range', pfn, pgmap ? `outside pagemap ${pgmap.id}` : 'its pagemap was removed');
+        violation(
+          m,
+          'a device page lies in its pagemap range',
+          pfn,
+          pgmap ? `outside pagemap ${pgmap.id}` : 'its pagemap was removed',
+        );
     }
     if (flags & PG_tail) {
       if (mem._refcount[pfn] !== 0)

@@ -7,7 +7,7 @@
  * with arithmetic; PMD-mapped THPs report each subpage with the PMD order.
  * No sequence-count retry: the walk runs with nothing else in flight.
  */
-import type { Machine } from '../machine';
+
 import {
   EBUSY,
   EFAULT,
@@ -21,8 +21,21 @@ import {
   VM_READ,
 } from '../include/linux/mm';
 import { HPAGE_PMD_ORDER, type mm_struct, PAGE_SIZE } from '../include/linux/mm_types';
-import { pmd_pfn, pmd_trans_huge, pte_none, pte_pfn, pte_present, pte_protnone, pte_write } from '../include/linux/pgtable';
-import { is_device_private_entry, is_writable_device_private_entry, swp_offset_pfn } from '../include/linux/swapops';
+import {
+  pmd_pfn,
+  pmd_trans_huge,
+  pte_none,
+  pte_pfn,
+  pte_present,
+  pte_protnone,
+  pte_write,
+} from '../include/linux/pgtable';
+import {
+  is_device_private_entry,
+  is_writable_device_private_entry,
+  swp_offset_pfn,
+} from '../include/linux/swapops';
+import type { Machine } from '../machine';
 import { handle_mm_fault } from './memory';
 import { page_pgmap } from './memremap';
 import { find_vma } from './mmap';
@@ -73,7 +86,7 @@ export function hmm_range_fault(m: Machine, mm: mm_struct, range: hmm_range): nu
     }
     for (let tries = 0; ; tries++) {
       const entry = hmm_vma_handle(m, mm, addr, range, want_write);
-      if (entry >= 0 && (!want_fault || entry % MUL & HMM_PFN_VALID)) {
+      if (entry >= 0 && (!want_fault || (entry % MUL) & HMM_PFN_VALID)) {
         range.hmm_pfns.push(entry);
         break;
       }
@@ -96,12 +109,20 @@ export function hmm_range_fault(m: Machine, mm: mm_struct, range: hmm_range): nu
  * hmm_vma_handle_pte / hmm_vma_handle_pmd: the hmm_pfn for addr, or -1 when
  * the entry does not satisfy the request and needs a fault, or -EFAULT.
  */
-function hmm_vma_handle(m: Machine, mm: mm_struct, addr: number, range: hmm_range, want_write: boolean): number {
+function hmm_vma_handle(
+  m: Machine,
+  mm: mm_struct,
+  addr: number,
+  range: hmm_range,
+  want_write: boolean,
+): number {
   const pmd = pmdp_get(mm, addr);
   if (pmd_trans_huge(pmd)) {
     const head = pmd_pfn(pmd);
     if (want_write && !pte_write(pmd)) return -1;
-    const page = is_huge_zero_pfn(m, head) ? m.zero_pfn : head + ((addr / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1));
+    const page = is_huge_zero_pfn(m, head)
+      ? m.zero_pfn
+      : head + ((addr / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1));
     return make(page, HMM_PFN_VALID | (pte_write(pmd) ? HMM_PFN_WRITE : 0) | HMM_PFN_ORDER_PMD);
   }
   const table = pte_offset_map(mm, addr);
@@ -123,4 +144,3 @@ function hmm_vma_handle(m: Machine, mm: mm_struct, addr: number, range: hmm_rang
   if (want_write && !pte_write(pte)) return -1;
   return make(pte_pfn(pte), HMM_PFN_VALID | (pte_write(pte) ? HMM_PFN_WRITE : 0));
 }
-

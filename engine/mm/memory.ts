@@ -10,6 +10,7 @@
  * swap device, so no SWP_SWAPFILE entry is ever created.
  */
 
+import { clear_highpage, copy_highpage } from '../include/linux/highmem';
 import {
   EBUSY,
   EINVAL,
@@ -44,10 +45,9 @@ import {
   PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
-import { clear_highpage, copy_highpage } from '../include/linux/highmem';
-import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import { EngineUsageError } from '../include/linux/mmdebug';
 import { PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
+import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import {
   _PAGE_PROTNONE,
   _PAGE_RW,
@@ -85,7 +85,6 @@ import {
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
 import { filemap_fault } from './filemap';
-import { page_pgmap } from './memremap';
 import {
   __split_huge_pmd,
   copy_huge_pmd,
@@ -95,6 +94,7 @@ import {
   thp_vma_allowable_order,
   zap_huge_pmd,
 } from './huge_memory';
+import { page_pgmap } from './memremap';
 import {
   mmu_notifier_invalidate_range_end,
   mmu_notifier_invalidate_range_start,

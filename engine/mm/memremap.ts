@@ -10,8 +10,7 @@
  * when the last one goes (memunmap_pages_complete), which is how a scenario
  * observes the kernel's wait.
  */
-import type { Machine } from '../machine';
-import { EINVAL, ENOMEM } from '../include/linux/mm';
+
 import {
   type dev_pagemap,
   MEMORY_DEVICE_COHERENT,
@@ -19,15 +18,18 @@ import {
   MEMORY_DEVICE_GENERIC,
   MEMORY_DEVICE_PRIVATE,
 } from '../include/linux/memremap';
-import { KernelInvariantViolation } from '../include/linux/mmdebug';
+import { EINVAL, ENOMEM } from '../include/linux/mm';
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, MAX_PFN } from '../include/linux/mm_types';
+import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_anon, PG_anon_exclusive, PG_head, PG_locked, PG_tail } from '../include/linux/page-flags';
+import type { Machine } from '../machine';
 import { dump_page } from './debug';
 
 /** page_pgmap: the pagemap a ZONE_DEVICE page belongs to. */
 export function page_pgmap(m: Machine, pfn: number): dev_pagemap {
   const pgmap = m.pgmaps[m.mem.pgmap[pfn]];
-  if (!pgmap) throw new KernelInvariantViolation('a device page belongs to a live pagemap', pfn, dump_page(m, pfn));
+  if (!pgmap)
+    throw new KernelInvariantViolation('a device page belongs to a live pagemap', pfn, dump_page(m, pfn));
   return pgmap;
 }
 
@@ -74,7 +76,8 @@ export function memremap_pages(m: Machine, pgmap: dev_pagemap): number {
 export function memunmap_pages(m: Machine, pgmap: dev_pagemap): boolean {
   if (!pgmap.dying) {
     pgmap.dying = true;
-    if (pgmap.type !== MEMORY_DEVICE_PRIVATE && pgmap.type !== MEMORY_DEVICE_COHERENT) pgmap.ref -= pgmap.range.nr;
+    if (pgmap.type !== MEMORY_DEVICE_PRIVATE && pgmap.type !== MEMORY_DEVICE_COHERENT)
+      pgmap.ref -= pgmap.range.nr;
   }
   return memunmap_pages_complete(m, pgmap);
 }
@@ -108,7 +111,8 @@ export function zone_device_page_init(m: Machine, page: number, order = 0): void
   const mem = m.mem;
   const pgmap = page_pgmap(m, page);
   const nr = 1 << order;
-  if (mem._refcount[page] !== 0) m.warn('zone_device_page_init', `pfn ${page} is not free (refcount ${mem._refcount[page]})`);
+  if (mem._refcount[page] !== 0)
+    m.warn('zone_device_page_init', `pfn ${page} is not free (refcount ${mem._refcount[page]})`);
   if (pgmap.dying) m.warn('zone_device_page_init', `pagemap ${pgmap.id} is being removed`);
   for (let i = 0; i < nr; i++) {
     mem.flags[page + i] = order ? (i === 0 ? PG_head : PG_tail) : 0;

@@ -9,7 +9,7 @@
  * young/dirty (migration_entry_supports_ad is false), so a restored PTE is old
  * and takes its dirty bit from the folio.
  */
-import type { Machine } from '../machine';
+
 import {
   EAGAIN,
   EBUSY,
@@ -35,9 +35,14 @@ import {
   swp_keep_bits,
   swp_offset_pfn,
 } from '../include/linux/swapops';
+import type { Machine } from '../machine';
 import { maybe_mkwrite, mk_pte } from './memory';
 import { is_device_private_page } from './memremap';
-import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import {
+  mmu_notifier_invalidate_range_end,
+  mmu_notifier_invalidate_range_start,
+  mmu_notifier_range_init,
+} from './mmu_notifier';
 import { pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import {
   folio_add_anon_rmap_ptes,
@@ -85,7 +90,8 @@ function try_to_migrate_one(m: Machine, folio: number, vma: vm_area_struct, addr
     const pte = ptep_get(table, addr);
     const page = folio + i;
     const present = pte_present(pte);
-    if (present ? pte_pfn(pte) !== page : !is_device_private_entry(pte) || swp_offset_pfn(pte) !== page) continue;
+    if (present ? pte_pfn(pte) !== page : !is_device_private_entry(pte) || swp_offset_pfn(pte) !== page)
+      continue;
     const anon_exclusive = folio_test_anon(m, folio) && PageAnonExclusive(m, page);
     set_pte_at(table, addr, 0);
     if (present && pte_dirty(pte)) m.mem.flags[folio] |= PG_dirty;
@@ -95,7 +101,11 @@ function try_to_migrate_one(m: Machine, folio: number, vma: vm_area_struct, addr
       break;
     }
     const writable = present ? pte_write(pte) : is_writable_device_private_entry(pte);
-    set_pte_at(table, addr, swp_keep_bits(present ? 0 : pte, migration_entry_for(writable, anon_exclusive, page)));
+    set_pte_at(
+      table,
+      addr,
+      swp_keep_bits(present ? 0 : pte, migration_entry_for(writable, anon_exclusive, page)),
+    );
     folio_remove_rmap_pte(m, folio, page, vma);
     folio_put(m, folio);
   }
@@ -117,7 +127,13 @@ export function try_to_migrate(m: Machine, folio: number): void {
  * exclusive unless it was plain migration-read. A device-private `dst` gets a
  * device-private entry instead of a present PTE.
  */
-function remove_migration_pte(m: Machine, dst: number, src: number, vma: vm_area_struct, address: number): void {
+function remove_migration_pte(
+  m: Machine,
+  dst: number,
+  src: number,
+  vma: vm_area_struct,
+  address: number,
+): void {
   const nr = folio_nr_pages(m, dst);
   for (let i = 0; i < nr; i++) {
     const addr = address + i * PAGE_SIZE;
@@ -131,13 +147,17 @@ function remove_migration_pte(m: Machine, dst: number, src: number, vma: vm_area
     const write = is_writable_migration_entry(old);
     let pte: number;
     if (is_device_private_page(m, page)) {
-      pte = swp_keep_bits(old, write ? make_writable_device_private_entry(page) : make_readable_device_private_entry(page));
+      pte = swp_keep_bits(
+        old,
+        write ? make_writable_device_private_entry(page) : make_readable_device_private_entry(page),
+      );
     } else {
       pte = mk_pte(vma, page);
       if (write) pte = maybe_mkwrite(pte, vma);
     }
     const exclusive = write || is_readable_exclusive_migration_entry(old);
-    if (folio_test_anon(m, dst)) folio_add_anon_rmap_ptes(m, dst, page, 1, vma, exclusive ? RMAP_EXCLUSIVE : RMAP_NONE);
+    if (folio_test_anon(m, dst))
+      folio_add_anon_rmap_ptes(m, dst, page, 1, vma, exclusive ? RMAP_EXCLUSIVE : RMAP_NONE);
     else folio_add_file_rmap_ptes(m, dst, page, 1, vma);
     set_pte_at(table, addr, pte >>> 0);
   }
@@ -165,4 +185,3 @@ export function folio_migrate_mapping(m: Machine, dst: number, src: number, extr
 export function folio_migrate_flags(m: Machine, dst: number, src: number): void {
   m.mem.flags[dst] |= m.mem.flags[src] & (PG_anon | PG_dirty | PG_swapbacked);
 }
-

@@ -9,7 +9,18 @@
  * and MIGRATE_VMA_SELECT_COMPOUND come with the THP work). Folio locks never
  * contend except when a scenario holds one: a trylock on a locked folio fails.
  */
-import type { Machine } from '../machine';
+
+import {
+  MIGRATE_PFN_MIGRATE,
+  MIGRATE_PFN_WRITE,
+  MIGRATE_VMA_SELECT_DEVICE_COHERENT,
+  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+  MIGRATE_VMA_SELECT_SYSTEM,
+  migrate_pfn,
+  migrate_pfn_clear,
+  migrate_pfn_to_page,
+  type migrate_vma,
+} from '../include/linux/migrate';
 import {
   EINVAL,
   folio_is_zone_device,
@@ -26,22 +37,22 @@ import {
   VM_WRITE,
   vma_is_anonymous,
 } from '../include/linux/mm';
-import {
-  type migrate_vma,
-  MIGRATE_PFN_MIGRATE,
-  MIGRATE_PFN_WRITE,
-  MIGRATE_VMA_SELECT_DEVICE_COHERENT,
-  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-  MIGRATE_VMA_SELECT_SYSTEM,
-  migrate_pfn,
-  migrate_pfn_clear,
-  migrate_pfn_to_page,
-} from '../include/linux/migrate';
-import { EngineUsageError } from '../include/linux/mmdebug';
 import { MM_ANONPAGES, PAGE_SIZE, type vm_area_struct } from '../include/linux/mm_types';
-import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
+import { EngineUsageError } from '../include/linux/mmdebug';
 import { PG_dirty, PG_locked } from '../include/linux/page-flags';
-import { pmd_is_table, pmd_none, pte_dirty, pte_none, pte_pfn, pte_present, pte_write, pfn_pte, _PAGE_DIRTY, _PAGE_RW } from '../include/linux/pgtable';
+import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
+import {
+  _PAGE_DIRTY,
+  _PAGE_RW,
+  pfn_pte,
+  pmd_is_table,
+  pmd_none,
+  pte_dirty,
+  pte_none,
+  pte_pfn,
+  pte_present,
+  pte_write,
+} from '../include/linux/pgtable';
 import {
   is_device_private_entry,
   is_writable_device_private_entry,
@@ -51,6 +62,7 @@ import {
   swp_keep_bits,
   swp_offset_pfn,
 } from '../include/linux/swapops';
+import type { Machine } from '../machine';
 import { add_mm_counter, vm_normal_page } from './memory';
 import { is_device_coherent_page, is_device_private_page, page_pgmap } from './memremap';
 import {
@@ -61,13 +73,16 @@ import {
   remove_migration_ptes,
   try_to_migrate,
 } from './migrate';
-import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import {
+  mmu_notifier_invalidate_range_end,
+  mmu_notifier_invalidate_range_start,
+  mmu_notifier_range_init,
+} from './mmu_notifier';
 import { __pte_alloc, pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import { anon_vma_prepare, folio_add_new_anon_rmap, folio_remove_rmap_pte, RMAP_EXCLUSIVE } from './rmap';
 import { folio_put } from './swap';
 
 const VM_SPECIAL = VM_IO | VM_PFNMAP | VM_MIXEDMAP;
-
 
 /**
  * migrate_vma_setup: check the arguments, collect the pages of the range
@@ -79,9 +94,13 @@ export function migrate_vma_setup(m: Machine, args: migrate_vma): number {
   const { vma } = args;
   if (args.start % PAGE_SIZE || args.end % PAGE_SIZE) return -EINVAL;
   if (!vma || vma.vm_flags & VM_SPECIAL) return -EINVAL;
-  if (nr <= 0 || args.start < vma.vm_start || args.start >= vma.vm_end || args.end > vma.vm_end) return -EINVAL;
+  if (nr <= 0 || args.start < vma.vm_start || args.start >= vma.vm_end || args.end > vma.vm_end)
+    return -EINVAL;
   if (!args.src || !args.dst) return -EINVAL;
-  if (args.fault_page >= 0 && (!is_device_private_page(m, args.fault_page) || !(m.mem.flags[args.fault_page] & PG_locked)))
+  if (
+    args.fault_page >= 0 &&
+    (!is_device_private_page(m, args.fault_page) || !(m.mem.flags[args.fault_page] & PG_locked))
+  )
     return -EINVAL;
   args.src.length = 0;
   args.dst.length = 0;
@@ -99,33 +118,44 @@ export function migrate_vma_setup(m: Machine, args: migrate_vma): number {
  */
 function migrate_vma_collect(m: Machine, migrate: migrate_vma): void {
   const mm = migrate.vma.vm_mm;
-  const range = mmu_notifier_range_init('MMU_NOTIFY_MIGRATE', mm, migrate.start, migrate.end, migrate.pgmap_owner);
+  const range = mmu_notifier_range_init(
+    'MMU_NOTIFY_MIGRATE',
+    mm,
+    migrate.start,
+    migrate.end,
+    migrate.pgmap_owner,
+  );
   mmu_notifier_invalidate_range_start(range);
   for (let addr = migrate.start; addr < migrate.end; addr += PAGE_SIZE) {
     const pmd = pmdp_get(mm, addr);
     if (pmd_none(pmd)) migrate_vma_collect_hole(migrate, addr);
     else if (pmd_is_table(pmd)) migrate_vma_collect_pte(m, migrate, addr);
-    else throw new EngineUsageError('not modelled', `migrate_vma of a PMD-mapped range (${softleaf_type_of(pmd) === 'SOFTLEAF_NONE' ? 'THP' : softleaf_type_of(pmd)})`);
+    else
+      throw new EngineUsageError(
+        'not modelled',
+        `migrate_vma of a PMD-mapped range (${softleaf_type_of(pmd) === 'SOFTLEAF_NONE' ? 'THP' : softleaf_type_of(pmd)})`,
+      );
   }
   mmu_notifier_invalidate_range_end(range);
   migrate.end = migrate.start + migrate.npages * PAGE_SIZE;
 }
 
-function collect_skip(migrate: migrate_vma, mpfn: number): void {
+/** Record src[npages] = mpfn (and an empty dst); returns mpfn. */
+function collect_skip(migrate: migrate_vma, mpfn: number): number {
   migrate.dst[migrate.npages] = 0;
   migrate.src[migrate.npages++] = mpfn;
+  return mpfn;
 }
 
 /** migrate_vma_collect_hole: an empty range of an anonymous VMA migrates as "no source page". */
-function migrate_vma_collect_hole(migrate: migrate_vma, _addr: number): void {
-  if (vma_is_anonymous(migrate.vma)) {
-    migrate.cpages++;
-    collect_skip(migrate, MIGRATE_PFN_MIGRATE);
-  } else collect_skip(migrate, 0);
+function migrate_vma_collect_hole(migrate: migrate_vma, _addr: number): number {
+  if (!vma_is_anonymous(migrate.vma)) return collect_skip(migrate, 0);
+  migrate.cpages++;
+  return collect_skip(migrate, MIGRATE_PFN_MIGRATE);
 }
 
 /** migrate_vma_collect_pmd, PTE by PTE: decide what each entry contributes and lock it in with a migration entry. */
-function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number): void {
+function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number): number {
   const vma = migrate.vma;
   const table = pte_offset_map(vma.vm_mm, addr) as Uint32Array;
   const pte = ptep_get(table, addr);
@@ -136,9 +166,15 @@ function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number)
     /* Only device-private entries of the caller's own device are migrated; swap, migration and exclusive entries are skipped. */
     if (!is_device_private_entry(pte)) return collect_skip(migrate, 0);
     page = swp_offset_pfn(pte);
-    if (!(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_PRIVATE) || page_pgmap(m, page).owner !== migrate.pgmap_owner)
+    if (
+      !(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_PRIVATE) ||
+      page_pgmap(m, page).owner !== migrate.pgmap_owner
+    )
       return collect_skip(migrate, 0);
-    mpfn = migrate_pfn(page) + MIGRATE_PFN_MIGRATE + (is_writable_device_private_entry(pte) ? MIGRATE_PFN_WRITE : 0);
+    mpfn =
+      migrate_pfn(page) +
+      MIGRATE_PFN_MIGRATE +
+      (is_writable_device_private_entry(pte) ? MIGRATE_PFN_WRITE : 0);
   } else {
     const pfn = pte_pfn(pte);
     if (is_zero_pfn(m, pfn)) {
@@ -148,16 +184,19 @@ function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number)
     }
     page = vm_normal_page(m, vma, addr, pte);
     if (page < 0) return collect_skip(migrate, 0);
-    if (!folio_is_zone_device(m, page) && !(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM)) return collect_skip(migrate, 0);
+    if (!folio_is_zone_device(m, page) && !(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM))
+      return collect_skip(migrate, 0);
     if (
       is_device_coherent_page(m, page) &&
-      (!(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_COHERENT) || page_pgmap(m, page).owner !== migrate.pgmap_owner)
+      (!(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_COHERENT) ||
+        page_pgmap(m, page).owner !== migrate.pgmap_owner)
     )
       return collect_skip(migrate, 0);
     mpfn = migrate_pfn(page) + MIGRATE_PFN_MIGRATE + (pte_write(pte) ? MIGRATE_PFN_WRITE : 0);
   }
   const folio = page_folio(m, page);
-  if (folio_test_large(m, folio)) throw new EngineUsageError('not modelled', 'migrate_vma of a PTE-mapped large folio');
+  if (folio_test_large(m, folio))
+    throw new EngineUsageError('not modelled', 'migrate_vma of a PTE-mapped large folio');
   if (m.mem.mapping[folio] === 0) return collect_skip(migrate, 0);
 
   /* By taking a reference on the folio we pin it, which blocks any other migration. */
@@ -182,7 +221,7 @@ function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number)
   /* Like a regular unmap: drop the rmap and the mapping's reference; ours keeps the folio alive. */
   folio_remove_rmap_pte(m, folio, page, vma);
   folio_put(m, folio);
-  collect_skip(migrate, mpfn);
+  return collect_skip(migrate, mpfn);
 }
 
 /**
@@ -244,11 +283,12 @@ function migrate_vma_unmap(m: Machine, migrate: migrate_vma): void {
  * VMA with the destination page: a device-private entry (write if VM_WRITE)
  * or a present PTE (writable and dirty if VM_WRITE) for coherent or system memory.
  */
-function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number, i: number): void {
+function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number, i: number): boolean {
   const vma: vm_area_struct = migrate.vma;
   const page = migrate_pfn_to_page(migrate.dst[i]);
-  const abort = () => {
+  const abort = (): boolean => {
     migrate.src[i] = migrate_pfn_clear(migrate.src[i], MIGRATE_PFN_MIGRATE);
+    return false;
   };
   if (!vma_is_anonymous(vma)) return abort();
   const pmd = pmdp_get(vma.vm_mm, addr);
@@ -256,7 +296,10 @@ function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number,
   anon_vma_prepare(m, vma);
   let entry: number;
   if (is_device_private_page(m, page)) {
-    entry = vma.vm_flags & VM_WRITE ? make_writable_device_private_entry(page) : make_readable_device_private_entry(page);
+    entry =
+      vma.vm_flags & VM_WRITE
+        ? make_writable_device_private_entry(page)
+        : make_readable_device_private_entry(page);
   } else {
     if (folio_is_zone_device(m, page) && !is_device_coherent_page(m, page)) {
       m.warn('migrate_vma_insert_page', 'Unsupported ZONE_DEVICE page type.');
@@ -272,6 +315,7 @@ function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number,
   m.mem._refcount[page]++;
   set_pte_at(table, addr, entry);
   migrate.src[i] = MIGRATE_PFN_MIGRATE;
+  return true;
 }
 
 /**
@@ -279,7 +323,13 @@ function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number,
  * destination (folio_migrate_mapping), or fill holes. Entries the kernel
  * cannot migrate lose MIGRATE_PFN_MIGRATE.
  */
-function __migrate_device_pages(m: Machine, src: number[], dst: number[], npages: number, migrate: migrate_vma | null): void {
+function __migrate_device_pages(
+  m: Machine,
+  src: number[],
+  dst: number[],
+  npages: number,
+  migrate: migrate_vma | null,
+): void {
   let range = null;
   for (let i = 0; i < npages; i++) {
     const newpage = migrate_pfn_to_page(dst[i]);
@@ -292,7 +342,13 @@ function __migrate_device_pages(m: Machine, src: number[], dst: number[], npages
       if (!(src[i] & MIGRATE_PFN_MIGRATE) || !migrate) continue;
       const addr = migrate.start + i * PAGE_SIZE;
       if (!range) {
-        range = mmu_notifier_range_init('MMU_NOTIFY_MIGRATE', migrate.vma.vm_mm, addr, migrate.end, migrate.pgmap_owner);
+        range = mmu_notifier_range_init(
+          'MMU_NOTIFY_MIGRATE',
+          migrate.vma.vm_mm,
+          addr,
+          migrate.end,
+          migrate.pgmap_owner,
+        );
         mmu_notifier_invalidate_range_start(range);
       }
       migrate_vma_insert_page(m, migrate, addr, i);
@@ -328,7 +384,13 @@ export const migrate_device_pages = (m: Machine, src: number[], dst: number[], n
  * (or back at the source where migration failed), unlock, and drop the
  * collect and allocation references. A source nobody references is freed.
  */
-function __migrate_device_finalize(m: Machine, src: number[], dst: number[], npages: number, fault_page: number): void {
+function __migrate_device_finalize(
+  m: Machine,
+  src: number[],
+  dst: number[],
+  npages: number,
+  fault_page: number,
+): void {
   for (let i = 0; i < npages; i++) {
     const page = migrate_pfn_to_page(src[i]);
     let newpage = migrate_pfn_to_page(dst[i]);
@@ -389,4 +451,3 @@ export function migrate_device_range(m: Machine, src: number[], start_pfn: numbe
   migrate_device_unmap(m, src, npages, -1);
   return 0;
 }
-

@@ -65,7 +65,7 @@ Feature: Device-private (unaddressable) memory: HMM migrates ordinary process me
   @claim:S001-3 @kernel:do_swap_page @kernel:migrate_to_ram
   Rule: the CPU cannot access device-private memory: a CPU touch faults and migrates the page back to system memory
 
-    Scenario Outline: a CPU <access> of a migrated page brings it back
+    Scenario Outline: the CPU <access> page 1 of a migrated buffer, which brings that page back
       Given the private device migrates buffer X of process A to device memory
       When process A <access> page 1 of buffer X
       Then page 1 of buffer X in process A is in system RAM

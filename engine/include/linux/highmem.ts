@@ -19,7 +19,11 @@ export const NOT_CPU_ADDRESSABLE = 'device-private memory is not CPU-addressable
 export function kmap_local_page(m: Machine, pfn: number): number {
   const id = m.mem.pgmap[pfn];
   if (id !== 0 && m.pgmaps[id]?.type === MEMORY_DEVICE_PRIVATE)
-    throw new KernelInvariantViolation(NOT_CPU_ADDRESSABLE, pfn, 'kmap of a MEMORY_DEVICE_PRIVATE pfn: it has no linear mapping');
+    throw new KernelInvariantViolation(
+      NOT_CPU_ADDRESSABLE,
+      pfn,
+      'kmap of a MEMORY_DEVICE_PRIVATE pfn: it has no linear mapping',
+    );
   return pfn;
 }
 

@@ -19,11 +19,11 @@ const MUL = 1 << MIGRATE_PFN_SHIFT;
 export const migrate_pfn = (pfn: number): number => pfn * MUL + MIGRATE_PFN_VALID;
 /** migrate_pfn_to_page: the pfn of a VALID entry, or -1. */
 export const migrate_pfn_to_page = (mpfn: number): number =>
-  mpfn % MUL & MIGRATE_PFN_VALID ? Math.floor(mpfn / MUL) : -1;
+  (mpfn % MUL) & MIGRATE_PFN_VALID ? Math.floor(mpfn / MUL) : -1;
 /** The flag bits of an entry. */
 export const migrate_pfn_flags = (mpfn: number): number => mpfn % MUL;
 /** Clear flag bits from an entry. */
-export const migrate_pfn_clear = (mpfn: number, flags: number): number => mpfn - (mpfn % MUL & flags);
+export const migrate_pfn_clear = (mpfn: number, flags: number): number => mpfn - ((mpfn % MUL) & flags);
 
 /** enum migrate_vma_direction. */
 export const MIGRATE_VMA_SELECT_SYSTEM = 1 << 0;
