@@ -1,0 +1,132 @@
+/**
+ * Steps that run cucumber-js itself on a scratch project (support/runner.ts)
+ * and check what it printed and what reports it wrote, as cucumber-js's own
+ * features do: `Given a feature file "bad.feature" with:`, `When the scratch
+ * project is run`, `Then the run fails`, `Then the output mentions "..."`.
+ */
+
+import { After, AfterAll, Given, Status, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { type RunResult, removeScratchProjects, ScratchProject } from '../support/runner';
+import type { MmWorld } from '../support/world';
+
+/** The scratch project of each scenario that has one (MmWorld has no field for it). */
+const scratchProjects = new WeakMap<MmWorld, ScratchProject>();
+
+function scratch(world: MmWorld): ScratchProject {
+  const project = scratchProjects.get(world);
+  if (!project) throw new Error('no scratch project: the scenario must start with "Given a scratch project"');
+  return project;
+}
+
+function lastRun(world: MmWorld): RunResult {
+  const run = scratch(world).lastRun;
+  if (!run) throw new Error('the scratch project has not been run: a When-step must run it first');
+  return run;
+}
+
+/** What a failed assertion about a run shows: how it ended and everything it printed. */
+function shown(run: RunResult): string {
+  const end = run.exitCode === null ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+  return `cucumber-js ${end}; it printed:\n${run.output.replace(/^/gm, '    | ')}\n`;
+}
+
+/** The Cucumber messages (the one .ndjson report) that the last run wrote, as envelopes. */
+function envelopes(world: MmWorld): Record<string, Record<string, unknown>>[] {
+  lastRun(world);
+  const project = scratch(world);
+  const files = project.filesEndingIn('.ndjson');
+  if (files.length !== 1)
+    throw new Error(
+      `expected the run to write one message (.ndjson) report, found ${files.length}: ${files.join(', ')}`,
+    );
+  return project
+    .read(files[0])
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line));
+}
+
+/** The test cases that finished for good (not to be retried). */
+function finishedTestCases(world: MmWorld): Record<string, unknown>[] {
+  return envelopes(world)
+    .map((e) => e.testCaseFinished)
+    .filter((f) => f && !f.willBeRetried);
+}
+
+Given('a scratch project', function (this: MmWorld) {
+  scratchProjects.set(this, new ScratchProject());
+});
+
+Given('a feature file {string} with:', function (this: MmWorld, name: string, text: string) {
+  scratch(this).writeFeature(name, text);
+});
+
+Given('a step file {string} with:', function (this: MmWorld, name: string, text: string) {
+  scratch(this).writeStepFile(name, text);
+});
+
+When('the scratch project is run', function (this: MmWorld) {
+  scratch(this).run();
+});
+
+When('the scratch project is run with the parallel profile', function (this: MmWorld) {
+  scratch(this).run('parallel');
+});
+
+Then('the run fails', function (this: MmWorld) {
+  const run = lastRun(this);
+  expect(run.exitCode, shown(run)).to.be.a('number').and.not.equal(0);
+});
+
+Then('the run passes', function (this: MmWorld) {
+  const run = lastRun(this);
+  expect(run.exitCode, shown(run)).to.equal(0);
+});
+
+Then('the output mentions {string}', function (this: MmWorld, text: string) {
+  const run = lastRun(this);
+  if (!run.output.includes(text))
+    expect.fail(`the output does not mention ${JSON.stringify(text)}; ${shown(run)}`);
+});
+
+Then('the run executed {int} scenarios', function (this: MmWorld, n: number) {
+  expect(finishedTestCases(this).length, 'test cases finished, in messages.ndjson').to.equal(n);
+});
+
+/**
+ * Which worker runs which scenario is the coordinator's choice (a worker that
+ * starts first may run them all), so this checks only that every scenario ran
+ * in a worker and that there were no more workers than asked for.
+ */
+Then('every scenario ran in one of {int} worker processes', function (this: MmWorld, n: number) {
+  const started = envelopes(this).flatMap((e) => (e.testCaseStarted ? [e.testCaseStarted] : []));
+  expect(started, 'testCaseStarted messages').to.not.be.empty;
+  const workers = started.map((s) => s.workerId);
+  expect(workers, 'the workerId of each testCaseStarted message').to.not.include(undefined);
+  expect(new Set(workers).size, `distinct workers (${[...new Set(workers)].join(', ')})`).to.be.within(1, n);
+});
+
+Then('the scratch project holds one Allure result per scenario', function (this: MmWorld) {
+  const project = scratch(this);
+  const results = project.filesEndingIn('-result.json').map((f) => JSON.parse(project.read(f)));
+  const scenarios = envelopes(this).flatMap((e) => (e.pickle ? [String(e.pickle.name)] : []));
+  expect(scenarios.length, 'scenarios in messages.ndjson').to.be.above(1);
+  expect(finishedTestCases(this).length, 'test cases finished').to.equal(scenarios.length);
+  expect(results.length, 'Allure results (*-result.json)').to.equal(scenarios.length);
+  expect(new Set(results.map((r) => r.historyId)).size, 'distinct historyIds').to.equal(results.length);
+  expect(results.map((r) => String(r.name)).sort(), 'scenario names in the Allure results').to.deep.equal(
+    scenarios.sort(),
+  );
+});
+
+After({ tags: '@runner' }, function (this: MmWorld, { result }) {
+  const project = scratchProjects.get(this);
+  if (!project) return;
+  if (result?.status !== Status.PASSED && project.lastRun)
+    this.attach(shown(project.lastRun), { mediaType: 'text/plain', fileName: 'cucumber-js output.txt' });
+  project.remove();
+  scratchProjects.delete(this);
+});
+
+AfterAll(() => removeScratchProjects());
