@@ -63,7 +63,8 @@ function rowFor(kernel: Kernel, process: string, task: task_struct, buffer: Buff
     memory: '-',
     data: 0,
   };
-  if (e.page < 0 || e.kind === 'zero page' || e.kind === 'huge zero page') return row;
+  if (e.kind === 'huge zero page') return { ...row, order: 9 };
+  if (e.page < 0 || e.kind === 'zero page') return row;
   const folio = kernel.folio(e.page);
   const page = kernel.page(e.page);
   return {
@@ -84,16 +85,27 @@ const MEMORY_SHORT: Record<string, string> = {
   MEMORY_DEVICE_COHERENT: 'dev-coherent',
 };
 
-const sameRun = (a: PageRow, b: PageRow): boolean =>
-  a.entry === b.entry &&
-  a.writable === b.writable &&
-  a.refcount === b.refcount &&
-  a.mapcount === b.mapcount &&
-  a.exclusive === b.exclusive &&
-  a.memory === b.memory &&
-  a.data === b.data &&
-  a.order === b.order &&
-  (a.pfn < 0 ? b.pfn < 0 : b.pfn === a.pfn + (b.first - a.last) && a.order > 0);
+/** The head pfn of the folio a row's page belongs to, for runs (large folios are naturally aligned). */
+const folioOf = (r: PageRow): number => (r.order > 0 ? r.pfn - (r.pfn % (1 << r.order)) : r.pfn);
+
+/**
+ * Two rows belong to one run when they look the same and map either nothing,
+ * the shared zero page, or consecutive pages of one large folio.
+ */
+const sameRun = (run: PageRow, b: PageRow): boolean =>
+  run.entry === b.entry &&
+  run.writable === b.writable &&
+  run.refcount === b.refcount &&
+  run.mapcount === b.mapcount &&
+  run.exclusive === b.exclusive &&
+  run.memory === b.memory &&
+  run.data === b.data &&
+  run.order === b.order &&
+  (run.pfn < 0
+    ? b.pfn < 0
+    : run.entry === 'the zero page'
+      ? b.pfn === run.pfn
+      : run.order > 0 && b.pfn === run.pfn + (b.first - run.first) && folioOf(b) === folioOf(run));
 
 /** The pages of every buffer in every live process, runs of identical pages collapsed into one row. */
 export function pageRows(
@@ -114,10 +126,8 @@ export function pageRows(
       let run: PageRow | null = null;
       for (let i = 0; i < buffer.pages; i++) {
         const row = rowFor(kernel, name, task, buffer, i);
-        if (run && sameRun(run, row)) {
-          run.last = i;
-          run.pfn = run.pfn < 0 ? -1 : run.pfn;
-        } else {
+        if (run && sameRun(run, row)) run.last = i;
+        else {
           run = row;
           rows.push(row);
         }
@@ -136,6 +146,7 @@ export function pageTable(rows: PageRow[]): string {
     'buffer',
     'pages',
     'entry',
+    'memory',
     'pfn',
     'order',
     'refcount',
