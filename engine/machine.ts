@@ -34,6 +34,13 @@ export interface MachineConfig {
   use_huge_zero_page: boolean;
   /** CONFIG_DEBUG_VM: check every debug_vm invariant after each operation. */
   debug_vm: boolean;
+  /**
+   * What FOLL_LONGTERM does to a DEVICE_COHERENT page: the merged kernel
+   * (v6.0) migrates it to system RAM and pins the copy; the v6 series
+   * (February 2022, "mm/gup: fail get_user_pages for LONGTERM dev coherent
+   * type") refused the pin with -EFAULT.
+   */
+  coherent_longterm_pin: 'migrate' | 'fail';
 }
 
 export const DEFAULT_CONFIG: MachineConfig = {
@@ -41,6 +48,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   transparent_hugepage: 'madvise',
   use_huge_zero_page: true,
   debug_vm: true,
+  coherent_longterm_pin: 'migrate',
 };
 
 export class Machine {
@@ -69,6 +77,12 @@ export class Machine {
     THP_FAULT_ALLOC: 0,
     THP_FAULT_FALLBACK: 0,
   };
+  /**
+   * The pins GUP handed out, by folio, for the debug_vm checks (the kernel's
+   * own debugging keeps no such count: a small folio's pins hide in its
+   * refcount bias). `longterm` counts the FOLL_LONGTERM ones.
+   */
+  readonly debug_pins = new Map<number, { pins: number; longterm: number }>();
   /** VM_WARN_ON_ONCE reports since boot, for the harness to claim or reject. */
   readonly warnings: KernelWarning[] = [];
   next_pid = 1;

@@ -29,7 +29,8 @@ import {
   migrate_pfn_to_page,
   type migrate_vma,
 } from '../include/linux/migrate';
-import { EFAULT, EINVAL, ENOENT, ENOMEM, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_READ } from '../include/linux/mm';
+import { EFAULT, EINVAL, ENOENT, ENOMEM, EPERM, page_folio, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_READ } from '../include/linux/mm';
+import { folio_unlock } from '../include/linux/pagemap';
 import { type address_space, type mm_struct, PAGE_SIZE, PTRS_PER_PTE } from '../include/linux/mm_types';
 import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_locked } from '../include/linux/page-flags';
@@ -69,6 +70,7 @@ import {
   mmu_interval_notifier_remove,
 } from '../mm/mmu_notifier';
 import { __alloc_pages } from '../mm/page_alloc';
+import { make_device_exclusive } from '../mm/rmap';
 import { folio_put } from '../mm/swap';
 
 /* test_hmm_uapi.h */
@@ -98,6 +100,7 @@ export const HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE = 0x30;
 export const HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL = 0x40;
 export const HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE = 0x50;
 
+const DPT_XA_TAG_ATOMIC = 1;
 const DPT_XA_TAG_WRITE = 3;
 
 /** struct hmm_dmirror_cmd. `ptr` is the bounce buffer: one contents word per page (one byte per page for SNAPSHOT). */
@@ -169,7 +172,7 @@ export interface dmirror_device {
 export interface dmirror {
   readonly mdevice: dmirror_device;
   readonly mm: mm_struct;
-  /** The device page table: virtual page number → page * 4 + tag (none = read-only, 3 = write). */
+  /** The device page table: virtual page number → page * 4 + tag (none = read-only, 3 = write, 1 = atomic). */
   readonly pt: Map<number, number>;
   notifier: mmu_interval_notifier | null;
   flags: number;
@@ -785,6 +788,35 @@ function dmirror_snapshot(m: Machine, d: dmirror, cmd: hmm_dmirror_cmd): number 
   return 0;
 }
 
+/* ---------------- exclusive (atomic) access ---------------- */
+
+/** dmirror_exclusive: make_device_exclusive on each page, then map it ATOMIC in the device page table. */
+function dmirror_exclusive(m: Machine, d: dmirror, cmd: hmm_dmirror_cmd): number {
+  const start = cmd.addr;
+  const end = start + cmd.npages * PAGE_SIZE;
+  for (let addr = start; addr < end; addr += PAGE_SIZE) {
+    const page = make_device_exclusive(m, d.mm, addr, null);
+    if (page < 0) return page;
+    d.pt.set(vpn(addr), page * 4 + DPT_XA_TAG_ATOMIC);
+    folio_unlock(m, page_folio(m, page));
+    folio_put(m, page_folio(m, page));
+  }
+  const bounce = { data: new Array(cmd.npages).fill(0), cpages: 0 };
+  const ret = dmirror_do_read(m, d, start, end, bounce);
+  if (ret === 0) cmd.ptr = bounce.data;
+  cmd.cpages = bounce.cpages;
+  return ret;
+}
+
+/** dmirror_check_atomic: -EPERM while any page of the range is still mapped ATOMIC. */
+function dmirror_check_atomic(d: dmirror, start: number, end: number): number {
+  for (let v = vpn(start); v < vpn(end); v++) {
+    const entry = d.pt.get(v);
+    if (entry !== undefined && entry_tag(entry) === DPT_XA_TAG_ATOMIC) return -EPERM;
+  }
+  return 0;
+}
+
 /* ---------------- ioctl ---------------- */
 
 /**
@@ -818,6 +850,12 @@ export function dmirror_ioctl(
       break;
     case HMM_DMIRROR_SNAPSHOT:
       ret = dmirror_snapshot(m, d, cmd);
+      break;
+    case HMM_DMIRROR_EXCLUSIVE:
+      ret = dmirror_exclusive(m, d, cmd);
+      break;
+    case HMM_DMIRROR_CHECK_EXCLUSIVE:
+      ret = dmirror_check_atomic(d, cmd.addr, cmd.addr + cmd.npages * PAGE_SIZE);
       break;
     case HMM_DMIRROR_RELEASE:
       dmirror_device_remove_chunks(m, mod, d.mdevice);

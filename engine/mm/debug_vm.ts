@@ -9,7 +9,7 @@
  */
 
 import { MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
-import { folio_test_anon, is_huge_zero_pfn, is_zero_pfn } from '../include/linux/mm';
+import { folio_test_anon, GUP_PIN_COUNTING_BIAS, is_huge_zero_pfn, is_zero_pfn } from '../include/linux/mm';
 import {
   HPAGE_PMD_NR,
   HPAGE_PMD_ORDER,
@@ -76,6 +76,11 @@ export const DEBUG_VM_INVARIANTS = {
   'a device page lies in its pagemap range': "a ZONE_DEVICE page's pagemap is live and covers its pfn",
   'a migration entry exists only while a migration is in progress':
     'the folio behind a migration entry is locked by its migration',
+  'a device-exclusive entry maps a page in CPU-addressable memory':
+    'a device-exclusive entry never points to device-private memory (and exists only at PTE level)',
+  'a pin holds GUP_PIN_COUNTING_BIAS references on a small folio': 'refcount >= 1024 x pins for a small folio',
+  'a large folio counts its pins exactly': "a large folio's _pincount equals the pins handed out",
+  'a long-term pinned page is never in ZONE_DEVICE': 'FOLL_LONGTERM never leaves a device page pinned',
 } as const;
 export type debug_vm_invariant = keyof typeof DEBUG_VM_INVARIANTS;
 
@@ -160,6 +165,8 @@ export function debug_vm_check(m: Machine): void {
           violation(m, 'no mapping of a free page', pfn, `${softleaf_type_of(pte)} ${where}`);
         if (is_device_private_entry(pte) && !is_private(pfn))
           violation(m, 'a device-private entry points to device-private memory', pfn, where);
+        if (is_device_exclusive_entry(pte) && is_private(pfn))
+          violation(m, 'a device-exclusive entry maps a page in CPU-addressable memory', pfn, where);
         if (is_migration_entry(pte) && !(mem.flags[head_of(pfn)] & PG_locked))
           violation(
             m,
@@ -208,6 +215,15 @@ export function debug_vm_check(m: Machine): void {
     check_folio(m, pfn, pte_maps, pmd_maps, cache_refs);
   }
 
+  for (const [folio, { pins, longterm }] of m.debug_pins) {
+    if (mem.flags[folio] & PG_head) {
+      if (mem._pincount[folio >> HPAGE_PMD_ORDER] !== pins)
+        violation(m, 'a large folio counts its pins exactly', folio, `${pins} pins handed out`);
+    } else if (mem._refcount[folio] < pins * GUP_PIN_COUNTING_BIAS)
+      violation(m, 'a pin holds GUP_PIN_COUNTING_BIAS references on a small folio', folio, `${pins} pins handed out`);
+    if (longterm > 0 && mem.pgmap[folio] !== 0)
+      violation(m, 'a long-term pinned page is never in ZONE_DEVICE', folio, `${longterm} long-term pins`);
+  }
   for (const check of m.driver_checks) check(m);
   for (const folio of m.deferred_split_queue)
     if (!(mem.flags[folio] & PG_head) || !folio_test_anon(m, folio))

@@ -1,12 +1,12 @@
 /*
- * Mirrors mm/gup.c: get_user_pages / pin_user_pages (slow path), try_grab_folio,
- * gup_put_folio, and the follow_page_mask walk with its unshare rule.
+ * Mirrors mm/gup.c: get_user_pages / pin_user_pages (slow path and GUP-fast),
+ * try_grab_folio, gup_put_folio, the follow_page_mask walk with its unshare
+ * rule, and FOLL_LONGTERM's check_and_migrate_movable_folios.
  * Kernel: linux-mm tree, late 2025.
  *
- * Simplified here: only the slow path (no GUP-fast); FOLL_LONGTERM pins of
- * system RAM need no migration because the engine has no ZONE_MOVABLE or CMA.
- * The huge zero folio is never grabbed: a GUP of it pins nothing, like the
- * small zero page.
+ * Simplified here: system RAM has no ZONE_MOVABLE or CMA, so only
+ * ZONE_DEVICE folios are ever unpinnable long-term. The huge zero folio is
+ * never grabbed: a GUP of it pins nothing, like the small zero page.
  */
 
 import {
@@ -19,8 +19,14 @@ import {
   FOLL_FORCE,
   FOLL_GET,
   FOLL_LONGTERM,
+  FOLL_FAST_ONLY,
+  FOLL_PCI_P2PDMA,
   FOLL_PIN,
+  FOLL_SPLIT_PMD,
   FOLL_WRITE,
+  EAGAIN,
+  EBUSY,
+  folio_is_zone_device,
   folio_has_pincount,
   folio_test_anon,
   GUP_PIN_COUNTING_BIAS,
@@ -35,13 +41,16 @@ import {
   VM_FAULT_RETRY,
   VM_IO,
   VM_PFNMAP,
+  VM_SHARED,
   VM_WRITE,
 } from '../include/linux/mm';
+import { MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_FS_DAX, MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
 import {
   HPAGE_PMD_ORDER,
   MMF_HAS_PINNED,
   type mm_struct,
   PAGE_SIZE,
+  PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
 import {
@@ -50,10 +59,14 @@ import {
   pte_pfn,
   pte_present,
   pte_protnone,
+  pte_special,
   pte_write,
 } from '../include/linux/pgtable';
 import type { Machine } from '../machine';
+import { __split_huge_pmd } from './huge_memory';
 import { handle_mm_fault, vm_normal_page } from './memory';
+import { page_pgmap } from './memremap';
+import { migrate_device_coherent_folio } from './migrate_device';
 import { find_vma } from './mmap';
 import { pmdp_get, pte_offset_map, ptep_get } from './pgtable-generic';
 import { folio_put_refs } from './swap';
@@ -103,7 +116,11 @@ function can_follow_write(
 /** follow_page_mask: the page mapped at addr if GUP may take it as it is. */
 function follow_page_mask(m: Machine, vma: vm_area_struct, addr: number, flags: number): number {
   const mm = vma.vm_mm;
-  const pmd = pmdp_get(mm, addr);
+  let pmd = pmdp_get(mm, addr);
+  if (pmd_trans_huge(pmd) && flags & FOLL_SPLIT_PMD) {
+    __split_huge_pmd(m, vma, addr - (addr % PMD_SIZE));
+    pmd = pmdp_get(mm, addr);
+  }
   if (pmd_trans_huge(pmd)) {
     /* follow_huge_pmd */
     const page = pmd_pfn(pmd) + ((addr >> 12) & ((1 << HPAGE_PMD_ORDER) - 1));
@@ -155,9 +172,20 @@ export function gup_put_folio(m: Machine, folio: number, refs: number, flags: nu
   folio_put_refs(m, folio, refs);
 }
 
+/**
+ * writable_file_mapping_allowed: a long-term writable pin of a file page that
+ * needs dirty tracking (a shared, non-shmem file mapping) is refused.
+ */
+function writable_file_mapping_allowed(vma: vm_area_struct, flags: number): boolean {
+  if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !== (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) return true;
+  if (!vma.vm_file || vma.vm_file.shmem) return true;
+  return !(vma.vm_flags & VM_SHARED);
+}
+
 /** check_vma_flags: may GUP use this VMA with these flags? */
 function check_vma_flags(vma: vm_area_struct, flags: number): number {
   if (vma.vm_flags & (VM_IO | VM_PFNMAP)) return -EFAULT;
+  if (!writable_file_mapping_allowed(vma, flags)) return -EFAULT;
   if (flags & FOLL_WRITE) {
     if (!(vma.vm_flags & VM_WRITE) && !(flags & FOLL_FORCE && is_cow_mapping(vma.vm_flags))) return -EFAULT;
   } else if (!(vma.vm_flags & VM_ACCESS_FLAGS) && !(flags & FOLL_FORCE)) return -EFAULT;
@@ -165,31 +193,36 @@ function check_vma_flags(vma: vm_area_struct, flags: number): number {
 }
 
 /** faultin_page: fault the page in (or unshare it) as a user access would. */
-function faultin_page(
-  m: Machine,
-  vma: vm_area_struct,
-  addr: number,
-  flags: number,
-  unshare: boolean,
-): number {
+function faultin_page(m: Machine, vma: vm_area_struct, addr: number, flags: number, unshare: boolean): number {
   let fault_flags = FAULT_FLAG_REMOTE;
   if (flags & FOLL_WRITE) fault_flags |= FAULT_FLAG_WRITE;
   if (unshare) fault_flags |= FAULT_FLAG_UNSHARE;
   const ret = handle_mm_fault(m, vma, addr, fault_flags);
   if (ret & VM_FAULT_OOM) return -ENOMEM;
   if (ret & VM_FAULT_ERROR) return -EFAULT;
-  if (ret & VM_FAULT_RETRY) return -EFAULT;
+  if (ret & VM_FAULT_RETRY) return -EAGAIN;
   return 0;
 }
 
 /**
- * is_valid_gup_args: FOLL_GET and FOLL_PIN exclude each other, and
- * FOLL_LONGTERM only makes sense with FOLL_PIN.
+ * is_valid_gup_args: FOLL_GET and FOLL_PIN exclude each other, FOLL_LONGTERM
+ * needs FOLL_PIN, and cannot be combined with FOLL_PCI_P2PDMA.
  */
 function is_valid_gup_args(flags: number): boolean {
   if (flags & FOLL_GET && flags & FOLL_PIN) return false;
   if (flags & FOLL_LONGTERM && !(flags & FOLL_PIN)) return false;
+  if (flags & FOLL_LONGTERM && flags & FOLL_PCI_P2PDMA) return false;
   return true;
+}
+
+/** Keeps debug_vm's own count of pins (see Machine.debug_pins). */
+function debug_count_pin(m: Machine, folio: number, flags: number, delta: number): void {
+  if (!(flags & FOLL_PIN) || is_zero_pfn(m, folio)) return;
+  const c = m.debug_pins.get(folio) ?? { pins: 0, longterm: 0 };
+  c.pins += delta;
+  if (flags & FOLL_LONGTERM) c.longterm += delta;
+  if (c.pins <= 0) m.debug_pins.delete(folio);
+  else m.debug_pins.set(folio, c);
 }
 
 /**
@@ -204,8 +237,6 @@ export function __get_user_pages(
   flags: number,
   pages: number[],
 ): number {
-  if (!is_valid_gup_args(flags)) return -EINVAL;
-  if (flags & FOLL_PIN) mm.flags |= MMF_HAS_PINNED;
   for (let i = 0; i < nr_pages; i++) {
     const addr = start + i * PAGE_SIZE;
     const vma = find_vma(mm, addr);
@@ -220,37 +251,172 @@ export function __get_user_pages(
       page = follow_page_mask(m, v, addr, flags);
     }
     if (page < 0) return i ? i : -EFAULT;
-    const ret = try_grab_folio(m, page_folio(m, page), 1, flags);
+    const folio = page_folio(m, page);
+    const ret = try_grab_folio(m, folio, 1, flags);
     if (ret) return i ? i : ret;
+    debug_count_pin(m, folio, flags, 1);
     pages.push(page);
   }
   return nr_pages;
 }
 
-/** get_user_pages: FOLL_GET references (for struct page access). */
-export const get_user_pages = (
+/**
+ * folio_is_longterm_pinnable: may this folio be pinned indefinitely? Not
+ * DEVICE_COHERENT memory (its driver must be able to evict it), and not
+ * FS-DAX (truncate cannot leave a DAX page pinned).
+ */
+export function folio_is_longterm_pinnable(m: Machine, folio: number): boolean {
+  if (is_zero_pfn(m, folio)) return true;
+  if (!folio_is_zone_device(m, folio)) return true;
+  const type = page_pgmap(m, folio).type;
+  return type !== MEMORY_DEVICE_COHERENT && type !== MEMORY_DEVICE_FS_DAX && type !== MEMORY_DEVICE_PRIVATE;
+}
+
+/** unpin_user_pages / put_page on every grabbed page (the error path of a GUP call). */
+function release_pages(m: Machine, pages: number[], flags: number): void {
+  for (const page of pages) {
+    const folio = page_folio(m, page);
+    debug_count_pin(m, folio, flags, -1);
+    gup_put_folio(m, folio, 1, flags);
+  }
+  pages.length = 0;
+}
+
+/**
+ * check_and_migrate_movable_folios: a long-term pin must not hold a folio
+ * that has to stay movable. If any is found, every pin is dropped; each
+ * device-coherent folio is migrated to system RAM (migrate_device_coherent_folio)
+ * and the caller pins the whole range again (-EAGAIN). The v6-series design
+ * refused the pin instead (-EFAULT).
+ */
+function check_and_migrate_movable_folios(m: Machine, pages: number[], flags: number): number {
+  const unpinnable = [...new Set(pages.map((p) => page_folio(m, p)))].filter((f) => !folio_is_longterm_pinnable(m, f));
+  if (unpinnable.length === 0) return 0;
+  const coherent = unpinnable.filter((f) => page_pgmap(m, f).type === MEMORY_DEVICE_COHERENT);
+  if (coherent.length !== unpinnable.length || m.config.coherent_longterm_pin === 'fail') {
+    release_pages(m, pages, flags);
+    return -EFAULT;
+  }
+  /* Turn the pins on the coherent folios into plain references, which the migration consumes. */
+  for (const folio of coherent) m.mem._refcount[folio]++;
+  release_pages(m, pages, flags);
+  let ret = -EAGAIN;
+  for (const folio of coherent) {
+    if (ret === -EAGAIN && migrate_device_coherent_folio(m, folio) !== 0) ret = -EBUSY;
+    else if (ret !== -EAGAIN) folio_put_refs(m, folio, 1);
+  }
+  return ret;
+}
+
+/**
+ * __gup_longterm_locked: pin, then make sure nothing pinned must stay
+ * movable; if something had to move, pin the whole range again.
+ */
+function __gup_longterm_locked(
   m: Machine,
   mm: mm_struct,
   start: number,
-  nr: number,
+  nr_pages: number,
   flags: number,
   pages: number[],
-) => __get_user_pages(m, mm, start, nr, flags | FOLL_GET, pages);
+): number {
+  if (!(flags & FOLL_LONGTERM)) return __get_user_pages(m, mm, start, nr_pages, flags, pages);
+  for (;;) {
+    const rc = __get_user_pages(m, mm, start, nr_pages, flags, pages);
+    if (rc <= 0) return rc;
+    const ret = check_and_migrate_movable_folios(m, pages, flags);
+    if (ret === 0) return rc;
+    if (ret !== -EAGAIN) return ret;
+  }
+}
+
+/** The common entry: argument checks, MMF_HAS_PINNED, then the (long-term) slow path. */
+function gup_common(m: Machine, mm: mm_struct, start: number, nr: number, flags: number, pages: number[]): number {
+  if (!is_valid_gup_args(flags)) {
+    m.warn('is_valid_gup_args', `invalid gup_flags 0x${flags.toString(16)}`);
+    return -EINVAL;
+  }
+  if (flags & FOLL_PIN) mm.flags |= MMF_HAS_PINNED;
+  return __gup_longterm_locked(m, mm, start, nr, flags, pages);
+}
+
+/** get_user_pages: FOLL_GET references (for struct page access). */
+export const get_user_pages = (m: Machine, mm: mm_struct, start: number, nr: number, flags: number, pages: number[]) =>
+  gup_common(m, mm, start, nr, flags | FOLL_GET, pages);
 
 /** pin_user_pages: FOLL_PIN pins (for DMA to or from the page contents). */
-export const pin_user_pages = (
+export const pin_user_pages = (m: Machine, mm: mm_struct, start: number, nr: number, flags: number, pages: number[]) =>
+  gup_common(m, mm, start, nr, flags | FOLL_PIN, pages);
+
+/**
+ * gup_fast_pte_range: the lockless walk. It only takes pages whose PTE already
+ * allows the access: it stops at none, non-present, special (zero page),
+ * PROT_NONE and read-only-for-write entries, at pages that must be unshared,
+ * at folios a long-term pin may not hold, and for FOLL_PIN while fork is
+ * write-protecting the mm (write_protect_seq odd). Returns pages taken.
+ */
+function gup_fast(m: Machine, mm: mm_struct, start: number, nr_pages: number, flags: number, pages: number[]): number {
+  if (flags & FOLL_PIN && mm.write_protect_seq & 1) return 0;
+  for (let i = 0; i < nr_pages; i++) {
+    const addr = start + i * PAGE_SIZE;
+    const vma = find_vma(mm, addr);
+    let page: number;
+    let writable: boolean;
+    const pmd = pmdp_get(mm, addr);
+    if (pmd_trans_huge(pmd)) {
+      if (is_huge_zero_pfn(m, pmd_pfn(pmd))) return i;
+      page = pmd_pfn(pmd) + ((addr / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1));
+      writable = pte_write(pmd);
+    } else {
+      const table = pte_offset_map(mm, addr);
+      const pte = table ? ptep_get(table, addr) : 0;
+      if (!pte_present(pte) || pte_protnone(pte) || pte_special(pte)) return i;
+      page = pte_pfn(pte);
+      writable = pte_write(pte);
+    }
+    const folio = page_folio(m, page);
+    if (flags & FOLL_WRITE && !writable) return i;
+    if (flags & FOLL_LONGTERM && !folio_is_longterm_pinnable(m, folio)) return i;
+    if (vma && !writable && gup_must_unshare(m, vma, flags, page)) return i;
+    if (vma && !writable_file_mapping_allowed(vma, flags)) return i;
+    if (try_grab_folio(m, folio, 1, flags)) return i;
+    debug_count_pin(m, folio, flags, 1);
+    pages.push(page);
+  }
+  return nr_pages;
+}
+
+/**
+ * gup_fast_fallback (get_user_pages_fast / pin_user_pages_fast): the lockless
+ * walk first; whatever it refused goes through the slow path, unless
+ * FOLL_FAST_ONLY. Returns pages grabbed (or -errno) and how many came fast.
+ */
+export function gup_fast_fallback(
   m: Machine,
   mm: mm_struct,
   start: number,
-  nr: number,
+  nr_pages: number,
   flags: number,
   pages: number[],
-) => __get_user_pages(m, mm, start, nr, flags | FOLL_PIN, pages);
+): { ret: number; fast: number } {
+  if (!is_valid_gup_args(flags & ~FOLL_FAST_ONLY)) return { ret: -EINVAL, fast: 0 };
+  if (flags & FOLL_PIN) mm.flags |= MMF_HAS_PINNED;
+  const fast = gup_fast(m, mm, start, nr_pages, flags, pages);
+  if (fast === nr_pages || flags & FOLL_FAST_ONLY) return { ret: fast, fast };
+  const rest: number[] = [];
+  const ret = __gup_longterm_locked(m, mm, start + fast * PAGE_SIZE, nr_pages - fast, flags, rest);
+  pages.push(...rest);
+  if (ret < 0) return { ret: fast ? fast : ret, fast };
+  return { ret: fast + ret, fast };
+}
 
 /** unpin_user_page. */
-export const unpin_user_page = (m: Machine, page: number): void =>
-  gup_put_folio(m, page_folio(m, page), 1, FOLL_PIN);
+export function unpin_user_page(m: Machine, page: number): void {
+  const folio = page_folio(m, page);
+  const longterm = (m.debug_pins.get(folio)?.longterm ?? 0) > 0;
+  debug_count_pin(m, folio, FOLL_PIN | (longterm ? FOLL_LONGTERM : 0), -1);
+  gup_put_folio(m, folio, 1, FOLL_PIN);
+}
 
 /** put_page for a FOLL_GET reference. */
-export const put_page = (m: Machine, page: number): void =>
-  gup_put_folio(m, page_folio(m, page), 1, FOLL_GET);
+export const put_page = (m: Machine, page: number): void => gup_put_folio(m, page_folio(m, page), 1, FOLL_GET);

@@ -111,6 +111,7 @@ import {
   folio_remove_rmap_pte,
   folio_try_dup_anon_rmap_ptes,
   RMAP_EXCLUSIVE,
+  restore_exclusive_pte,
 } from './rmap';
 import { folio_put } from './swap';
 
@@ -305,6 +306,7 @@ function do_shared_fault(m: Machine, vmf: vm_fault): number {
 export function do_swap_page(m: Machine, vmf: vm_fault): number {
   const entry = vmf.orig_pte;
   if (is_migration_entry(entry)) return migration_entry_wait(m, vmf);
+  if (is_device_exclusive_entry(entry)) return remove_device_exclusive_entry(m, vmf);
   if (is_device_private_entry(entry)) {
     vmf.page = swp_offset_pfn(entry);
     /* Somebody else holds the page lock (a migration in progress): wait for it, then retry. */
@@ -316,6 +318,31 @@ export function do_swap_page(m: Machine, vmf: vm_fault): number {
     return ret;
   }
   throw new EngineUsageError('not modelled', `fault on a ${softleaf_type_of(entry)} entry`);
+}
+
+/**
+ * remove_device_exclusive_entry: the CPU wants the page back from the device.
+ * Lock the folio (or retry), tell secondary MMUs for this one page
+ * (MMU_NOTIFY_CLEAR with no owner, so the device drops its atomic mapping),
+ * and restore the original PTE.
+ */
+function remove_device_exclusive_entry(m: Machine, vmf: vm_fault): number {
+  const { vma, address } = vmf;
+  const folio = page_folio(m, swp_offset_pfn(vmf.orig_pte));
+  if (m.mem._refcount[folio] === 0) return 0;
+  folio_get(m, folio);
+  if (!folio_trylock(m, folio)) {
+    folio_put(m, folio);
+    return VM_FAULT_RETRY;
+  }
+  const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, address, address + PAGE_SIZE);
+  mmu_notifier_invalidate_range_start(range);
+  const table = pte_offset_map(vma.vm_mm, address);
+  if (table && ptep_get(table, address) === vmf.orig_pte) restore_exclusive_pte(m, vma, table, address, vmf.orig_pte);
+  mmu_notifier_invalidate_range_end(range);
+  folio_unlock(m, folio);
+  folio_put(m, folio);
+  return 0;
 }
 
 /** migration_entry_wait: sleep until the folio is unlocked; the caller retries the access. */
@@ -601,7 +628,16 @@ function copy_nonpresent_pte(
       set_pte_at(src_table, addr, pte);
     }
   } else if (is_device_exclusive_entry(entry)) {
-    throw new EngineUsageError('not modelled', 'fork of a device-exclusive entry');
+    /*
+     * Device-exclusive entries exist only in COW mappings. The parent's
+     * original PTE is restored first (no fault, no notifier beyond fork's
+     * own), then it is copied as any present PTE. A locked folio fails fork.
+     */
+    const folio = page_folio(m, swp_offset_pfn(entry));
+    if (!folio_trylock(m, folio)) return -EBUSY;
+    restore_exclusive_pte(m, src_vma, src_table, addr, entry);
+    folio_unlock(m, folio);
+    return copy_present_pte(m, dst_vma, src_vma, dst_table, src_table, addr, ptep_get(src_table, addr));
   } else {
     throw new EngineUsageError('not modelled', `fork of a ${softleaf_type_of(entry)} entry`);
   }

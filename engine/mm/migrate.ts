@@ -22,6 +22,7 @@ import { PAGE_SIZE, type vm_area_struct } from '../include/linux/mm_types';
 import { PG_anon, PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
 import { pte_dirty, pte_none, pte_pfn, pte_present, pte_write } from '../include/linux/pgtable';
 import {
+  is_device_exclusive_entry,
   is_device_private_entry,
   is_migration_entry,
   is_readable_exclusive_migration_entry,
@@ -74,7 +75,9 @@ export function migration_entry_for(writable: boolean, anon_exclusive: boolean, 
 
 /**
  * try_to_migrate_one: replace every mapping of `folio` in one VMA by a
- * migration entry. Present PTEs and device-private entries are both mappings.
+ * migration entry. Present PTEs, device-private and device-exclusive entries
+ * are all mappings; an exclusive entry is never "write", so the page comes
+ * back read-only (but still exclusive).
  * Returns false if a pinned exclusive page stopped it.
  */
 function try_to_migrate_one(m: Machine, folio: number, vma: vm_area_struct, address: number): boolean {
@@ -90,8 +93,9 @@ function try_to_migrate_one(m: Machine, folio: number, vma: vm_area_struct, addr
     const pte = ptep_get(table, addr);
     const page = folio + i;
     const present = pte_present(pte);
-    if (present ? pte_pfn(pte) !== page : !is_device_private_entry(pte) || swp_offset_pfn(pte) !== page)
-      continue;
+    /* Device-private and device-exclusive entries are mappings too ("PFN swap PTEs"). */
+    const mapping_entry = is_device_private_entry(pte) || is_device_exclusive_entry(pte);
+    if (present ? pte_pfn(pte) !== page : !mapping_entry || swp_offset_pfn(pte) !== page) continue;
     const anon_exclusive = folio_test_anon(m, folio) && PageAnonExclusive(m, page);
     set_pte_at(table, addr, 0);
     if (present && pte_dirty(pte)) m.mem.flags[folio] |= PG_dirty;

@@ -22,6 +22,7 @@ import {
   type migrate_vma,
 } from '../include/linux/migrate';
 import {
+  EBUSY,
   EINVAL,
   folio_is_zone_device,
   folio_mapcount,
@@ -40,6 +41,7 @@ import {
 import { MM_ANONPAGES, PAGE_SIZE, type vm_area_struct } from '../include/linux/mm_types';
 import { EngineUsageError } from '../include/linux/mmdebug';
 import { PG_dirty, PG_locked } from '../include/linux/page-flags';
+import { copy_highpage } from '../include/linux/highmem';
 import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import {
   _PAGE_DIRTY,
@@ -80,6 +82,7 @@ import {
 } from './mmu_notifier';
 import { __pte_alloc, pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import { anon_vma_prepare, folio_add_new_anon_rmap, folio_remove_rmap_pte, RMAP_EXCLUSIVE } from './rmap';
+import { __alloc_pages } from './page_alloc';
 import { folio_put } from './swap';
 
 const VM_SPECIAL = VM_IO | VM_PFNMAP | VM_MIXEDMAP;
@@ -450,4 +453,31 @@ export function migrate_device_range(m: Machine, src: number[], start_pfn: numbe
   }
   migrate_device_unmap(m, src, npages, -1);
   return 0;
+}
+
+/**
+ * migrate_device_coherent_folio: move one DEVICE_COHERENT folio to a new
+ * system page, wherever it is mapped (for a FOLL_LONGTERM pin). The caller's
+ * reference plays the collect reference and is consumed. Returns 0 or -EBUSY
+ * (still pinned or mapped, or no memory).
+ */
+export function migrate_device_coherent_folio(m: Machine, folio: number): number {
+  if (folio_test_large(m, folio)) m.warn('migrate_device_coherent_folio', 'large folio');
+  if (!folio_trylock(m, folio)) {
+    folio_put(m, folio);
+    return -EBUSY;
+  }
+  const src = [migrate_pfn(folio) + MIGRATE_PFN_MIGRATE];
+  const dst = [0];
+  migrate_device_unmap(m, src, 1, -1);
+  if (!(src[0] & MIGRATE_PFN_MIGRATE)) return -EBUSY;
+  const dfolio = __alloc_pages(m, m.zone, 0);
+  if (dfolio >= 0) {
+    m.mem.flags[dfolio] |= PG_locked;
+    dst[0] = migrate_pfn(dfolio);
+  }
+  migrate_device_pages(m, src, dst, 1);
+  if (src[0] & MIGRATE_PFN_MIGRATE) copy_highpage(m, dfolio, folio);
+  migrate_device_finalize(m, src, dst, 1);
+  return src[0] & MIGRATE_PFN_MIGRATE ? 0 : -EBUSY;
 }

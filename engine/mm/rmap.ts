@@ -11,7 +11,14 @@
  */
 
 import {
+  EAGAIN,
   EBUSY,
+  EOPNOTSUPP,
+  FOLL_SPLIT_PMD,
+  FOLL_WRITE,
+  PageAnonExclusive,
+  page_folio,
+  VM_WRITE,
   folio_maybe_dma_pinned,
   folio_nr_pages,
   folio_test_anon,
@@ -22,12 +29,22 @@ import {
   type anon_vma,
   HPAGE_PMD_ORDER,
   MMF_HAS_PINNED,
+  type mm_struct,
   PAGE_SHIFT,
+  PAGE_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
-import { PG_anon, PG_anon_exclusive, PG_partially_mapped } from '../include/linux/page-flags';
+import { PG_anon, PG_anon_exclusive, PG_dirty, PG_partially_mapped } from '../include/linux/page-flags';
 import type { Machine } from '../machine';
+import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
+import { _PAGE_SOFT_DIRTY, pte_dirty, pte_mkdirty, pte_mkold, pte_mkwrite, pte_pfn, pte_present, pte_write } from '../include/linux/pgtable';
+import { _PAGE_SWP_SOFT_DIRTY, make_device_exclusive_entry, swp_offset_pfn } from '../include/linux/swapops';
+import { get_user_pages } from './gup';
 import { deferred_split_folio } from './huge_memory';
+import { mk_pte } from './memory';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import { pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
+import { folio_put } from './swap';
 
 /** rmap_t: the new mapping is exclusive to this process (PageAnonExclusive). */
 export const RMAP_NONE = 0;
@@ -341,4 +358,58 @@ export function rmap_walk(
     if (address + folio_nr_pages(m, folio) * 4096 <= vma.vm_start || address >= vma.vm_end) continue;
     fn(vma, address);
   }
+}
+
+/* ---- device-exclusive access ---- */
+
+/**
+ * make_device_exclusive: give a device exclusive (atomic) access to one
+ * page. The page is faulted in writable (breaking CoW, splitting a PMD and
+ * undoing any earlier exclusive entry), locked, secondary MMUs are told
+ * (MMU_NOTIFY_EXCLUSIVE with the caller as owner), and the CPU PTE is
+ * replaced by a device-exclusive entry. The entry stays an rmap-tracked
+ * mapping: mapcount, reference and PageAnonExclusive are unchanged. Returns
+ * the page, locked and with a reference for the caller, or -errno.
+ */
+export function make_device_exclusive(m: Machine, mm: mm_struct, addr: number, owner: unknown): number {
+  const pages: number[] = [];
+  const ret = get_user_pages(m, mm, addr, 1, FOLL_WRITE | FOLL_SPLIT_PMD, pages);
+  if (ret < 0) return ret;
+  const page = pages[0];
+  const folio = page_folio(m, page);
+  if (!folio_test_anon(m, folio)) {
+    folio_put(m, folio);
+    return -EOPNOTSUPP;
+  }
+  if (!folio_trylock(m, folio)) {
+    folio_put(m, folio);
+    return -EAGAIN;
+  }
+  const range = mmu_notifier_range_init('MMU_NOTIFY_EXCLUSIVE', mm, addr, addr + PAGE_SIZE, owner);
+  mmu_notifier_invalidate_range_start(range);
+  const table = pte_offset_map(mm, addr);
+  const pte = table ? ptep_get(table, addr) : 0;
+  if (!table || !pte_present(pte) || pte_pfn(pte) !== page || !pte_write(pte)) {
+    mmu_notifier_invalidate_range_end(range);
+    folio_unlock(m, folio);
+    folio_put(m, folio);
+    return -EAGAIN;
+  }
+  if (pte_dirty(pte)) m.mem.flags[folio] |= PG_dirty;
+  set_pte_at(table, addr, make_device_exclusive_entry(page) | (pte & _PAGE_SOFT_DIRTY ? _PAGE_SWP_SOFT_DIRTY : 0));
+  mmu_notifier_invalidate_range_end(range);
+  return page;
+}
+
+/**
+ * restore_exclusive_pte: turn a device-exclusive entry back into a present
+ * PTE: old, dirty only if the folio is, writable only if the VMA allows it and
+ * the page is exclusive. The mapping itself never went away, so no rmap change.
+ */
+export function restore_exclusive_pte(m: Machine, vma: vm_area_struct, table: Uint32Array, addr: number, entry: number): void {
+  const page = swp_offset_pfn(entry);
+  let pte = pte_mkold(mk_pte(vma, page));
+  if (m.mem.flags[page_folio(m, page)] & PG_dirty) pte = pte_mkdirty(pte);
+  if (vma.vm_flags & VM_WRITE && PageAnonExclusive(m, page)) pte = pte_mkwrite(pte);
+  set_pte_at(table, addr, pte);
 }
