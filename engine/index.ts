@@ -70,7 +70,7 @@ import {
 import { Machine, type MachineConfig } from './machine';
 import { debug_vm_check } from './mm/debug_vm';
 import { create_file } from './mm/filemap';
-import { get_user_pages, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
+import { get_user_pages, gup_fast_fallback, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
 import { do_madvise } from './mm/madvise';
 import { do_mmap, do_vmi_munmap, find_vma, mm_alloc, type mmap_args } from './mm/mmap';
 import { mmu_interval_notifier_insert, type mmu_notifier_event } from './mm/mmu_notifier';
@@ -223,6 +223,17 @@ export class Kernel {
     const pages: number[] = [];
     const ret = this.op(() => pin_user_pages(this.machine, this.mm_of(task), addr, nr_pages, flags, pages));
     return { ret, pages };
+  }
+  /** pin_user_pages_fast / get_user_pages_fast: also says how many pages the lockless walk took. */
+  gup_fast(
+    task: task_struct,
+    addr: number,
+    nr_pages: number,
+    flags: number,
+  ): { ret: number; fast: number; pages: number[] } {
+    const pages: number[] = [];
+    const r = this.op(() => gup_fast_fallback(this.machine, this.mm_of(task), addr, nr_pages, flags, pages));
+    return { ...r, pages };
   }
   unpin_user_page(page: number): void {
     this.page(page);

@@ -11,6 +11,8 @@ const COMMANDS: Record<string, number> = {
   MIGRATE_TO_SYS: test_hmm.HMM_DMIRROR_MIGRATE_TO_SYS,
   SNAPSHOT: test_hmm.HMM_DMIRROR_SNAPSHOT,
   RELEASE: test_hmm.HMM_DMIRROR_RELEASE,
+  EXCLUSIVE: test_hmm.HMM_DMIRROR_EXCLUSIVE,
+  CHECK_EXCLUSIVE: test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE,
   FLAGS: test_hmm.HMM_DMIRROR_FLAGS,
 };
 
@@ -99,6 +101,37 @@ When(
   '{device} takes a snapshot of {pages} of {process}',
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     ioctl(this, device, task, 'SNAPSHOT', range);
+  },
+);
+
+When(
+  '{device} takes exclusive access to {pages} of {process}',
+  function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
+    ioctl(this, device, task, 'EXCLUSIVE', range);
+  },
+);
+
+Then(
+  '{device} still holds exclusive access to {pages} of {process}',
+  function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
+    const d = this.mirror(device, task);
+    const cmd = { addr: this.address(range), ptr: [], npages: range.count, cpages: 0, faults: 0 };
+    expect(
+      this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE, cmd),
+      'CHECK_EXCLUSIVE',
+    ).to.equal(-mm.EPERM);
+  },
+);
+
+Then(
+  '{device} no longer holds exclusive access to {pages} of {process}',
+  function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
+    const d = this.mirror(device, task);
+    const cmd = { addr: this.address(range), ptr: [], npages: range.count, cpages: 0, faults: 0 };
+    expect(
+      this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE, cmd),
+      'CHECK_EXCLUSIVE',
+    ).to.equal(0);
   },
 );
 
@@ -244,9 +277,12 @@ Then(
   },
 );
 
-Then('{device} has been told {int} page(s) were freed', function (this: MmWorld, device: number, n: number) {
-  expect(this.driver().devices[device].cfree, 'folio_free calls (cfree)').to.equal(n);
-});
+Then(
+  '{device} has been told {int} page(s) was/were freed',
+  function (this: MmWorld, device: number, n: number) {
+    expect(this.driver().devices[device].cfree, 'folio_free calls (cfree)').to.equal(n);
+  },
+);
 
 Then(
   '{device} moved {int} page(s) to device memory and {int} back to system memory',

@@ -15,10 +15,24 @@ defineParameterType({
 const key = (task: task_struct, range: PageRange): string =>
   `${task.comm}/${range.buffer.name}/${range.first}`;
 
-function grab(world: MmWorld, task: task_struct, range: PageRange, flags: number): void {
-  const gup = flags & mm.FOLL_PIN ? world.kernel.pin_user_pages : world.kernel.get_user_pages;
-  const { ret, pages } = gup.call(world.kernel, task, world.address(range), range.count, flags);
-  expect(ret, 'pages grabbed').to.equal(range.count);
+function grab(world: MmWorld, task: task_struct, range: PageRange, flags: number, fast = false): void {
+  let ret: number;
+  let pages: number[];
+  if (fast) {
+    const r = world.kernel.gup_fast(
+      task,
+      world.address(range),
+      range.count,
+      flags | (flags & mm.FOLL_PIN ? 0 : mm.FOLL_GET),
+    );
+    ({ ret, pages } = r);
+    world.lastGupFast = r.fast;
+  } else {
+    const gup = flags & mm.FOLL_PIN ? world.kernel.pin_user_pages : world.kernel.get_user_pages;
+    ({ ret, pages } = gup.call(world.kernel, task, world.address(range), range.count, flags));
+  }
+  if (ret !== range.count)
+    world.expectClaim(`errno ${ret}`, `GUP of ${range.count} pages by ${task.comm} returned ${ret}`);
   const list = world.grabbed.get(key(task, range)) ?? [];
   for (const page of pages) list.push({ page, pin: (flags & mm.FOLL_PIN) !== 0 });
   world.grabbed.set(key(task, range), list);
@@ -30,6 +44,21 @@ When(
     grab(this, task, range, flags);
   },
 );
+
+When(
+  '{process} pins {pages} {pin} with GUP-fast',
+  function (this: MmWorld, task: task_struct, range: PageRange, flags: number) {
+    grab(this, task, range, flags, true);
+  },
+);
+
+Then('pinning fails with {errno}', function (this: MmWorld, errno: number) {
+  this.claim(`errno ${errno}`);
+});
+
+Then('GUP-fast took {int} page(s) and the slow path the rest', function (this: MmWorld, n: number) {
+  expect(this.lastGupFast, 'pages taken by the lockless walk').to.equal(n);
+});
 
 When(
   '{process} takes a GUP reference on {pages}, as vmsplice does',
@@ -73,3 +102,27 @@ Then(
     });
   },
 );
+
+When(
+  '{process} calls {word} with {gup flags} on {pages}',
+  function (this: MmWorld, task: task_struct, api: string, flags: number, range: PageRange) {
+    const apis: Record<
+      string,
+      (t: task_struct, a: number, n: number, f: number) => { ret: number; pages: number[] }
+    > = {
+      get_user_pages: (t, a, n, f) => this.kernel.get_user_pages(t, a, n, f),
+      pin_user_pages: (t, a, n, f) => this.kernel.pin_user_pages(t, a, n, f),
+    };
+    const call = apis[api];
+    if (!call) throw new Error(`unknown GUP entry point ${api}; known: ${Object.keys(apis).join(', ')}`);
+    const { ret, pages } = call(task, this.address(range), range.count, flags);
+    if (ret !== range.count) this.expectClaim(`errno ${ret}`, `${api} returned ${ret}`);
+    const list = this.grabbed.get(key(task, range)) ?? [];
+    for (const page of pages) list.push({ page, pin: api === 'pin_user_pages' });
+    this.grabbed.set(key(task, range), list);
+  },
+);
+
+Then('the kernel warns in {word}', function (this: MmWorld, where: string) {
+  this.claimWarning(where);
+});

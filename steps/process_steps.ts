@@ -30,3 +30,10 @@ When('{process} forks process {word}', function (this: MmWorld, parent: task_str
 When('{process} exits', function (this: MmWorld, task: task_struct) {
   this.kernel.exit(task);
 });
+
+Given(
+  'the kernel refuses long-term pins of device-coherent memory, as the v6 series did',
+  function (this: MmWorld) {
+    this.boot({ coherent_longterm_pin: 'fail' });
+  },
+);

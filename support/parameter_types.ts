@@ -78,11 +78,12 @@ export type MappingState =
   | 'inaccessible'
   | 'device-private, writable'
   | 'device-private, read-only'
-  | 'a migration entry';
+  | 'a migration entry'
+  | 'device-exclusive';
 defineParameterType({
   name: 'mapping state',
   regexp:
-    /not mapped|the zero page|the huge zero page|mapped read-only|mapped writable|PMD-mapped read-only|PMD-mapped writable|inaccessible|device-private, writable|device-private, read-only|a migration entry/,
+    /not mapped|the zero page|the huge zero page|mapped read-only|mapped writable|PMD-mapped read-only|PMD-mapped writable|inaccessible|device-private, writable|device-private, read-only|a migration entry|device-exclusive/,
   transformer: (s: string): MappingState => s as MappingState,
 });
 
@@ -141,4 +142,16 @@ defineParameterType({
     if (typeof value !== 'number') throw new Error(`unknown errno ${s}`);
     return -value;
   },
+});
+
+/** GUP flags as the kernel spells them: `When process A calls get_user_pages with FOLL_LONGTERM on buffer X`. */
+defineParameterType({
+  name: 'gup flags',
+  regexp: /FOLL_[A-Z0-9_]+(?: \| FOLL_[A-Z0-9_]+)*/,
+  transformer: (s: string): number =>
+    s.split(' | ').reduce((flags, name) => {
+      const value = (mm as unknown as Record<string, number>)[name];
+      if (typeof value !== 'number') throw new Error(`unknown GUP flag ${name}`);
+      return flags | value;
+    }, 0),
 });

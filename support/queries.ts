@@ -17,6 +17,7 @@ export function mappingStateOf(e: entry_view): MappingState | string {
   if (e.kind === 'SOFTLEAF_DEVICE_PRIVATE_WRITE') return 'device-private, writable';
   if (e.kind === 'SOFTLEAF_DEVICE_PRIVATE_READ') return 'device-private, read-only';
   if (e.kind.startsWith('SOFTLEAF_MIGRATION')) return 'a migration entry';
+  if (e.kind === 'SOFTLEAF_DEVICE_EXCLUSIVE') return 'device-exclusive';
   if (e.kind !== 'present') return e.kind;
   if (e.protnone) return 'inaccessible';
   const how = e.writable ? 'writable' : 'read-only';

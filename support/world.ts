@@ -52,6 +52,8 @@ export class MmWorld extends World {
   lastCommand: { name: string; ret: number; cmd: hmm_dmirror_cmd } | null = null;
   /** A MIGRATE_TO_DEV a scenario stopped half-way. */
   pendingMigration: { device: number; args: migrate_vma } | null = null;
+  /** Pages the lockless GUP-fast walk took in the last GUP-fast call. */
+  lastGupFast = -1;
   /** Page faults (PGFAULT) taken by the last CPU access. */
   lastAccessFaults = 0;
   /** Processes and buffers the scenario touched, for the state picture. */
@@ -121,6 +123,21 @@ export class MmWorld extends World {
       this.mirrors.set(key, d);
     }
     return d;
+  }
+
+  /** Kernel warnings (VM_WARN_ON) a Then-step claimed, by index in machine.warnings. */
+  readonly claimedWarnings = new Set<number>();
+
+  /** Claim the first unclaimed kernel warning raised in the given kernel function. */
+  claimWarning(where: string): void {
+    const i = this.kernel.machine.warnings.findIndex(
+      (w, n) => w.where === where && !this.claimedWarnings.has(n),
+    );
+    if (i < 0) {
+      const seen = this.kernel.machine.warnings.map((w) => w.where).join(', ') || 'none';
+      throw new Error(`expected a kernel warning in ${where}; warnings seen: ${seen}`);
+    }
+    this.claimedWarnings.add(i);
   }
 
   /** Record an outcome that some Then-step must claim. */

@@ -29,11 +29,21 @@ import {
   migrate_pfn_to_page,
   type migrate_vma,
 } from '../include/linux/migrate';
-import { EFAULT, EINVAL, ENOENT, ENOMEM, EPERM, page_folio, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_READ } from '../include/linux/mm';
-import { folio_unlock } from '../include/linux/pagemap';
+import {
+  EFAULT,
+  EINVAL,
+  ENOENT,
+  ENOMEM,
+  EPERM,
+  page_folio,
+  VM_FAULT_OOM,
+  VM_FAULT_SIGBUS,
+  VM_READ,
+} from '../include/linux/mm';
 import { type address_space, type mm_struct, PAGE_SIZE, PTRS_PER_PTE } from '../include/linux/mm_types';
 import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_locked } from '../include/linux/page-flags';
+import { folio_unlock } from '../include/linux/pagemap';
 import type { Machine } from '../machine';
 import {
   HMM_PFN_ERROR,

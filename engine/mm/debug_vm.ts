@@ -78,7 +78,8 @@ export const DEBUG_VM_INVARIANTS = {
     'the folio behind a migration entry is locked by its migration',
   'a device-exclusive entry maps a page in CPU-addressable memory':
     'a device-exclusive entry never points to device-private memory (and exists only at PTE level)',
-  'a pin holds GUP_PIN_COUNTING_BIAS references on a small folio': 'refcount >= 1024 x pins for a small folio',
+  'a pin holds GUP_PIN_COUNTING_BIAS references on a small folio':
+    'refcount >= 1024 x pins for a small folio',
   'a large folio counts its pins exactly': "a large folio's _pincount equals the pins handed out",
   'a long-term pinned page is never in ZONE_DEVICE': 'FOLL_LONGTERM never leaves a device page pinned',
 } as const;
@@ -220,7 +221,12 @@ export function debug_vm_check(m: Machine): void {
       if (mem._pincount[folio >> HPAGE_PMD_ORDER] !== pins)
         violation(m, 'a large folio counts its pins exactly', folio, `${pins} pins handed out`);
     } else if (mem._refcount[folio] < pins * GUP_PIN_COUNTING_BIAS)
-      violation(m, 'a pin holds GUP_PIN_COUNTING_BIAS references on a small folio', folio, `${pins} pins handed out`);
+      violation(
+        m,
+        'a pin holds GUP_PIN_COUNTING_BIAS references on a small folio',
+        folio,
+        `${pins} pins handed out`,
+      );
     if (longterm > 0 && mem.pgmap[folio] !== 0)
       violation(m, 'a long-term pinned page is never in ZONE_DEVICE', folio, `${longterm} long-term pins`);
   }

@@ -10,24 +10,29 @@
  */
 
 import {
+  MEMORY_DEVICE_COHERENT,
+  MEMORY_DEVICE_FS_DAX,
+  MEMORY_DEVICE_PRIVATE,
+} from '../include/linux/memremap';
+import {
+  EAGAIN,
+  EBUSY,
   EFAULT,
   EINVAL,
   ENOMEM,
   FAULT_FLAG_REMOTE,
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
+  FOLL_FAST_ONLY,
   FOLL_FORCE,
   FOLL_GET,
   FOLL_LONGTERM,
-  FOLL_FAST_ONLY,
   FOLL_PCI_P2PDMA,
   FOLL_PIN,
   FOLL_SPLIT_PMD,
   FOLL_WRITE,
-  EAGAIN,
-  EBUSY,
-  folio_is_zone_device,
   folio_has_pincount,
+  folio_is_zone_device,
   folio_test_anon,
   GUP_PIN_COUNTING_BIAS,
   is_cow_mapping,
@@ -44,7 +49,6 @@ import {
   VM_SHARED,
   VM_WRITE,
 } from '../include/linux/mm';
-import { MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_FS_DAX, MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
 import {
   HPAGE_PMD_ORDER,
   MMF_HAS_PINNED,
@@ -177,7 +181,8 @@ export function gup_put_folio(m: Machine, folio: number, refs: number, flags: nu
  * needs dirty tracking (a shared, non-shmem file mapping) is refused.
  */
 function writable_file_mapping_allowed(vma: vm_area_struct, flags: number): boolean {
-  if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !== (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) return true;
+  if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !== (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+    return true;
   if (!vma.vm_file || vma.vm_file.shmem) return true;
   return !(vma.vm_flags & VM_SHARED);
 }
@@ -193,7 +198,13 @@ function check_vma_flags(vma: vm_area_struct, flags: number): number {
 }
 
 /** faultin_page: fault the page in (or unshare it) as a user access would. */
-function faultin_page(m: Machine, vma: vm_area_struct, addr: number, flags: number, unshare: boolean): number {
+function faultin_page(
+  m: Machine,
+  vma: vm_area_struct,
+  addr: number,
+  flags: number,
+  unshare: boolean,
+): number {
   let fault_flags = FAULT_FLAG_REMOTE;
   if (flags & FOLL_WRITE) fault_flags |= FAULT_FLAG_WRITE;
   if (unshare) fault_flags |= FAULT_FLAG_UNSHARE;
@@ -290,7 +301,9 @@ function release_pages(m: Machine, pages: number[], flags: number): void {
  * refused the pin instead (-EFAULT).
  */
 function check_and_migrate_movable_folios(m: Machine, pages: number[], flags: number): number {
-  const unpinnable = [...new Set(pages.map((p) => page_folio(m, p)))].filter((f) => !folio_is_longterm_pinnable(m, f));
+  const unpinnable = [...new Set(pages.map((p) => page_folio(m, p)))].filter(
+    (f) => !folio_is_longterm_pinnable(m, f),
+  );
   if (unpinnable.length === 0) return 0;
   const coherent = unpinnable.filter((f) => page_pgmap(m, f).type === MEMORY_DEVICE_COHERENT);
   if (coherent.length !== unpinnable.length || m.config.coherent_longterm_pin === 'fail') {
@@ -331,7 +344,14 @@ function __gup_longterm_locked(
 }
 
 /** The common entry: argument checks, MMF_HAS_PINNED, then the (long-term) slow path. */
-function gup_common(m: Machine, mm: mm_struct, start: number, nr: number, flags: number, pages: number[]): number {
+function gup_common(
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr: number,
+  flags: number,
+  pages: number[],
+): number {
   if (!is_valid_gup_args(flags)) {
     m.warn('is_valid_gup_args', `invalid gup_flags 0x${flags.toString(16)}`);
     return -EINVAL;
@@ -341,12 +361,24 @@ function gup_common(m: Machine, mm: mm_struct, start: number, nr: number, flags:
 }
 
 /** get_user_pages: FOLL_GET references (for struct page access). */
-export const get_user_pages = (m: Machine, mm: mm_struct, start: number, nr: number, flags: number, pages: number[]) =>
-  gup_common(m, mm, start, nr, flags | FOLL_GET, pages);
+export const get_user_pages = (
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr: number,
+  flags: number,
+  pages: number[],
+) => gup_common(m, mm, start, nr, flags | FOLL_GET, pages);
 
 /** pin_user_pages: FOLL_PIN pins (for DMA to or from the page contents). */
-export const pin_user_pages = (m: Machine, mm: mm_struct, start: number, nr: number, flags: number, pages: number[]) =>
-  gup_common(m, mm, start, nr, flags | FOLL_PIN, pages);
+export const pin_user_pages = (
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr: number,
+  flags: number,
+  pages: number[],
+) => gup_common(m, mm, start, nr, flags | FOLL_PIN, pages);
 
 /**
  * gup_fast_pte_range: the lockless walk. It only takes pages whose PTE already
@@ -355,7 +387,14 @@ export const pin_user_pages = (m: Machine, mm: mm_struct, start: number, nr: num
  * at folios a long-term pin may not hold, and for FOLL_PIN while fork is
  * write-protecting the mm (write_protect_seq odd). Returns pages taken.
  */
-function gup_fast(m: Machine, mm: mm_struct, start: number, nr_pages: number, flags: number, pages: number[]): number {
+function gup_fast(
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr_pages: number,
+  flags: number,
+  pages: number[],
+): number {
   if (flags & FOLL_PIN && mm.write_protect_seq & 1) return 0;
   for (let i = 0; i < nr_pages; i++) {
     const addr = start + i * PAGE_SIZE;
@@ -419,4 +458,5 @@ export function unpin_user_page(m: Machine, page: number): void {
 }
 
 /** put_page for a FOLL_GET reference. */
-export const put_page = (m: Machine, page: number): void => gup_put_folio(m, page_folio(m, page), 1, FOLL_GET);
+export const put_page = (m: Machine, page: number): void =>
+  gup_put_folio(m, page_folio(m, page), 1, FOLL_GET);

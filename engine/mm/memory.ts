@@ -338,7 +338,8 @@ function remove_device_exclusive_entry(m: Machine, vmf: vm_fault): number {
   const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, address, address + PAGE_SIZE);
   mmu_notifier_invalidate_range_start(range);
   const table = pte_offset_map(vma.vm_mm, address);
-  if (table && ptep_get(table, address) === vmf.orig_pte) restore_exclusive_pte(m, vma, table, address, vmf.orig_pte);
+  if (table && ptep_get(table, address) === vmf.orig_pte)
+    restore_exclusive_pte(m, vma, table, address, vmf.orig_pte);
   mmu_notifier_invalidate_range_end(range);
   folio_unlock(m, folio);
   folio_put(m, folio);

@@ -10,6 +10,7 @@
  * contend except when a scenario holds one: a trylock on a locked folio fails.
  */
 
+import { copy_highpage } from '../include/linux/highmem';
 import {
   MIGRATE_PFN_MIGRATE,
   MIGRATE_PFN_WRITE,
@@ -41,7 +42,6 @@ import {
 import { MM_ANONPAGES, PAGE_SIZE, type vm_area_struct } from '../include/linux/mm_types';
 import { EngineUsageError } from '../include/linux/mmdebug';
 import { PG_dirty, PG_locked } from '../include/linux/page-flags';
-import { copy_highpage } from '../include/linux/highmem';
 import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import {
   _PAGE_DIRTY,
@@ -80,9 +80,9 @@ import {
   mmu_notifier_invalidate_range_start,
   mmu_notifier_range_init,
 } from './mmu_notifier';
+import { __alloc_pages } from './page_alloc';
 import { __pte_alloc, pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import { anon_vma_prepare, folio_add_new_anon_rmap, folio_remove_rmap_pte, RMAP_EXCLUSIVE } from './rmap';
-import { __alloc_pages } from './page_alloc';
 import { folio_put } from './swap';
 
 const VM_SPECIAL = VM_IO | VM_PFNMAP | VM_MIXEDMAP;

@@ -16,14 +16,14 @@ import {
   EOPNOTSUPP,
   FOLL_SPLIT_PMD,
   FOLL_WRITE,
-  PageAnonExclusive,
-  page_folio,
-  VM_WRITE,
   folio_maybe_dma_pinned,
   folio_nr_pages,
   folio_test_anon,
   folio_test_large,
   is_cow_mapping,
+  PageAnonExclusive,
+  page_folio,
+  VM_WRITE,
 } from '../include/linux/mm';
 import {
   type anon_vma,
@@ -35,14 +35,27 @@ import {
   type vm_area_struct,
 } from '../include/linux/mm_types';
 import { PG_anon, PG_anon_exclusive, PG_dirty, PG_partially_mapped } from '../include/linux/page-flags';
-import type { Machine } from '../machine';
 import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
-import { _PAGE_SOFT_DIRTY, pte_dirty, pte_mkdirty, pte_mkold, pte_mkwrite, pte_pfn, pte_present, pte_write } from '../include/linux/pgtable';
+import {
+  _PAGE_SOFT_DIRTY,
+  pte_dirty,
+  pte_mkdirty,
+  pte_mkold,
+  pte_mkwrite,
+  pte_pfn,
+  pte_present,
+  pte_write,
+} from '../include/linux/pgtable';
 import { _PAGE_SWP_SOFT_DIRTY, make_device_exclusive_entry, swp_offset_pfn } from '../include/linux/swapops';
+import type { Machine } from '../machine';
 import { get_user_pages } from './gup';
 import { deferred_split_folio } from './huge_memory';
 import { mk_pte } from './memory';
-import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier';
+import {
+  mmu_notifier_invalidate_range_end,
+  mmu_notifier_invalidate_range_start,
+  mmu_notifier_range_init,
+} from './mmu_notifier';
 import { pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import { folio_put } from './swap';
 
@@ -396,7 +409,11 @@ export function make_device_exclusive(m: Machine, mm: mm_struct, addr: number, o
     return -EAGAIN;
   }
   if (pte_dirty(pte)) m.mem.flags[folio] |= PG_dirty;
-  set_pte_at(table, addr, make_device_exclusive_entry(page) | (pte & _PAGE_SOFT_DIRTY ? _PAGE_SWP_SOFT_DIRTY : 0));
+  set_pte_at(
+    table,
+    addr,
+    make_device_exclusive_entry(page) | (pte & _PAGE_SOFT_DIRTY ? _PAGE_SWP_SOFT_DIRTY : 0),
+  );
   mmu_notifier_invalidate_range_end(range);
   return page;
 }
@@ -406,7 +423,13 @@ export function make_device_exclusive(m: Machine, mm: mm_struct, addr: number, o
  * PTE: old, dirty only if the folio is, writable only if the VMA allows it and
  * the page is exclusive. The mapping itself never went away, so no rmap change.
  */
-export function restore_exclusive_pte(m: Machine, vma: vm_area_struct, table: Uint32Array, addr: number, entry: number): void {
+export function restore_exclusive_pte(
+  m: Machine,
+  vma: vm_area_struct,
+  table: Uint32Array,
+  addr: number,
+  entry: number,
+): void {
   const page = swp_offset_pfn(entry);
   let pte = pte_mkold(mk_pte(vma, page));
   if (m.mem.flags[page_folio(m, page)] & PG_dirty) pte = pte_mkdirty(pte);
