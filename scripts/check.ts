@@ -1,0 +1,106 @@
+/**
+ * Checks over the suite, each named on the command line:
+ *   steps   no step definition goes unused and no step is undefined or
+ *           ambiguous (from the last full run: reports/usage.json and
+ *           reports/messages.ndjson; strict mode already fails such a run)
+ *   names   no two scenarios would be merged by Allure: each has its own
+ *           historyId in reports/allure-results, and no feature file has
+ *           two scenarios (or outline rows) of the same name and parameters
+ *   claims  every claim of claims/claims.yaml has a scenario tagged
+ *           @claim:<id>, every @claim tag names a claim, and the registry
+ *           agrees with shared/reference/seed-claims.md and the messages
+ * Usage: node -r ts-node/register scripts/check.ts steps names [claims]
+ * Prints what it found and exits 1 if any check failed.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { coverageProblems, loadClaims, REGISTRY, registryProblems, sharedDir } from './lib/claims';
+import { featureFiles, loadFeatures } from './lib/features';
+import { readLastRun, readUsage } from './lib/run';
+
+type Check = () => string[];
+
+const checks: Record<string, Check> = {
+  steps() {
+    const run = readLastRun();
+    const usage = readUsage();
+    if (!run || !usage) return ['no results of a run in reports/: run the scenarios first (npm test)'];
+    const problems: string[] = [];
+    for (const [pickleId, pickle] of run.pickles)
+      for (const step of pickle.steps) {
+        const outcome = run.stepOutcomes.get(step.id);
+        if (outcome?.status === 'UNDEFINED' || outcome?.status === 'AMBIGUOUS')
+          problems.push(
+            `${outcome.status.toLowerCase()} step in ${pickle.uri}:${run.lines.get(pickleId)}: "${step.text}"`,
+          );
+      }
+    const missing = featureFiles().filter((f) => !run.uris.has(f));
+    if (missing.length) {
+      problems.push(
+        `the last run did not cover ${missing.length} feature file(s) (${missing.slice(0, 3).join(', ')}…), so unused step definitions cannot be told: run the whole suite`,
+      );
+      return problems;
+    }
+    const unused = usage.filter((u) => u.matches.length === 0);
+    if (unused.length)
+      problems.push(
+        `${unused.length} step definition(s) match no step of any feature (use them in a scenario, or remove them):`,
+        ...unused.map((u) => `  ${u.uri}:${u.line}  ${u.pattern}`),
+      );
+    return problems;
+  },
+
+  names() {
+    const problems: string[] = [];
+    const seen = new Map<string, string>();
+    for (const s of loadFeatures().scenarios) {
+      const key = `${s.uri}#${s.name}#${JSON.stringify(s.parameters)}`;
+      const other = seen.get(key);
+      if (other) problems.push(`${s.uri}:${s.line} has the same name as line ${other}: "${s.name}"`);
+      else seen.set(key, String(s.line));
+    }
+    const dir = 'reports/allure-results';
+    if (existsSync(dir)) {
+      const byHistory = new Map<string, string[]>();
+      for (const f of readdirSync(dir).filter((f) => f.endsWith('-result.json'))) {
+        const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { historyId: string; fullName: string };
+        byHistory.set(r.historyId, [...(byHistory.get(r.historyId) ?? []), r.fullName]);
+      }
+      for (const [id, names] of byHistory)
+        if (names.length > 1)
+          problems.push(
+            `Allure would merge ${names.length} results with historyId ${id}: ${names.join(' | ')}`,
+          );
+    }
+    return problems;
+  },
+
+  claims() {
+    const claims = loadClaims();
+    const shared = sharedDir();
+    const problems = [
+      ...registryProblems(claims, shared),
+      ...coverageProblems(claims, loadFeatures().scenarios),
+    ];
+    if (!shared)
+      console.log(
+        `check claims: no shared/ beside the project (or MMSPEC_SHARED), so ${REGISTRY} was not compared with seed-claims.md and the messages`,
+      );
+    return problems;
+  },
+};
+
+const names = process.argv.slice(2);
+if (names.length === 0 || names.some((n) => !(n in checks))) {
+  console.error(`usage: scripts/check.ts ${Object.keys(checks).join('|')} ...`);
+  process.exit(2);
+}
+let failed = false;
+for (const name of names) {
+  const problems = checks[name]();
+  if (problems.length) {
+    failed = true;
+    console.error(`check ${name}: FAILED\n  ${problems.join('\n  ')}`);
+  } else console.log(`check ${name}: ok`);
+}
+process.exit(failed ? 1 : 0);
