@@ -155,3 +155,20 @@ defineParameterType({
       return flags | value;
     }, 0),
 });
+
+/** An operation of the semantics matrix: `When process A forks process B, then A writes it`. */
+defineParameterType({
+  name: 'matrix operation',
+  regexp:
+    /reads|writes|forks process B, then A writes|forks process B, then B writes|pins|pins long-term|has the private device migrate/,
+  transformer: (s: string): string =>
+    ({
+      reads: 'read',
+      writes: 'write',
+      'forks process B, then A writes': 'fork, A writes',
+      'forks process B, then B writes': 'fork, B writes',
+      pins: 'pin',
+      'pins long-term': 'long-term pin',
+      'has the private device migrate': 'migrate',
+    })[s] as string,
+});
