@@ -88,3 +88,33 @@ When(
     ).to.equal(0);
   },
 );
+
+/**
+ * The backings cow.c runs its anonymous tests on, as buffer X holding a
+ * value in every page: a small page; a PMD-mapped THP; a PTE-mapped THP
+ * (mprotect of one page splits the PMD, the VMA merges back); a single PTE of
+ * a THP (MADV_DONTNEED of all but the first page).
+ */
+Given(
+  '{process} has {word} {word} {word} as buffer X, holding {value}',
+  function (this: MmWorld, task: task_struct, a: string, b: string, c: string, value: number) {
+    const backing = `${a} ${b} ${c}`;
+    const thp = backing !== 'a small page';
+    if (!['a small page', 'a PMD-mapped THP', 'a PTE-mapped THP', 'one THP PTE'].includes(backing))
+      throw new Error(`unknown backing "${backing}"`);
+    mapAnonymous(this, task, thp ? 512 : 1, mm.MAP_PRIVATE, mm.PROT_READ | mm.PROT_WRITE, 'X');
+    const { start, pages } = this.buffer('X');
+    if (thp)
+      expect(this.kernel.madvise(task, start, pages * PAGE, mm.MADV_HUGEPAGE), 'MADV_HUGEPAGE').to.equal(0);
+    expect(this.kernel.access(task, start, pages, true, value).fault, 'writing the buffer').to.equal(null);
+    if (backing === 'a PTE-mapped THP' || backing === 'one THP PTE') {
+      expect(this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ)).to.equal(0);
+      expect(this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ | mm.PROT_WRITE)).to.equal(0);
+    }
+    if (backing === 'one THP PTE')
+      expect(
+        this.kernel.madvise(task, start + PAGE, (pages - 1) * PAGE, mm.MADV_DONTNEED),
+        'MADV_DONTNEED',
+      ).to.equal(0);
+  },
+);

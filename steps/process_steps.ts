@@ -37,3 +37,13 @@ Given(
     this.boot({ coherent_longterm_pin: 'fail' });
   },
 );
+
+When(
+  '{process} forks process {word}, which exits',
+  function (this: MmWorld, parent: task_struct, child: string) {
+    const ret = this.kernel.fork(parent, child);
+    expect(ret, `fork() of ${parent.comm}`).to.not.be.a('number');
+    this.addProcess(child, ret as task_struct);
+    this.kernel.exit(ret as task_struct);
+  },
+);
