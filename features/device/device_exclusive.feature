@@ -39,7 +39,7 @@ Feature: Device-exclusive access: special entries, not special pages
   @claim:S002-2 @kernel:remove_device_exclusive_entry @kernel:restore_exclusive_pte
   Rule: on a CPU fault the original PTE is restored, right after the device is told it lost exclusive access
 
-    Scenario Outline: a CPU <access> takes the page back from the device
+    Scenario Outline: the CPU <access> page 0, which takes it back from the device
       Given the private device takes exclusive access to page 0 of buffer X of process A
       And an MMU interval notifier on buffer X in process A
       When process A <access> page 0 of buffer X
