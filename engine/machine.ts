@@ -41,6 +41,20 @@ export interface MachineConfig {
    * type") refused the pin with -EFAULT.
    */
   coherent_longterm_pin: 'migrate' | 'fail';
+  /**
+   * How FS-DAX pages are reference-counted (seed 003). 'old': the design from
+   * v4.15 to ≈v6.14, as in the thread's v5.15 kernel: DAX faults install
+   * special devmap PTEs (vmf_insert_mixed → insert_pfn, pte_mkdevmap) that
+   * vm_normal_page skips and that hold no page reference or mapcount; an idle
+   * page sits at refcount 1 and is free again when it drops back to 1
+   * (put_devmap_managed_page); GUP finds the page through get_dev_pagemap; and
+   * memunmap_pages drops each page's idle reference (put_page per pfn), so it
+   * waits for GUP references but not for mappings. 'fixed': Gunthorpe's
+   * proposal in the thread, merged in Popple's FS-DAX series (≈v6.15): normal,
+   * refcounted and rmapped PTEs (vmf_insert_page_mkwrite → insert_page), idle
+   * pages at 0, and removal that waits until every page is idle.
+   */
+  devmap_refcount: 'old' | 'fixed';
 }
 
 export const DEFAULT_CONFIG: MachineConfig = {
@@ -49,6 +63,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   use_huge_zero_page: true,
   debug_vm: true,
   coherent_longterm_pin: 'migrate',
+  devmap_refcount: 'fixed',
 };
 
 export class Machine {
@@ -83,6 +98,8 @@ export class Machine {
    * refcount bias). `longterm` counts the FOLL_LONGTERM ones.
    */
   readonly debug_pins = new Map<number, { pins: number; longterm: number }>();
+  /** The FOLL_GET references GUP handed out, by folio, for the same checks. */
+  readonly debug_gets = new Map<number, number>();
   /** VM_WARN_ON_ONCE reports since boot, for the harness to claim or reject. */
   readonly warnings: KernelWarning[] = [];
   next_pid = 1;

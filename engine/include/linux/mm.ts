@@ -65,6 +65,8 @@ export const VM_FAULT_SIGSEGV = 0x000040;
 export const VM_FAULT_NOPAGE = 0x000100;
 export const VM_FAULT_RETRY = 0x000400;
 export const VM_FAULT_FALLBACK = 0x000800;
+/** The ->fault handler filled vmf->cow_page itself (DAX's copy of a private write fault). */
+export const VM_FAULT_DONE_COW = 0x001000;
 export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON;
 
 /* enum foll_flags (include/linux/mm_types.h) and the internal ones from mm/internal.h */
@@ -97,6 +99,8 @@ export const EINVAL = 22;
 export const EAGAIN = 11;
 export const EMLINK = 31;
 export const EOPNOTSUPP = 95;
+export const ENXIO = 6;
+export const ENOSPC = 28;
 export const EREMOTEIO = 121;
 
 /* ---- folio and page accessors ---- */

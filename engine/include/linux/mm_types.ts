@@ -16,7 +16,9 @@
  * - The maple tree is a sorted array; page tables are Maps of PMD index to a
  *   PMD value, plus one Uint32Array of 512 PTEs per PTE table.
  */
+import type { vm_fault } from '../../mm/memory';
 import type { mmu_notifier_subscriptions } from '../../mm/mmu_notifier';
+import type { dax_inode } from './dax';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -147,6 +149,22 @@ export interface address_space {
   readonly i_mmap: Set<vm_area_struct>;
   /** file->f_op->mmap of a device file: populates the new VMA itself. Returns 0 or -errno. */
   readonly f_op_mmap?: (vma: vm_area_struct) => number;
+  /**
+   * The vm_ops that the file's f_op->mmap installs in each of its VMAs (kept on
+   * the file, so a split or forked VMA keeps them). Absent: filemap_fault.
+   */
+  readonly vm_ops?: vm_operations_struct;
+  /** IS_DAX: the file's pages are device pages mapped directly (fs/dax.c). */
+  readonly dax?: dax_inode;
+}
+
+/** struct vm_operations_struct: the fault callbacks a file provides. Each returns a vm_fault_t. */
+export interface vm_operations_struct {
+  fault?(vmf: vm_fault): number;
+  /** A write to a read-only PTE of a shared mapping that maps a page (wp_page_shared). */
+  page_mkwrite?(vmf: vm_fault): number;
+  /** A write to a read-only PTE of a shared mapping without a normal page, or of FS-DAX (wp_pfn_shared). */
+  pfn_mkwrite?(vmf: vm_fault): number;
 }
 
 export interface vm_area_struct {

@@ -18,6 +18,13 @@ export const _PAGE_ACCESSED = 1 << 3;
 export const _PAGE_SPECIAL = 1 << 4;
 export const _PAGE_SOFT_DIRTY = 1 << 5;
 export const _PAGE_UFFD_WP = 1 << 6;
+/**
+ * pte_devmap (x86 _PAGE_DEVMAP; removed with pfn_t ≈v6.16): the PTE maps a
+ * ZONE_DEVICE page of the old FS-DAX / device-DAX design, which the PTE does
+ * not reference-count. The engine has only eight flag bits, so it shares bit 6
+ * with _PAGE_UFFD_WP, which it never sets on a present PTE (no userfaultfd).
+ */
+export const _PAGE_DEVMAP = 1 << 6;
 /** PTE: PROT_NONE mapping (present to the mm, inaccessible to the CPU). PMD: a huge (leaf) PMD. */
 export const _PAGE_PROTNONE = 1 << 7;
 export const _PAGE_PSE = 1 << 7;
@@ -37,6 +44,11 @@ export const pte_write = (pte: number): boolean => (pte & _PAGE_RW) !== 0;
 export const pte_dirty = (pte: number): boolean => (pte & _PAGE_DIRTY) !== 0;
 export const pte_young = (pte: number): boolean => (pte & _PAGE_ACCESSED) !== 0;
 export const pte_special = (pte: number): boolean => (pte & _PAGE_SPECIAL) !== 0;
+export const pte_mkspecial = (pte: number): number => (pte | _PAGE_SPECIAL) >>> 0;
+/** pte_devmap: only meaningful on a present PTE. */
+export const pte_devmap = (pte: number): boolean => (pte & _PAGE_DEVMAP) !== 0;
+/** pte_mkdevmap: x86 sets _PAGE_SPECIAL together with _PAGE_DEVMAP, so a devmap PTE is also special. */
+export const pte_mkdevmap = (pte: number): number => (pte | _PAGE_SPECIAL | _PAGE_DEVMAP) >>> 0;
 export const pte_wrprotect = (pte: number): number => (pte & ~_PAGE_RW) >>> 0;
 export const pte_mkwrite = (pte: number): number => (pte | _PAGE_RW) >>> 0;
 export const pte_mkdirty = (pte: number): number => (pte | _PAGE_DIRTY | _PAGE_SOFT_DIRTY) >>> 0;
