@@ -1,29 +1,54 @@
 /**
- * Hooks: a state picture after every Then-step and every failed step; after
+ * Hooks: a state picture after every When- and Then-step and every failed
+ * step (a Graphviz drawing of process → VMA → entries → folios → pagemap,
+ * and the same state as a text table with what the step changed); after
  * each scenario, any outcome or kernel warning that no Then-step claimed
  * fails the scenario.
  */
-import { After, AfterStep, Status } from '@cucumber/cucumber';
+import { AssertionError } from 'node:assert';
+import { After, AfterStep, BeforeAll, Status } from '@cucumber/cucumber';
+import type { Pickle, PickleStep } from '@cucumber/messages';
 import { KernelInvariantViolation } from '../engine';
-import { pageSvg } from './pictures';
-import { pageRows, pageTable } from './queries';
+import { loadViz, type Snapshot, statePicture } from './pictures';
+import { pageRows } from './queries';
 import type { MmWorld } from './world';
 
-AfterStep(function (this: MmWorld, { pickleStep, result }) {
-  const failed = result.status !== Status.PASSED;
-  if (pickleStep.type !== 'Outcome' && !failed) return;
+BeforeAll(loadViz);
+
+/** The last picture of each scenario, so that the next one can mark what changed. */
+const lastPicture = new WeakMap<MmWorld, Snapshot>();
+
+/**
+ * Which steps get a picture: every Then-step, every failed step, and every
+ * When-step whose state no Then-step shows right after it (Then-steps do not
+ * change the state, so a When followed by a Then would only repeat its
+ * picture: attachments cost the Allure writer a synced file each).
+ */
+function pictured(pickle: Pickle, step: PickleStep, failed: boolean): boolean {
+  if (failed || step.type === 'Outcome') return true;
+  if (step.type !== 'Action') return false;
+  const next = pickle.steps[pickle.steps.findIndex((s) => s.id === step.id) + 1];
+  return next?.type !== 'Outcome';
+}
+
+AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
+  if (!pictured(pickle, pickleStep, result.status !== Status.PASSED)) return;
   if (this.picture.processes.size === 0) return;
-  const rows = pageRows(
+  const buffers = [...this.picture.buffers].map((b) => this.buffer(b));
+  const rows = pageRows(this.kernel, this.processes, buffers);
+  if (rows.length === 0) return;
+  const keyword = pickleStep.type === 'Action' ? 'When' : pickleStep.type === 'Outcome' ? 'Then' : 'Given';
+  const picture = statePicture(
+    `${keyword} ${pickleStep.text}`,
     this.kernel,
     this.processes,
-    [...this.picture.buffers].map((b) => this.buffer(b)),
+    buffers,
+    rows,
+    lastPicture.get(this) ?? null,
   );
-  if (rows.length === 0) return;
-  this.attach(pageTable(rows), { mediaType: 'text/plain', fileName: 'page tables.txt' });
-  this.attach(Buffer.from(pageSvg(pickleStep.text, rows)), {
-    mediaType: 'image/svg+xml',
-    fileName: 'page tables.svg',
-  });
+  lastPicture.set(this, picture.snapshot);
+  this.attach(picture.text, { mediaType: 'text/plain', fileName: 'page tables.txt' });
+  this.attach(Buffer.from(picture.svg), { mediaType: 'image/svg+xml', fileName: 'page tables.svg' });
 });
 
 After(function (this: MmWorld, { result }) {
@@ -41,5 +66,7 @@ After(function (this: MmWorld, { result }) {
       .filter((_w, i) => !this.claimedWarnings.has(i))
       .map((w) => `the kernel warned in ${w.where}: ${w.message}`),
   ];
-  if (problems.length) throw new Error(`unclaimed outcomes:\n  ${problems.join('\n  ')}`);
+  // An AssertionError, so that the reports count it as a failed expectation, not a harness error.
+  if (problems.length)
+    throw new AssertionError({ message: `unclaimed outcomes:\n  ${problems.join('\n  ')}` });
 });

@@ -1,9 +1,19 @@
 /**
  * State pictures for the reports: the page tables and folios a scenario
- * touched, as a small SVG (one row per run of pages: process → buffer pages →
- * entry → folio with its counts) plus the same rows as text.
+ * touched. `statePicture` draws process → VMA → PTE/PMD entries (kind, write
+ * bit, AE) → folios (refcount, mapcount, pincount, contents) → pagemap or
+ * device as a Graphviz graph, rendered to SVG by Graphviz compiled to
+ * WebAssembly (@viz-js/viz, no native binary); entries and folios that the
+ * step changed are drawn red. Each picture is kept under MAX_SVG_BYTES by
+ * drawing fewer rows. Beside it goes the same state as a text table, with
+ * the rows that changed since the previous picture, for diffs.
+ * `pageSvg` is the plain table-as-SVG drawing, used if Graphviz cannot load.
  */
-import type { PageRow } from './queries';
+import type { Viz } from '@viz-js/viz';
+import type { Kernel } from '../engine';
+import type { task_struct } from '../engine/include/linux/mm_types';
+import { type PageRow, pageTable } from './queries';
+import type { Buffer as MmBuffer } from './world';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -54,4 +64,209 @@ export function pageSvg(title: string, rows: PageRow[]): string {
     );
   out.push('</svg>');
   return out.join('');
+}
+
+/** Pictures larger than this are drawn again with fewer rows. */
+export const MAX_SVG_BYTES = 20_000;
+const MAX_ENTRIES = 32;
+const PAGE = 4096;
+
+let viz: Viz | null = null;
+let vizError: string | null = null;
+
+/** Load Graphviz once per process (a BeforeAll hook); without it the pictures fall back to pageSvg. */
+export async function loadViz(): Promise<void> {
+  if (viz || vizError) return;
+  try {
+    viz = await (await import('@viz-js/viz')).instance();
+  } catch (e) {
+    vizError = (e as Error).message;
+  }
+}
+
+/** The state a picture shows, kept per scenario to mark what the next step changed. */
+export interface Snapshot {
+  readonly lines: Set<string>;
+  readonly folios: Map<number, string>;
+}
+
+const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+function vmaLabel(
+  v: { start: number; end: number; flags: number; file: string | null },
+  buffer: string,
+): string {
+  const VM_READ = 0x1;
+  const VM_WRITE = 0x2;
+  const VM_SHARED = 0x8;
+  const prot = `${v.flags & VM_READ ? 'r' : '-'}${v.flags & VM_WRITE ? 'w' : '-'}`;
+  const kind = `${v.flags & VM_SHARED ? 'shared' : 'private'} ${v.file ? `file ${v.file}` : 'anon'}`;
+  return `VMA of buffer ${buffer}\n${hex(v.start)}-${hex(v.end)}\n${prot} ${kind}`;
+}
+
+function entryLabel(r: PageRow): string {
+  const pages = r.first === r.last ? `page ${r.first}` : `pages ${r.first}-${r.last}`;
+  const level = r.level === 'pmd' ? 'PMD' : 'PTE';
+  const bits = r.pfn < 0 ? '' : `\nW=${r.writable ? 1 : 0}${r.exclusive ? ' AE' : ''}`;
+  return `${pages}: ${level}\n${r.entry}${bits}`;
+}
+
+function folioLabel(
+  r: PageRow,
+  head: number,
+  kernel: Kernel,
+): { label: string; memory: string; device: string } {
+  if (r.entry === 'the zero page' || r.entry === 'the huge zero page')
+    return { label: r.entry, memory: 'RAM', device: '' };
+  const f = kernel.folio(r.pfn);
+  const owner = f.owner as { id?: number } | null;
+  const device = owner && typeof owner.id === 'number' ? `device ${owner.id}` : '';
+  const data = r.data < 0 ? '(device)' : hex(r.data);
+  return {
+    label: `folio ${hex(head)}${f.order ? ` order ${f.order}` : ''}\nref ${f.refcount} map ${f.mapcount} pin ${f.pincount}\n${r.memory}, holds ${data}`,
+    memory: f.memory,
+    device,
+  };
+}
+
+/**
+ * The Graphviz graph of the state: each process a box holding its VMAs and
+ * their page-table entries in page order, each entry pointing at its folio,
+ * and each device folio at its pagemap. Folios and pagemaps sit outside the
+ * boxes, so that a page two processes share has two arrows into it.
+ */
+export function stateDot(
+  title: string,
+  kernel: Kernel,
+  processes: Map<string, task_struct>,
+  buffers: MmBuffer[],
+  rows: PageRow[],
+  changed: (r: PageRow) => boolean,
+  changedFolio: (pfn: number, label: string) => boolean,
+  maxEntries = MAX_ENTRIES,
+): string {
+  const shown = rows.slice(0, maxEntries);
+  const boxes = new Map<string, string[]>();
+  const shared: string[] = [];
+  const seen = new Set<string>();
+  const once = (id: string): boolean => !seen.has(id) && seen.add(id) !== undefined;
+  shown.forEach((r, i) => {
+    const task = processes.get(r.process);
+    const buffer = buffers.find((b) => b.name === r.buffer);
+    if (!task || !buffer) return;
+    const box = boxes.get(r.process) ?? [];
+    boxes.set(r.process, box);
+    const addr = buffer.start + r.first * PAGE;
+    const vma = kernel.vmas(task).find((v) => v.start <= addr && addr < v.end);
+    const vmaId = vma ? `v_${r.process}_${vma.start.toString(16)}` : `v_${r.process}_${r.buffer}_none`;
+    if (once(vmaId))
+      box.push(`${vmaId} [label=${q(vma ? vmaLabel(vma, r.buffer) : `buffer ${r.buffer}\nno VMA`)}];`);
+    const red = changed(r) ? ' color="#d62728" penwidth=2' : '';
+    box.push(`e${i} [label=${q(entryLabel(r))} fillcolor="${entryColour(r.entry)}"${red}];`);
+    shared.push(`${vmaId} -> e${i};`);
+    if (r.pfn < 0) return;
+    const head = r.order > 0 ? r.pfn - (r.pfn % (1 << r.order)) : r.pfn;
+    const folio = folioLabel(r, head, kernel);
+    const device = folio.memory !== 'system RAM' && folio.memory !== 'RAM';
+    if (once(`f${head}`)) {
+      const red = changedFolio(head, folio.label) ? ' color="#d62728" penwidth=2' : '';
+      shared.push(`f${head} [label=${q(folio.label)} fillcolor="${device ? '#e8e0f5' : '#fff7dc'}"${red}];`);
+      if (device) {
+        const m = `m_${folio.memory}_${folio.device.replace(/\W/g, '')}`;
+        if (once(m))
+          shared.push(
+            `${m} [label=${q(`pagemap ${folio.memory}${folio.device ? `\n${folio.device}` : ''}`)} shape=cylinder fillcolor="#d9d2e9"];`,
+          );
+        shared.push(`f${head} -> ${m};`);
+      }
+    }
+    shared.push(`e${i} -> f${head};`);
+  });
+  const out = [
+    'digraph state {',
+    `graph [rankdir=LR ordering=out fontname="Helvetica" fontsize=11 nodesep=0.08 ranksep=0.25 labelloc=t labeljust=l label=${q(title)}];`,
+    'node [shape=box style=filled fillcolor="#ffffff" fontname="Helvetica" fontsize=9 height=0.2 margin="0.05,0.02"];',
+    'edge [arrowsize=0.5 color="#777777"];',
+  ];
+  for (const [name, box] of boxes)
+    out.push(
+      `subgraph cluster_${name} { label=${q(`process ${name} (pid ${processes.get(name)?.pid})`)} style=rounded color="#999999" fontsize=10;`,
+      ...box,
+      '}',
+    );
+  out.push(...shared);
+  if (rows.length > shown.length)
+    out.push(
+      `more [label=${q(`… ${rows.length - shown.length} more rows in the text table`)} shape=plaintext];`,
+    );
+  out.push('}');
+  return out.join('\n');
+}
+
+/**
+ * Graphviz's SVG made small: no comments, tooltips, ids or indentation, one
+ * decimal, and the font and anchor that nearly every text shares set once on
+ * the root element (SVG presentation attributes inherit) instead of on each.
+ */
+function compact(svg: string): string {
+  return svg
+    .replace(/<\?xml[^>]*>\s*/, '')
+    .replace(/<!DOCTYPE[^>]*>\s*/, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<title>[^<]*<\/title>/g, '')
+    .replace(/ (?:id|class)="[^"]*"/g, '')
+    .replace(
+      / xml:space="preserve"| font-family="Helvetica,sans-Serif"| text-anchor="middle"| font-size="9\.00"/g,
+      '',
+    )
+    .replace(/(\d+\.\d)\d+/g, '$1')
+    .replace(/<svg /, '<svg font-family="Helvetica,sans-serif" font-size="9" text-anchor="middle" ')
+    .replace(/>\s+</g, '><')
+    .trim();
+}
+
+/**
+ * The picture and text table for the state after a step. `previous` is the
+ * snapshot of the scenario's last picture (null for its first); the result
+ * carries the new one.
+ */
+export function statePicture(
+  title: string,
+  kernel: Kernel,
+  processes: Map<string, task_struct>,
+  buffers: MmBuffer[],
+  rows: PageRow[],
+  previous: Snapshot | null,
+): { svg: string; text: string; snapshot: Snapshot } {
+  const table = pageTable(rows);
+  const lines = table.split('\n').slice(2);
+  const rowLine = new Map(rows.map((r, i) => [r, lines[i]]));
+  const folios = new Map<number, string>();
+  const changed = (r: PageRow) => previous !== null && !previous.lines.has(rowLine.get(r) ?? '');
+  const changedFolio = (pfn: number, label: string) => {
+    folios.set(pfn, label);
+    return previous !== null && previous.folios.get(pfn) !== label;
+  };
+
+  let text = table;
+  if (previous) {
+    const gone = [...previous.lines].filter((l) => !lines.includes(l));
+    const added = lines.filter((l) => !previous.lines.has(l));
+    text +=
+      gone.length + added.length
+        ? `\n\nchanged since the previous picture:\n${[...gone.map((l) => `- ${l}`), ...added.map((l) => `+ ${l}`)].join('\n')}`
+        : '\n\nno change since the previous picture';
+  }
+
+  let svg = '';
+  if (viz) {
+    for (let max = MAX_ENTRIES; max >= 1; max = Math.floor(max / 2)) {
+      folios.clear();
+      const dot = stateDot(title, kernel, processes, buffers, rows, changed, changedFolio, max);
+      svg = compact(viz.renderString(dot, { format: 'svg' }));
+      if (Buffer.byteLength(svg) < MAX_SVG_BYTES || max === 1) break;
+    }
+  }
+  if (!svg || Buffer.byteLength(svg) >= MAX_SVG_BYTES) svg = pageSvg(title, rows);
+  return { svg, text, snapshot: { lines: new Set(lines), folios } };
 }
