@@ -18,7 +18,26 @@ const common = {
   requireModule: ['ts-node/register'],
   require: ['support/**/*.ts', 'steps/**/*.ts'],
   strict: true,
-  formatOptions: { snippetInterface: 'synchronous', resultsDir: 'reports/allure-results' },
+  formatOptions: {
+    snippetInterface: 'synchronous',
+    resultsDir: 'reports/allure-results',
+    // Allure labels and links from tags (allure-cucumberjs): @claim:<id> is the
+    // story, @memory:<kind> the epic; the feature label is the Gherkin Feature
+    // (its topic). scripts/report.ts adds the epic for untagged scenarios and
+    // links each claim to its source message.
+    labels: [
+      { name: 'story', pattern: [/^@claim:/] },
+      { name: 'epic', pattern: [/^@memory:/] },
+    ],
+    links: {
+      // allure-cucumberjs hands the whole tag to the template.
+      kernel: {
+        pattern: [/^@kernel:/],
+        urlTemplate: (tag) =>
+          `https://elixir.bootlin.com/linux/latest/A/ident/${tag.replace(/^@kernel:/, '')}`,
+      },
+    },
+  },
 };
 
 // Every run leaves the machine-readable results the report and the CI summary read.

@@ -1,14 +1,36 @@
 /**
- * npm run report: builds the HTML reports from the last run.
- *   reports/cucumber.html           Cucumber's own report (written by every run)
- *   reports/allure-report/          the browsable Allure 2 report (serve it over HTTP)
- *   reports/allure-single/index.html the same as one self-contained file
+ * npm run report: builds the reports and the published site from the last run.
+ *   reports/site/                    the site: index.html links everything (scripts/site.ts)
+ *   reports/site/allure-report/      the browsable Allure 2 report (serve it over HTTP)
+ *   reports/site/allure-single/      the same as one self-contained file
+ *   reports/cucumber.html            Cucumber's own report (written by every run)
+ * reports/allure-report and reports/allure-single are links into the site.
  * Runs the `ci` profile first when there are no results yet. Allure 2 needs
  * Java; without it this says what to install and exits 1.
+ *
+ * Before Allure reads the results they are made to agree with Cucumber
+ * (scripts/lib/allure.ts): statuses, epics, links to the claims' sources,
+ * categories, environment, and the history of the previous report.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+import { DEFAULT_CONFIG } from '../engine/machine';
+import { CATEGORIES, enrich, reconcile } from './lib/allure';
+import { loadClaims } from './lib/claims';
+import { readLastRun } from './lib/run';
+import { buildSite, SITE } from './site';
 
 const results = 'reports/allure-results';
 const env = { ...process.env, ALLURE_NO_ANALYTICS: 'true' };
@@ -39,23 +61,17 @@ if (java.error || java.status !== 0) {
   process.exit(1);
 }
 
+/* Statuses as Cucumber counts them, then epics and links to each claim's source message. */
+const lastRun = readLastRun();
+if (lastRun) {
+  const { fixed, passed, failed } = reconcile(results, lastRun);
+  for (const f of fixed) console.log(`Allure status corrected to Cucumber's: ${f}`);
+  console.log(`Allure results: ${passed} passed, ${failed} not passed`);
+}
+enrich(results, loadClaims(), '../threads');
+
 /* Allure categories: a broken debug_vm invariant is "spec violated", apart from failed expectations and harness errors. */
-writeFileSync(
-  join(results, 'categories.json'),
-  JSON.stringify(
-    [
-      {
-        name: 'Spec violated (debug_vm invariant)',
-        matchedStatuses: ['failed', 'broken'],
-        messageRegex: '(?s).*debug_vm: invariant.*',
-      },
-      { name: 'Expectation failed', matchedStatuses: ['failed'] },
-      { name: 'Harness error', matchedStatuses: ['broken'] },
-    ],
-    null,
-    2,
-  ),
-);
+writeFileSync(join(results, 'categories.json'), JSON.stringify(CATEGORIES, null, 2));
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const version = (name: string): string =>
@@ -65,39 +81,87 @@ writeFileSync(
   [
     `mmspec=${pkg.version}`,
     'kernel.followed=linux-mm tree, late 2025 (v6.19-era)',
-    'engine.defaults=THP madvise, huge zero page on, CONFIG_DEBUG_VM on',
+    // The kernel behaviours and designs the engine runs by default; scenarios select others with a Given-step.
+    ...Object.entries(DEFAULT_CONFIG).map(([k, v]) => `engine.default.${k}=${v}`),
     `node=${process.version}`,
-    `cucumber=${version('@cucumber/cucumber')}`,
-    `allure-cucumberjs=${version('allure-cucumberjs')}`,
-    `allure-commandline=${version('allure-commandline')}`,
+    ...Object.keys(pkg.devDependencies).map((name: string) => `${name}=${version(name)}`),
   ].join('\n'),
 );
 
+/*
+ * The Allure reports live in the site; reports/allure-report and
+ * reports/allure-single (where earlier versions wrote them) become links to it.
+ */
+const allureReport = join(SITE, 'allure-report');
+const allureSingle = join(SITE, 'allure-single');
+function linkInto(old: string, target: string): void {
+  if (existsSync(old) && !lstatSync(old).isSymbolicLink()) {
+    // A report from before the site: keep its history, then replace it by a link.
+    if (existsSync(join(old, 'history')) && !existsSync(join(target, 'history')))
+      cpSync(join(old, 'history'), join(target, 'history'), { recursive: true });
+    renameSync(old, `${old}.old-${process.pid}`);
+    rmSync(`${old}.old-${process.pid}`, { recursive: true, force: true });
+  }
+  rmSync(old, { force: true });
+  symlinkSync(relative('reports', target), old, 'dir');
+}
+
 /* Keep trend history between runs. */
-if (existsSync('reports/allure-report/history'))
-  cpSync('reports/allure-report/history', join(results, 'history'), { recursive: true });
+for (const previous of [join(allureReport, 'history'), 'reports/allure-report/history'])
+  if (existsSync(previous)) {
+    cpSync(previous, join(results, 'history'), { recursive: true });
+    console.log(`Allure history kept from ${previous}`);
+    break;
+  }
 
 const allure = 'node_modules/allure-commandline/bin/allure';
-let status = run(allure, ['generate', results, '-o', 'reports/allure-report', '--clean']);
-status ||= run(allure, ['generate', results, '-o', 'reports/allure-single', '--clean', '--single-file']);
+let status = run(allure, ['generate', results, '-o', allureReport, '--clean']);
+status ||= run(allure, ['generate', results, '-o', allureSingle, '--clean', '--single-file']);
 if (status) process.exit(status);
+linkInto('reports/allure-report', allureReport);
+linkInto('reports/allure-single', allureSingle);
 
-for (const page of [
-  'reports/allure-report/index.html',
-  'reports/allure-single/index.html',
-  'reports/cucumber.html',
-]) {
-  if (/googletagmanager|gtag\(/.test(readFileSync(page, 'utf8'))) {
-    console.error(`${page} contains an analytics script; refusing to publish it`);
+const built = buildSite();
+if (existsSync(join(SITE, 'threads')) && !existsSync('reports/threads'))
+  symlinkSync('site/threads', 'reports/threads', 'dir');
+
+/* No analytics and no script from elsewhere on any page of the site. */
+function pages(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.html'))
+    .map((f) => join(dir, f));
+}
+for (const file of pages(SITE)) {
+  const text = readFileSync(file, 'utf8');
+  if (/googletagmanager|gtag\(/.test(text)) {
+    console.error(`${file} contains an analytics script; refusing to publish it`);
+    process.exit(1);
+  }
+  const external =
+    /<script[^>]+src=["']?(?:https?:)?\/\//i.exec(text) ?? /<link[^>]+href=["']?(?:https?:)?\/\//i.exec(text);
+  if (external) {
+    console.error(`${file} loads a resource from another site (${external[0]}); refusing to publish it`);
     process.exit(1);
   }
 }
+
+/* What the report weighs. */
+function size(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.size;
+  return readdirSync(path).reduce((n, f) => n + size(join(path, f)), 0);
+}
+const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
+const parts = ['allure-report', 'allure-single', 'cucumber.html', 'claims.html', 'steps.html'];
 console.log(
   [
-    'Reports:',
-    '  reports/cucumber.html               open directly in a browser',
-    '  reports/allure-single/index.html    Allure, one file, open directly',
-    '  reports/allure-report/              Allure, browsable: serve it, e.g.',
-    '      python3 -m http.server --bind 127.0.0.1 --directory reports/allure-report 8080',
+    `Site: ${SITE}/ (${mb(size(SITE))}: ${parts
+      .filter((p) => existsSync(join(SITE, p)))
+      .map((p) => `${p} ${mb(size(join(SITE, p)))}`)
+      .join(', ')}); ${built.claims} claims, ${built.steps} step phrases`,
+    `  ${SITE}/index.html          start here; serve the site for the browsable Allure report:`,
+    `      python3 -m http.server --bind 127.0.0.1 --directory ${SITE} 8080`,
+    `  ${SITE}/allure-single/index.html    Allure, one file, opens from disk`,
+    '  reports/cucumber.html               Cucumber, opens from disk',
   ].join('\n'),
 );

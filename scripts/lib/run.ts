@@ -17,6 +17,17 @@ export interface StepOutcome {
   readonly message?: string;
 }
 
+/** Why a scenario failed: the first step or hook of its final attempt that did not pass. */
+export interface Failure {
+  readonly status: string;
+  /** The error's class (AssertionError, KernelInvariantViolation, Error…), if it threw. */
+  readonly type?: string;
+  readonly message?: string;
+  readonly stackTrace?: string;
+  /** The step's text, or null for a hook. */
+  readonly step: string | null;
+}
+
 export interface LastRun {
   readonly pickles: Map<string, Pickle>;
   /** Final outcome of each pickle (by pickle id); retried attempts count by their last. */
@@ -29,6 +40,10 @@ export interface LastRun {
   readonly uris: Set<string>;
   /** The line of each pickle's scenario, or of its outline row, by pickle id. */
   readonly lines: Map<string, number>;
+  /** An outline row's values, by pickle id (empty for an ordinary scenario). */
+  readonly rowValues: Map<string, string[]>;
+  /** Why each failed pickle failed, by pickle id. */
+  readonly failures: Map<string, Failure>;
 }
 
 export function readLastRun(file = MESSAGES): LastRun | null {
@@ -38,6 +53,10 @@ export function readLastRun(file = MESSAGES): LastRun | null {
   const parameterTypes: ParameterType[] = [];
   const uris = new Set<string>();
   const astLines = new Map<string, number>();
+  const astRows = new Map<string, string[]>();
+  const stepText = new Map<string, string>();
+  const attemptFailure = new Map<string, Failure>();
+  const failures = new Map<string, Failure>();
   const caseToPickle = new Map<string, string>();
   const stepToPickleStep = new Map<string, string>();
   const startedCase = new Map<string, string>();
@@ -55,21 +74,45 @@ export function readLastRun(file = MESSAGES): LastRun | null {
           if (!scenario) continue;
           astLines.set(scenario.id, scenario.location.line);
           for (const ex of scenario.examples)
-            for (const row of ex.tableBody) astLines.set(row.id, row.location.line);
+            for (const row of ex.tableBody) {
+              astLines.set(row.id, row.location.line);
+              astRows.set(
+                row.id,
+                row.cells.map((c) => c.value),
+              );
+            }
         }
     } else if (e.pickle) pickles.set(e.pickle.id, e.pickle);
     else if (e.stepDefinition) stepDefinitions.push(e.stepDefinition);
     else if (e.parameterType) parameterTypes.push(e.parameterType);
     else if (e.testCase) {
       caseToPickle.set(e.testCase.id, e.testCase.pickleId);
-      for (const s of e.testCase.testSteps) if (s.pickleStepId) stepToPickleStep.set(s.id, s.pickleStepId);
+      const pickle = pickles.get(e.testCase.pickleId);
+      for (const s of e.testCase.testSteps)
+        if (s.pickleStepId) {
+          stepToPickleStep.set(s.id, s.pickleStepId);
+          const text = pickle?.steps.find((p) => p.id === s.pickleStepId)?.text;
+          if (text !== undefined) stepText.set(s.id, text);
+        }
     } else if (e.testCaseStarted) {
       startedCase.set(e.testCaseStarted.id, e.testCaseStarted.testCaseId);
       attemptOk.set(e.testCaseStarted.id, true);
       attemptSteps.set(e.testCaseStarted.id, new Map());
     } else if (e.testStepFinished) {
       const { testCaseStartedId, testStepId, testStepResult } = e.testStepFinished;
-      if (testStepResult.status !== 'PASSED') attemptOk.set(testCaseStartedId, false);
+      if (testStepResult.status !== 'PASSED') {
+        // As scripts/summary.ts counts: any step that did not pass fails the scenario.
+        attemptOk.set(testCaseStartedId, false);
+        const first = attemptFailure.get(testCaseStartedId);
+        if (!first || (first.status === 'SKIPPED' && testStepResult.status !== 'SKIPPED'))
+          attemptFailure.set(testCaseStartedId, {
+            status: testStepResult.status,
+            type: testStepResult.exception?.type,
+            message: testStepResult.exception?.message ?? testStepResult.message,
+            stackTrace: testStepResult.exception?.stackTrace ?? testStepResult.message,
+            step: stepText.get(testStepId) ?? null,
+          });
+      }
       const pickleStep = stepToPickleStep.get(testStepId);
       if (pickleStep)
         attemptSteps.get(testCaseStartedId)?.set(pickleStep, {
@@ -81,16 +124,31 @@ export function readLastRun(file = MESSAGES): LastRun | null {
       const pickle = caseToPickle.get(startedCase.get(started) ?? '');
       if (!pickle) continue;
       outcomes.set(pickle, attemptOk.get(started) ? 'passed' : 'failed');
+      const failure = attemptFailure.get(started);
+      if (failure) failures.set(pickle, failure);
+      else failures.delete(pickle);
       for (const [k, v] of attemptSteps.get(started) ?? []) stepOutcomes.set(k, v);
     }
   }
   const lines = new Map<string, number>();
+  const rowValues = new Map<string, string[]>();
   for (const [id, p] of pickles) {
     if (!outcomes.has(id)) outcomes.set(id, 'not run');
     const ids = p.astNodeIds;
     lines.set(id, astLines.get(ids[ids.length > 1 ? 1 : 0]) ?? 0);
+    rowValues.set(id, ids.length > 1 ? (astRows.get(ids[1]) ?? []) : []);
   }
-  return { pickles, outcomes, stepOutcomes, stepDefinitions, parameterTypes, uris, lines };
+  return {
+    pickles,
+    outcomes,
+    stepOutcomes,
+    stepDefinitions,
+    parameterTypes,
+    uris,
+    lines,
+    rowValues,
+    failures,
+  };
 }
 
 /** One step definition in Cucumber's usage-json report, with the steps it matched. */

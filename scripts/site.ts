@@ -1,0 +1,287 @@
+/**
+ * The published site, reports/site/, built by `npm run report` after Allure:
+ *   index.html        links to everything below, and the run's counts
+ *   claims.html       every claim → its scenarios and their outcome → its status → its thread
+ *   steps.html        the step catalogue: every phrase, a real example, the features that use it
+ *   threads/          the seed messages the claims come from (when shared/ is at hand)
+ *   cucumber.html     Cucumber's report of the run
+ *   allure-report/    the browsable Allure report (written there by scripts/report.ts)
+ *   allure-single/    the same as one file
+ *   conformance.*     the conformance table, if the run wrote one
+ * Plain HTML and CSS: no scripts, no external resources.
+ */
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { type Claim, loadClaims, sharedDir } from './lib/claims';
+import { type Features, loadFeatures, type ScenarioRun, tagValues } from './lib/features';
+import { type LastRun, type Outcome, pickleKey, readLastRun, readUsage, type Usage } from './lib/run';
+
+export const SITE = 'reports/site';
+
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const STYLE = `
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1b1b1b}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.4rem .5rem;text-align:left;vertical-align:top}
+th{background:#f4f4f4;position:sticky;top:0}
+code,kbd{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f4f4f4;padding:0 .2rem}
+.quote{color:#555;font-style:italic}.small{font-size:.85rem;color:#555}
+.badge{display:inline-block;border-radius:.7rem;padding:0 .55rem;font-size:.8rem;font-weight:600;white-space:nowrap}
+.accepted{background:#d9f2d9;color:#145214}.disputed{background:#fde7c2;color:#7a4a00}.superseded{background:#e3e3f3;color:#33336b}
+.passed{background:#d9f2d9;color:#145214}.failed{background:#f8d4d4;color:#8a1010}.not-run,.none{background:#eee;color:#555}
+ul.scen{margin:0;padding-left:1rem}#claims td:first-child{white-space:nowrap}nav a{margin-right:1rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
+.card{border:1px solid #ddd;border-radius:.5rem;padding:.8rem 1rem}.card h3{margin:.1rem 0 .4rem;font-size:1.05rem}
+`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} · mmspec</title><style>${STYLE}</style></head>
+<body><nav class="small"><a href="index.html">mmspec reports</a><a href="claims.html">claims</a><a href="steps.html">step catalogue</a><a href="allure-report/index.html">Allure</a><a href="cucumber.html">Cucumber report</a></nav>
+<h1>${esc(title)}</h1>
+${body}
+</body></html>
+`;
+}
+
+const badge = (cls: string, text: string): string => `<span class="badge ${cls}">${esc(text)}</span>`;
+
+/** A scenario's key in Allure's data: file, name and outline parameters (which Allure sorts by name). */
+function allureKey(
+  uri: string,
+  name: string,
+  parameters: readonly { name: string; value: string }[],
+): string {
+  const params = parameters.map((p) => `${p.name}=${p.value}`).sort();
+  return JSON.stringify([uri, name, params]);
+}
+
+/** Allure's test-case uid for each scenario, from the generated report. */
+function allureUids(): Map<string, string> {
+  const dir = join(SITE, 'allure-report', 'data', 'test-cases');
+  const uids = new Map<string, string>();
+  if (!existsSync(dir)) return uids;
+  for (const f of readdirSync(dir)) {
+    const t = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+      uid: string;
+      name: string;
+      fullName: string;
+      parameters?: { name: string; value: string }[];
+    };
+    const uri = t.fullName.slice(t.fullName.indexOf(':') + 1, t.fullName.indexOf('#'));
+    uids.set(allureKey(uri, t.name, t.parameters ?? []), t.uid);
+  }
+  return uids;
+}
+
+/** Each scenario's outcome in the last run, by file and line. */
+function outcomes(run: LastRun | null): Map<string, Outcome> {
+  const by = new Map<string, Outcome>();
+  if (!run) return by;
+  for (const [id, p] of run.pickles)
+    by.set(pickleKey(p.uri, run.lines.get(id) ?? 0), run.outcomes.get(id) ?? 'not run');
+  return by;
+}
+
+function scenarioItem(s: ScenarioRun, outcome: Outcome, uid: string | undefined): string {
+  const name =
+    esc(s.name) +
+    (s.parameters.length
+      ? ` <span class="small">(${esc(s.parameters.map((p) => `${p.name}=${p.value}`).join(', '))})</span>`
+      : '');
+  const link = uid
+    ? `<a class="scenario" href="allure-report/index.html#testresult/${uid}">${name}</a>`
+    : name;
+  return `<li>${badge(outcome.replace(' ', '-'), outcome)} ${link} <span class="small">${esc(s.uri)}:${s.line}</span></li>`;
+}
+
+export function claimsPage(
+  claims: Claim[],
+  features: Features,
+  run: LastRun | null,
+  threads: boolean,
+): string {
+  const by = new Map<string, ScenarioRun[]>();
+  for (const s of features.scenarios)
+    for (const id of tagValues(s.tags, 'claim')) by.set(id, [...(by.get(id) ?? []), s]);
+  const outcome = outcomes(run);
+  const uids = allureUids();
+  const counts = { accepted: 0, disputed: 0, superseded: 0 };
+  let covered = 0;
+  let allPassed = 0;
+  const rows = claims.map((c) => {
+    counts[c.status]++;
+    const scenarios = by.get(c.id) ?? [];
+    if (scenarios.length) covered++;
+    const results = scenarios.map((s) => outcome.get(pickleKey(s.uri, s.line)) ?? 'not run');
+    if (scenarios.length && results.every((r) => r === 'passed')) allPassed++;
+    const src = c.source;
+    const thread = threads
+      ? `<a href="threads/${esc(src.file)}">${esc(src.file)}</a>`
+      : `<code>${esc(src.file)}</code>`;
+    const checked = scenarios.length
+      ? `<ul class="scen">${scenarios.map((s, i) => scenarioItem(s, results[i], uids.get(allureKey(s.uri, s.name, s.parameters)))).join('')}</ul>`
+      : badge('none', 'no scenario yet');
+    return `<tr id="${esc(c.id)}" data-status="${c.status}">
+<td><b>${esc(c.id)}</b></td>
+<td>${esc(c.statement)}<div class="quote">“${esc(c.quote)}”</div>${c.note ? `<div class="small">${esc(c.note)}</div>` : ''}</td>
+<td class="status">${badge(c.status, c.status)}</td>
+<td>${checked}</td>
+<td class="small">${thread}<br>${esc(src.author)}${src.date ? `<br>${esc(src.date)}` : ''}<br>${esc(src.subject ?? src.thread ?? '')}</td>
+</tr>`;
+  });
+  const summary = `<p>${claims.length} claims from the mailing-list threads: ${counts.accepted} accepted, ${counts.disputed} disputed, ${counts.superseded} superseded.
+${covered} have scenarios; the scenarios of ${allPassed} all passed in the last run. A scenario's name opens it in the Allure report, with its steps and a picture of the page tables after each step.</p>
+<p class="small"><b>accepted</b>: the thread agreed and the kernel the engine follows behaves so. <b>disputed</b>: questioned in the thread, or left open. <b>superseded</b>: true when written, but the kernel changed since; the engine keeps it as a selectable old design. Source: <code>claims/claims.yaml</code>.</p>`;
+  return page(
+    'Claims',
+    `${summary}<table id="claims"><thead><tr><th>claim</th><th>statement and quote</th><th>status</th><th>scenarios (last run)</th><th>thread</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`,
+  );
+}
+
+/** The keyword a step definition was written with (Given, When, Then), from its source line. */
+function definitionKeyword(uri: string, line: number): { keyword: string; doc: string } {
+  if (!existsSync(uri)) return { keyword: '', doc: '' };
+  const lines = readFileSync(uri, 'utf8').split('\n');
+  const keyword = /\b(Given|When|Then|defineStep)\s*\(/.exec(lines[line - 1] ?? '')?.[1] ?? '';
+  const doc: string[] = [];
+  let i = line - 2;
+  if ((lines[i] ?? '').trim().endsWith('*/'))
+    for (; i >= 0; i--) {
+      const t = lines[i].trim();
+      doc.unshift(
+        t
+          .replace(/^\/\*\*?|\*\/$/g, '')
+          .replace(/^\*\s?/, '')
+          .trim(),
+      );
+      if (t.startsWith('/*')) break;
+    }
+  return { keyword, doc: doc.filter(Boolean).join(' ') };
+}
+
+function featureLine(uri: string, line: number): string {
+  if (!existsSync(uri)) return '';
+  return (readFileSync(uri, 'utf8').split('\n')[line - 1] ?? '').trim();
+}
+
+export function stepsPage(usage: Usage[], run: LastRun | null): string {
+  const defs = [...usage].sort((a, b) => a.uri.localeCompare(b.uri) || a.line - b.line);
+  const rows = defs.map((u) => {
+    const { keyword, doc } = definitionKeyword(u.uri, u.line);
+    const example = u.matches[0];
+    const files = new Map<string, number>();
+    for (const m of u.matches) files.set(m.uri, (files.get(m.uri) ?? 0) + 1);
+    return `<tr><td><code>${esc(keyword)} ${esc(u.pattern)}</code>${doc ? `<div class="small">${esc(doc)}</div>` : ''}<div class="small">${esc(u.uri)}:${u.line}</div></td>
+<td>${example ? `<code>${esc(featureLine(example.uri, example.line) || example.text)}</code><div class="small">${esc(example.uri)}:${example.line}</div>` : badge('none', 'unused')}</td>
+<td class="small">${[...files].map(([f, n]) => `${esc(f)} (${n})`).join('<br>')}</td><td>${u.matches.length}</td></tr>`;
+  });
+  const params = (run?.parameterTypes ?? [])
+    .filter((p) => p.sourceReference?.uri)
+    .map((p) => {
+      const ref = p.sourceReference ?? {};
+      const { doc } = definitionKeyword(ref.uri ?? '', ref.location?.line ?? 0);
+      return `<tr><td><code>{${esc(p.name)}}</code></td><td><code>${esc(p.regularExpressions.join(' | '))}</code></td><td>${esc(doc)}</td><td class="small">${esc(ref.uri ?? '')}:${ref.location?.line ?? ''}</td></tr>`;
+    });
+  return page(
+    'Step catalogue',
+    `<p>Every step phrase the scenarios can use (${defs.length} step definitions), each with a real example from the features and the features that use it, and the parameter types the phrases are built from. Generated from Cucumber's usage report and message stream of the last run.</p>
+<h2>Parameter types</h2>
+<table id="parameters"><thead><tr><th>type</th><th>matches</th><th>meaning and example</th><th>defined in</th></tr></thead><tbody>${params.join('\n')}</tbody></table>
+<h2>Step phrases</h2>
+<table id="steps"><thead><tr><th>phrase</th><th>example from the features</th><th>used in</th><th>uses</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`,
+  );
+}
+
+/** Conformance results a later step of the suite may write (reports/conformance.json, .html, or a folder). */
+function conformance(): string | null {
+  for (const name of ['conformance.html', 'conformance.json', 'conformance']) {
+    const from = join('reports', name);
+    if (!existsSync(from)) continue;
+    cpSync(from, join(SITE, name), { recursive: true });
+    return name.includes('.') ? name : `${name}/`;
+  }
+  return null;
+}
+
+/** Build everything but the Allure reports, which scripts/report.ts writes into the site first. */
+export function buildSite(): { claims: number; steps: number } {
+  mkdirSync(SITE, { recursive: true });
+  const claims = loadClaims();
+  const features = loadFeatures();
+  const run = readLastRun();
+  const usage = readUsage() ?? [];
+
+  const shared = sharedDir();
+  const threads = shared !== null;
+  if (shared) {
+    mkdirSync(join(SITE, 'threads'), { recursive: true });
+    for (const f of new Set(claims.map((c) => c.source.file)))
+      copyFileSync(join(shared, 'seeds', f), join(SITE, 'threads', f));
+  }
+  if (existsSync('reports/cucumber.html')) copyFileSync('reports/cucumber.html', join(SITE, 'cucumber.html'));
+  writeFileSync(join(SITE, 'claims.html'), claimsPage(claims, features, run, threads));
+  writeFileSync(join(SITE, 'steps.html'), stepsPage(usage, run));
+  const conf = conformance();
+
+  const results = run ? [...run.outcomes.values()] : [];
+  const passed = results.filter((r) => r === 'passed').length;
+  const card = (href: string, title: string, text: string) =>
+    `<div class="card"><h3><a href="${href}">${esc(title)}</a></h3><div class="small">${text}</div></div>`;
+  const cards = [
+    card(
+      'claims.html',
+      'Claims',
+      `Every claim from the mailing-list threads (${claims.length}), the scenarios that check it and their outcome, its status and its thread.`,
+    ),
+    card(
+      'allure-report/index.html',
+      'Allure report',
+      'Scenarios by memory kind, topic and claim, each step with a picture of the page tables. Needs to be served over HTTP, as this site is.',
+    ),
+    card(
+      'allure-single/index.html',
+      'Allure report, one file',
+      'The same report as a single file that opens from disk.',
+    ),
+    card('cucumber.html', 'Cucumber report', 'Every feature as written, with the pictures after each step.'),
+    card(
+      'steps.html',
+      'Step catalogue',
+      `The ${usage.length} step phrases spec authors can use, with examples.`,
+    ),
+    ...(conf
+      ? [card(conf, 'Conformance table', 'How the engine compares with the kernel’s own tests.')]
+      : []),
+    ...(threads ? [card('threads/', 'Threads', 'The seed messages the claims come from.')] : []),
+  ];
+  if (threads)
+    writeFileSync(
+      join(SITE, 'threads', 'index.html'),
+      page(
+        'Threads',
+        `<ul>${[...new Set(claims.map((c) => c.source))].map((s) => `<li><a href="${esc(s.file)}">${esc(s.file)}</a>: ${esc(s.author)}, ${esc(s.date ?? 'no date in the file')}: ${esc(s.subject ?? s.thread ?? '')}</li>`).join('')}</ul>`,
+      ).replace(/href="(index|claims|steps|cucumber)\.html"|href="allure-report\/index\.html"/g, (m) =>
+        m.replace('href="', 'href="../'),
+      ),
+    );
+  writeFileSync(
+    join(SITE, 'index.html'),
+    page(
+      'mmspec reports',
+      `<p>An executable specification of Linux memory management for device memory. Last run: ${results.length} scenarios, ${passed} passed, ${results.length - passed} failed.</p><div class="cards">${cards.join('')}</div>`,
+    ),
+  );
+  return { claims: claims.length, steps: usage.length };
+}
