@@ -6,10 +6,14 @@
  *
  * Simplified here: system RAM has no ZONE_MOVABLE or CMA, so only
  * ZONE_DEVICE folios are ever unpinnable long-term. The huge zero folio is
- * never grabbed: a GUP of it pins nothing, like the small zero page.
+ * never grabbed: a GUP of it pins nothing, like the small zero page. Devmap
+ * PTEs (the old FS-DAX design, MachineConfig.devmap_refcount) are walked as
+ * v5.15 did: through get_dev_pagemap, on both paths.
  */
 
+import { vma_is_fsdax } from '../include/linux/dax';
 import {
+  type dev_pagemap,
   MEMORY_DEVICE_COHERENT,
   MEMORY_DEVICE_FS_DAX,
   MEMORY_DEVICE_PRIVATE,
@@ -20,6 +24,7 @@ import {
   EFAULT,
   EINVAL,
   ENOMEM,
+  EOPNOTSUPP,
   FAULT_FLAG_REMOTE,
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
@@ -60,6 +65,7 @@ import {
 import {
   pmd_pfn,
   pmd_trans_huge,
+  pte_devmap,
   pte_pfn,
   pte_present,
   pte_protnone,
@@ -69,7 +75,7 @@ import {
 import type { Machine } from '../machine';
 import { __split_huge_pmd } from './huge_memory';
 import { handle_mm_fault, vm_normal_page } from './memory';
-import { page_pgmap } from './memremap';
+import { get_dev_pagemap, page_pgmap, put_dev_pagemap, put_devmap_managed_folio_refs } from './memremap';
 import { migrate_device_coherent_folio } from './migrate_device';
 import { find_vma } from './mmap';
 import { pmdp_get, pte_offset_map, ptep_get } from './pgtable-generic';
@@ -117,8 +123,31 @@ function can_follow_write(
   );
 }
 
+/** follow_page_context: the pagemap reference a walk holds while it hands out devmap pages. */
+interface follow_page_context {
+  pgmap: dev_pagemap | null;
+}
+
+/**
+ * get_dev_pagemap with a cached pagemap, as GUP calls it: keep the reference
+ * already held if it covers pfn, else trade it for one on pfn's pagemap.
+ */
+function gup_get_dev_pagemap(m: Machine, pfn: number, ctx: follow_page_context): dev_pagemap | null {
+  const cached = ctx.pgmap;
+  if (cached && pfn >= cached.range.start && pfn < cached.range.start + cached.range.nr) return cached;
+  if (cached) put_dev_pagemap(m, cached);
+  ctx.pgmap = get_dev_pagemap(m, pfn);
+  return ctx.pgmap;
+}
+
 /** follow_page_mask: the page mapped at addr if GUP may take it as it is. */
-function follow_page_mask(m: Machine, vma: vm_area_struct, addr: number, flags: number): number {
+function follow_page_mask(
+  m: Machine,
+  vma: vm_area_struct,
+  addr: number,
+  flags: number,
+  ctx: follow_page_context,
+): number {
   const mm = vma.vm_mm;
   let pmd = pmdp_get(mm, addr);
   if (pmd_trans_huge(pmd) && flags & FOLL_SPLIT_PMD) {
@@ -139,7 +168,15 @@ function follow_page_mask(m: Machine, vma: vm_area_struct, addr: number, flags: 
   /* None, non-present (device-private, migration, device-exclusive) and PROT_NONE entries all need a fault. */
   if (!pte_present(pte) || pte_protnone(pte)) return NEED_FAULT;
   let page = vm_normal_page(m, vma, addr, pte);
-  if (page < 0) {
+  if (pte_devmap(pte) && flags & (FOLL_GET | FOLL_PIN)) {
+    /*
+     * follow_page_pte, old design: a devmap page holds no reference for its
+     * PTE, so it is valid only while the walk holds its pagemap; a dying
+     * pagemap makes the page unreachable (no_page).
+     */
+    if (!gup_get_dev_pagemap(m, pte_pfn(pte), ctx)) return NEED_FAULT;
+    page = pte_pfn(pte);
+  } else if (page < 0) {
     if (!is_zero_pfn(m, pte_pfn(pte))) return -EFAULT;
     page = m.zero_pfn;
   }
@@ -166,14 +203,14 @@ export function try_grab_folio(m: Machine, folio: number, refs: number, flags: n
   return 0;
 }
 
-/** gup_put_folio: undo try_grab_folio. */
+/** gup_put_folio: undo try_grab_folio (an old-design FS-DAX page goes through put_devmap_managed_folio_refs). */
 export function gup_put_folio(m: Machine, folio: number, refs: number, flags: number): void {
   if (flags & FOLL_PIN) {
     if (is_zero_pfn(m, folio)) return;
     if (folio_has_pincount(m, folio)) m.mem._pincount[folio >> HPAGE_PMD_ORDER] -= refs;
     else refs *= GUP_PIN_COUNTING_BIAS;
   }
-  folio_put_refs(m, folio, refs);
+  if (!put_devmap_managed_folio_refs(m, folio, refs)) folio_put_refs(m, folio, refs);
 }
 
 /**
@@ -184,12 +221,19 @@ function writable_file_mapping_allowed(vma: vm_area_struct, flags: number): bool
   if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !== (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
     return true;
   if (!vma.vm_file || vma.vm_file.shmem) return true;
+  /* A device-DAX character device neither writes pages back nor asks for write notification. */
+  if (vma.vm_file.dax?.chardev) return true;
   return !(vma.vm_flags & VM_SHARED);
 }
 
-/** check_vma_flags: may GUP use this VMA with these flags? */
+/**
+ * check_vma_flags: may GUP use this VMA with these flags? A long-term pin of
+ * an FS-DAX file is refused outright: truncate must be able to take a DAX
+ * block back, and cannot while a pin holds its page indefinitely (S003-7).
+ */
 function check_vma_flags(vma: vm_area_struct, flags: number): number {
   if (vma.vm_flags & (VM_IO | VM_PFNMAP)) return -EFAULT;
+  if (flags & FOLL_LONGTERM && vma_is_fsdax(vma)) return -EOPNOTSUPP;
   if (!writable_file_mapping_allowed(vma, flags)) return -EFAULT;
   if (flags & FOLL_WRITE) {
     if (!(vma.vm_flags & VM_WRITE) && !(flags & FOLL_FORCE && is_cow_mapping(vma.vm_flags))) return -EFAULT;
@@ -226,8 +270,13 @@ function is_valid_gup_args(flags: number): boolean {
   return true;
 }
 
-/** Keeps debug_vm's own count of pins (see Machine.debug_pins). */
+/** Keeps debug_vm's own count of pins and FOLL_GET references (see Machine.debug_pins, debug_gets). */
 function debug_count_pin(m: Machine, folio: number, flags: number, delta: number): void {
+  if (flags & FOLL_GET) {
+    const gets = (m.debug_gets.get(folio) ?? 0) + delta;
+    if (gets <= 0) m.debug_gets.delete(folio);
+    else m.debug_gets.set(folio, gets);
+  }
   if (!(flags & FOLL_PIN) || is_zero_pfn(m, folio)) return;
   const c = m.debug_pins.get(folio) ?? { pins: 0, longterm: 0 };
   c.pins += delta;
@@ -248,18 +297,36 @@ export function __get_user_pages(
   flags: number,
   pages: number[],
 ): number {
+  const ctx: follow_page_context = { pgmap: null };
+  try {
+    return __get_user_pages_walk(m, mm, start, nr_pages, flags, pages, ctx);
+  } finally {
+    if (ctx.pgmap) put_dev_pagemap(m, ctx.pgmap);
+  }
+}
+
+/** The loop of __get_user_pages; the caller drops the walk's pagemap reference at the end (out:). */
+function __get_user_pages_walk(
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr_pages: number,
+  flags: number,
+  pages: number[],
+  ctx: follow_page_context,
+): number {
   for (let i = 0; i < nr_pages; i++) {
     const addr = start + i * PAGE_SIZE;
     const vma = find_vma(mm, addr);
     const err = vma ? check_vma_flags(vma, flags) : -EFAULT;
     if (err) return i ? i : err;
     const v = vma as vm_area_struct;
-    let page = follow_page_mask(m, v, addr, flags);
+    let page = follow_page_mask(m, v, addr, flags, ctx);
     for (let tries = 0; page < 0 && tries < 3; tries++) {
       if (page !== NEED_FAULT && page !== MUST_UNSHARE) return i ? i : page;
       const ret = faultin_page(m, v, addr, flags, page === MUST_UNSHARE);
       if (ret) return i ? i : ret;
-      page = follow_page_mask(m, v, addr, flags);
+      page = follow_page_mask(m, v, addr, flags, ctx);
     }
     if (page < 0) return i ? i : -EFAULT;
     const folio = page_folio(m, page);
@@ -401,6 +468,7 @@ function gup_fast(
     const vma = find_vma(mm, addr);
     let page: number;
     let writable: boolean;
+    let devmap = false;
     const pmd = pmdp_get(mm, addr);
     if (pmd_trans_huge(pmd)) {
       if (is_huge_zero_pfn(m, pmd_pfn(pmd))) return i;
@@ -409,7 +477,14 @@ function gup_fast(
     } else {
       const table = pte_offset_map(mm, addr);
       const pte = table ? ptep_get(table, addr) : 0;
-      if (!pte_present(pte) || pte_protnone(pte) || pte_special(pte)) return i;
+      if (!pte_present(pte) || pte_protnone(pte)) return i;
+      /*
+       * Old design: a devmap PTE is special but has a page behind it. The
+       * walk cannot tell FS-DAX from device-DAX by the PTE, so it leaves
+       * every devmap page to the slow path for FOLL_LONGTERM.
+       */
+      devmap = pte_devmap(pte);
+      if (devmap ? flags & FOLL_LONGTERM : pte_special(pte)) return i;
       page = pte_pfn(pte);
       writable = pte_write(pte);
     }
@@ -418,7 +493,12 @@ function gup_fast(
     if (flags & FOLL_LONGTERM && !folio_is_longterm_pinnable(m, folio)) return i;
     if (vma && !writable && gup_must_unshare(m, vma, flags, page)) return i;
     if (vma && !writable_file_mapping_allowed(vma, flags)) return i;
-    if (try_grab_folio(m, folio, 1, flags)) return i;
+    /* The devmap page is valid only under a live pagemap reference, held while it is grabbed. */
+    const pgmap = devmap ? get_dev_pagemap(m, page) : null;
+    if (devmap && !pgmap) return i;
+    const grabbed = try_grab_folio(m, folio, 1, flags) === 0;
+    if (pgmap) put_dev_pagemap(m, pgmap);
+    if (!grabbed) return i;
     debug_count_pin(m, folio, flags, 1);
     pages.push(page);
   }
@@ -458,5 +538,7 @@ export function unpin_user_page(m: Machine, page: number): void {
 }
 
 /** put_page for a FOLL_GET reference. */
-export const put_page = (m: Machine, page: number): void =>
+export function put_page(m: Machine, page: number): void {
+  debug_count_pin(m, page_folio(m, page), FOLL_GET, -1);
   gup_put_folio(m, page_folio(m, page), 1, FOLL_GET);
+}

@@ -10,9 +10,11 @@
  * swap device, so no SWP_SWAPFILE entry is ever created.
  */
 
+import { vma_is_fsdax } from '../include/linux/dax';
 import { clear_highpage, copy_highpage } from '../include/linux/highmem';
 import {
   EBUSY,
+  EFAULT,
   EINVAL,
   ENOMEM,
   FAULT_FLAG_UNSHARE,
@@ -26,6 +28,9 @@ import {
   PageAnonExclusive,
   page_folio,
   VM_ACCESS_FLAGS,
+  VM_FAULT_DONE_COW,
+  VM_FAULT_ERROR,
+  VM_FAULT_NOPAGE,
   VM_FAULT_OOM,
   VM_FAULT_RETRY,
   VM_FAULT_SIGBUS,
@@ -38,6 +43,7 @@ import {
   vma_is_anonymous,
 } from '../include/linux/mm';
 import {
+  type address_space,
   MM_ANONPAGES,
   MM_FILEPAGES,
   MM_SHMEMPAGES,
@@ -48,6 +54,7 @@ import {
 import { EngineUsageError } from '../include/linux/mmdebug';
 import { PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
 import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
+import { type pfn_t, pfn_t_devmap } from '../include/linux/pfn_t';
 import {
   _PAGE_PROTNONE,
   _PAGE_RW,
@@ -56,10 +63,13 @@ import {
   pmd_is_table,
   pmd_none,
   pmd_trans_huge,
+  pte_devmap,
   pte_dirty,
   pte_mkclean,
+  pte_mkdevmap,
   pte_mkdirty,
   pte_mkold,
+  pte_mkspecial,
   pte_mkwrite,
   pte_mkyoung,
   pte_none,
@@ -127,6 +137,8 @@ export interface vm_fault {
   orig_pte: number;
   /** The page the PTE maps, once looked up (vmf->page); -1 for none. */
   page: number;
+  /** do_cow_fault's new anonymous page, for a ->fault that fills it itself (vmf->cow_page). */
+  cow_page?: number;
 }
 
 export const add_mm_counter = (vma: vm_area_struct, member: number, value: number): void => {
@@ -150,11 +162,19 @@ export const maybe_mkwrite = (pte: number, vma: vm_area_struct): number =>
 
 /**
  * vm_normal_page: the refcounted page a present PTE maps, or -1 for a
- * "special" mapping (the shared zero page, raw PFN maps).
+ * "special" mapping: the shared zero page, PFN and mixed maps, and (the old
+ * design, until ≈v6.15) devmap PTEs of FS-DAX and device-DAX, whose pages the
+ * PTE does not reference-count. Any other special PTE is a bug (print_bad_pte).
  */
-export function vm_normal_page(m: Machine, _vma: vm_area_struct, _addr: number, pte: number): number {
-  if (pte_special(pte)) return -1;
+export function vm_normal_page(m: Machine, vma: vm_area_struct, addr: number, pte: number): number {
   const pfn = pte_pfn(pte);
+  if (pte_special(pte)) {
+    if (vma.vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) return -1;
+    if (is_zero_pfn(m, pfn)) return -1;
+    if (pte_devmap(pte)) return -1;
+    m.warn('vm_normal_page', `bad page map: special PTE of pfn ${pfn} at 0x${addr.toString(16)}`);
+    return -1;
+  }
   if (is_zero_pfn(m, pfn)) return -1;
   return pfn;
 }
@@ -248,6 +268,19 @@ export function do_fault(m: Machine, vmf: vm_fault): number {
   return do_shared_fault(m, vmf);
 }
 
+/**
+ * __do_fault: ask the file for the page. A file with vm_ops (a DAX file) runs
+ * its ->fault, which may install the PTE itself (VM_FAULT_NOPAGE) or fill
+ * vmf->cow_page (VM_FAULT_DONE_COW); otherwise filemap_fault returns the
+ * page-cache page in vmf->page with a reference for the caller.
+ */
+function __do_fault(m: Machine, vmf: vm_fault): number {
+  const fault = vmf.vma.vm_file?.vm_ops?.fault;
+  if (fault) return fault(vmf);
+  vmf.page = filemap_fault(m, vmf);
+  return vmf.page < 0 ? VM_FAULT_SIGBUS : 0;
+}
+
 /** finish_fault → set_pte_range: map a page-cache folio; the PTE takes over the fault's reference. */
 function finish_fault(m: Machine, vmf: vm_fault, folio: number, write: boolean): void {
   const { vma, address } = vmf;
@@ -261,9 +294,9 @@ function finish_fault(m: Machine, vmf: vm_fault, folio: number, write: boolean):
 
 /** do_read_fault: map the page-cache page read-only. */
 function do_read_fault(m: Machine, vmf: vm_fault): number {
-  const folio = filemap_fault(m, vmf);
-  if (folio < 0) return VM_FAULT_SIGBUS;
-  finish_fault(m, vmf, folio, false);
+  const ret = __do_fault(m, vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
+  finish_fault(m, vmf, vmf.page, false);
   return 0;
 }
 
@@ -273,13 +306,16 @@ function do_cow_fault(m: Machine, vmf: vm_fault): number {
   anon_vma_prepare(m, vma);
   const cow = __alloc_pages(m, m.zone, 0);
   if (cow < 0) return VM_FAULT_OOM;
-  const src = filemap_fault(m, vmf);
-  if (src < 0) {
+  vmf.cow_page = cow;
+  const ret = __do_fault(m, vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) {
     folio_put(m, cow);
-    return VM_FAULT_SIGBUS;
+    return ret;
   }
-  copy_highpage(m, cow, src);
-  folio_put(m, src);
+  if (!(ret & VM_FAULT_DONE_COW)) {
+    copy_highpage(m, cow, vmf.page);
+    folio_put(m, vmf.page);
+  }
   const table = __pte_alloc(vma.vm_mm, address);
   add_mm_counter(vma, MM_ANONPAGES, 1);
   folio_add_new_anon_rmap(m, cow, vma, address, RMAP_EXCLUSIVE);
@@ -289,10 +325,10 @@ function do_cow_fault(m: Machine, vmf: vm_fault): number {
 
 /** do_shared_fault: a write to a shared mapping writes through to the page-cache page. */
 function do_shared_fault(m: Machine, vmf: vm_fault): number {
-  const folio = filemap_fault(m, vmf);
-  if (folio < 0) return VM_FAULT_SIGBUS;
-  m.mem.flags[folio] |= PG_dirty;
-  finish_fault(m, vmf, folio, true);
+  const ret = __do_fault(m, vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
+  m.mem.flags[vmf.page] |= PG_dirty;
+  finish_fault(m, vmf, vmf.page, true);
   return 0;
 }
 
@@ -390,6 +426,12 @@ export function do_wp_page(m: Machine, vmf: vm_fault): number {
   vmf.page = vm_normal_page(m, vma, address, vmf.orig_pte);
 
   if (vma.vm_flags & (VM_SHARED | VM_MAYSHARE)) {
+    /* wp_pfn_shared: a PFN or FS-DAX mapping asks ->pfn_mkwrite (DAX dirties its entry and upgrades the PTE). */
+    const pfn_mkwrite = vma.vm_file?.vm_ops?.pfn_mkwrite;
+    if (pfn_mkwrite && (vmf.page < 0 || vma_is_fsdax(vma))) {
+      const ret = pfn_mkwrite(vmf);
+      if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY) || ptep_get(table, address) !== vmf.orig_pte) return ret;
+    }
     /* wp_page_shared: no CoW in a shared mapping. */
     if (vmf.page >= 0) m.mem.flags[page_folio(m, vmf.page)] |= PG_dirty;
     set_pte_at(table, address, pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf.orig_pte))));
@@ -427,7 +469,8 @@ export function wp_page_copy(m: Machine, vmf: vm_fault, table: Uint32Array): num
   const new_folio = __alloc_pages(m, m.zone, 0);
   if (new_folio < 0) return VM_FAULT_OOM;
   if (vmf.page >= 0) copy_highpage(m, new_folio, vmf.page);
-  else clear_highpage(m, new_folio);
+  else if (is_zero_pfn(m, pte_pfn(vmf.orig_pte))) clear_highpage(m, new_folio);
+  else __wp_page_copy_user(m, new_folio, vmf);
 
   const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, address, address + PAGE_SIZE);
   mmu_notifier_invalidate_range_start(range);
@@ -443,6 +486,14 @@ export function wp_page_copy(m: Machine, vmf: vm_fault, table: Uint32Array): num
   }
   mmu_notifier_invalidate_range_end(range);
   return 0;
+}
+
+/**
+ * __wp_page_copy_user with no source page: copy what the special PTE maps
+ * (an old-design devmap PTE) through the user mapping, as copy_from_user would.
+ */
+function __wp_page_copy_user(m: Machine, dst: number, vmf: vm_fault): void {
+  m.mem.data[dst] = m.mem.data[pte_pfn(vmf.orig_pte)];
 }
 
 /**
@@ -462,6 +513,130 @@ export function vm_insert_page(m: Machine, vma: vm_area_struct, addr: number, pa
   if ((vma.vm_flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE)) pte = pte_mkwrite(pte);
   set_pte_at(table, addr, pte);
   return 0;
+}
+
+/**
+ * vm_mixed_ok as before ≈v6.16: a mixed-map insertion needs a VM_MIXEDMAP VMA,
+ * except for a devmap pfn (since v4.15, e1fb4a086495 "dax: remove VM_MIXEDMAP
+ * for fsdax and device dax": DAX VMAs lost the flag, and pfn_t_devmap stood in
+ * for it) and the zero page.
+ */
+function vm_mixed_ok(m: Machine, vma: vm_area_struct, pfn: pfn_t): boolean {
+  if (vma.vm_flags & VM_MIXEDMAP) return true;
+  if (pfn_t_devmap(pfn)) return true;
+  return is_zero_pfn(m, pfn.pfn);
+}
+
+/**
+ * insert_pfn: map a pfn with a special PTE that holds no reference, no
+ * mapcount and no rss count. A devmap pfn gets a devmap PTE (pte_mkdevmap,
+ * old design). With mkwrite, an existing PTE of the same pfn is made writable.
+ */
+function insert_pfn(vma: vm_area_struct, addr: number, pfn: pfn_t, mkwrite: boolean): number {
+  const table = __pte_alloc(vma.vm_mm, addr);
+  let entry = ptep_get(table, addr);
+  if (!pte_none(entry)) {
+    if (mkwrite && pte_pfn(entry) === pfn.pfn)
+      set_pte_at(table, addr, maybe_mkwrite(pte_mkdirty(pte_mkyoung(entry)), vma));
+    return VM_FAULT_NOPAGE;
+  }
+  entry = pfn_t_devmap(pfn) ? pte_mkdevmap(mk_pte(vma, pfn.pfn)) : pte_mkspecial(mk_pte(vma, pfn.pfn));
+  if (mkwrite) entry = maybe_mkwrite(pte_mkdirty(pte_mkyoung(entry)), vma);
+  set_pte_at(table, addr, entry);
+  return VM_FAULT_NOPAGE;
+}
+
+/** __vm_insert_mixed: the old DAX fault's way in (ARCH_HAS_PTE_SPECIAL, so always insert_pfn). */
+function __vm_insert_mixed(
+  m: Machine,
+  vma: vm_area_struct,
+  addr: number,
+  pfn: pfn_t,
+  mkwrite: boolean,
+): number {
+  if (!vm_mixed_ok(m, vma, pfn)) return VM_FAULT_SIGBUS;
+  if (addr < vma.vm_start || addr >= vma.vm_end) return VM_FAULT_SIGBUS;
+  return insert_pfn(vma, addr, pfn, mkwrite);
+}
+
+/** vmf_insert_mixed: map pfn read-only (or as the VMA allows) without a page reference. */
+export const vmf_insert_mixed = (m: Machine, vma: vm_area_struct, addr: number, pfn: pfn_t): number =>
+  __vm_insert_mixed(m, vma, addr, pfn, false);
+
+/** vmf_insert_mixed_mkwrite: the same for a write fault: writable, dirty, young. */
+export const vmf_insert_mixed_mkwrite = (m: Machine, vma: vm_area_struct, addr: number, pfn: pfn_t): number =>
+  __vm_insert_mixed(m, vma, addr, pfn, true);
+
+/**
+ * validate_page_before_insert: only a referenced, non-anonymous page may be
+ * inserted; the zero page only where vm_mixed_zeropage_allowed (COW mappings,
+ * read-only ones, and FS-DAX).
+ */
+function validate_page_before_insert(m: Machine, vma: vm_area_struct, page: number): number {
+  const folio = page_folio(m, page);
+  if (is_zero_pfn(m, page))
+    return is_cow_mapping(vma.vm_flags) || !(vma.vm_flags & VM_WRITE) || vma_is_fsdax(vma) ? 0 : -EINVAL;
+  if (!folio_ref_count(m, folio)) return -EINVAL;
+  if (folio_test_anon(m, folio)) return -EINVAL;
+  return 0;
+}
+
+/**
+ * insert_page_into_pte_locked: a normal PTE that holds a reference, a file
+ * mapcount and an rss count, as for any page-cache page (the zero page stays
+ * special). With mkwrite, an existing PTE of the same page is made writable.
+ */
+function insert_page_into_pte_locked(
+  m: Machine,
+  vma: vm_area_struct,
+  table: Uint32Array,
+  addr: number,
+  page: number,
+  mkwrite: boolean,
+): number {
+  const folio = page_folio(m, page);
+  let pteval = ptep_get(table, addr);
+  if (!pte_none(pteval)) {
+    if (!mkwrite) return -EBUSY;
+    if (pte_pfn(pteval) !== page) {
+      if (!is_zero_pfn(m, pte_pfn(pteval)))
+        m.warn('insert_page_into_pte_locked', 'a different page is mapped');
+      return -EFAULT;
+    }
+    set_pte_at(table, addr, pte_mkyoung(maybe_mkwrite(pteval, vma)));
+    return 0;
+  }
+  if (is_zero_pfn(m, page)) pteval = pte_mkspecial(mk_pte(vma, page));
+  else {
+    folio_get(m, folio);
+    pteval = mk_pte(vma, page);
+    if (mkwrite) pteval = maybe_mkwrite(pte_mkdirty(pte_mkyoung(pteval)), vma);
+    add_mm_counter(vma, mm_counter(m, folio), 1);
+    folio_add_file_rmap_ptes(m, folio, page, 1, vma);
+  }
+  set_pte_at(table, addr, pteval);
+  return 0;
+}
+
+/** insert_page: validate, then install the page in the PTE at addr. Returns 0 or -errno. */
+function insert_page(m: Machine, vma: vm_area_struct, addr: number, page: number, mkwrite: boolean): number {
+  const ret = validate_page_before_insert(m, vma, page);
+  if (ret) return ret;
+  return insert_page_into_pte_locked(m, vma, __pte_alloc(vma.vm_mm, addr), addr, page, mkwrite);
+}
+
+/**
+ * vmf_insert_page_mkwrite (≈v6.15, Popple): how FS-DAX and device-DAX faults
+ * map a page since the conversion: a normal, refcounted PTE, in a VMA that is
+ * not VM_MIXEDMAP.
+ */
+export function vmf_insert_page_mkwrite(m: Machine, vmf: vm_fault, page: number, write: boolean): number {
+  const { vma, address } = vmf;
+  if (address < vma.vm_start || address >= vma.vm_end) return VM_FAULT_SIGBUS;
+  const err = insert_page(m, vma, address, page, write);
+  if (err === -ENOMEM) return VM_FAULT_OOM;
+  if (err < 0 && err !== -EBUSY) return VM_FAULT_SIGBUS;
+  return VM_FAULT_NOPAGE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -710,5 +885,24 @@ function zap_nonpresent_pte(m: Machine, vma: vm_area_struct, entry: number): voi
     add_mm_counter(vma, mm_counter(m, folio), -1);
   } else {
     throw new EngineUsageError('not modelled', `zap of a ${softleaf_type_of(entry)} entry`);
+  }
+}
+
+/**
+ * unmap_mapping_pages: zap the PTEs of pages [start, start + nr) of a file in
+ * every VMA that maps them (zap_page_range_single, MMU_NOTIFY_CLEAR).
+ * Simplified: even_cows is always true, so private CoW copies go as well.
+ */
+export function unmap_mapping_pages(m: Machine, mapping: address_space, start: number, nr: number): void {
+  for (const vma of [...mapping.i_mmap]) {
+    const first = Math.max(start, vma.vm_pgoff);
+    const last = Math.min(start + nr, vma.vm_pgoff + (vma.vm_end - vma.vm_start) / PAGE_SIZE);
+    if (first >= last) continue;
+    const from = vma.vm_start + (first - vma.vm_pgoff) * PAGE_SIZE;
+    const to = vma.vm_start + (last - vma.vm_pgoff) * PAGE_SIZE;
+    const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, from, to);
+    mmu_notifier_invalidate_range_start(range);
+    unmap_page_range(m, vma, from, to);
+    mmu_notifier_invalidate_range_end(range);
   }
 }
