@@ -7,8 +7,25 @@
  * Nothing here knows about Cucumber; names follow the kernel.
  */
 import { user_access, type user_access_result } from './arch/sim/fault';
+import {
+  type daxfs,
+  daxfs_create,
+  daxfs_mount,
+  daxfs_punch_hole,
+  daxfs_register_holder,
+  daxfs_truncate,
+  devdax_open,
+  pmem_attach_disk,
+  type pmem_device,
+  pmem_remove,
+} from './fs/dax';
 import { kmap_local_page } from './include/linux/highmem';
-import { type dev_pagemap, MEMORY_TYPE_NAMES } from './include/linux/memremap';
+import {
+  type dev_pagemap,
+  MEMORY_DEVICE_FS_DAX,
+  MEMORY_DEVICE_GENERIC,
+  MEMORY_TYPE_NAMES,
+} from './include/linux/memremap';
 import type { migrate_vma } from './include/linux/migrate';
 import {
   folio_mapcount,
@@ -45,6 +62,7 @@ import {
   pmd_none,
   pmd_pfn,
   pmd_trans_huge,
+  pte_devmap,
   pte_dirty,
   pte_pfn,
   pte_present,
@@ -72,6 +90,7 @@ import { debug_vm_check } from './mm/debug_vm';
 import { create_file } from './mm/filemap';
 import { get_user_pages, gup_fast_fallback, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
 import { do_madvise } from './mm/madvise';
+import { vm_normal_page } from './mm/memory';
 import { do_mmap, do_vmi_munmap, find_vma, mm_alloc, type mmap_args } from './mm/mmap';
 import { mmu_interval_notifier_insert, type mmu_notifier_event } from './mm/mmu_notifier';
 import { do_mprotect } from './mm/mprotect';
@@ -93,6 +112,10 @@ export interface entry_view {
   readonly dirty: boolean;
   readonly young: boolean;
   readonly protnone: boolean;
+  /** pte_special: no refcounted page behind the entry as far as the mm is concerned. */
+  readonly special?: boolean;
+  /** pte_devmap: an old-design DAX entry (special, yet a struct page is behind it). */
+  readonly devmap?: boolean;
   /** The page the entry maps (for a huge PMD, the subpage at this address); -1 for none. */
   readonly page: number;
 }
@@ -140,6 +163,14 @@ export interface notifier_event {
   readonly start: number;
   readonly end: number;
   readonly owner: unknown;
+}
+
+export interface dax_state_view {
+  /** memunmap_pages: not started, waiting for references, or done. */
+  readonly removal: 'none' | 'pending' | 'completed';
+  readonly idle_wakeups: number;
+  readonly notifications: number;
+  readonly free_blocks: number[];
 }
 
 export interface rss_view {
@@ -312,7 +343,9 @@ export class Kernel {
       dirty: pte_dirty(pte),
       young: pte_young(pte),
       protnone: pte_protnone(pte),
-      page: pte_special(pte) && !is_zero_pfn(m, pfn) ? -1 : pfn,
+      special: pte_special(pte),
+      devmap: pte_devmap(pte),
+      page: pte_special(pte) && !is_zero_pfn(m, pfn) && !pte_devmap(pte) ? -1 : pfn,
     };
   }
 
@@ -353,10 +386,12 @@ export class Kernel {
       entire_mapcount: large ? m.mem._entire_mapcount[b] : 0,
       pincount: large ? m.mem._pincount[b] : 0,
       anon: folio_test_anon(m, folio),
-      memory: m.mem.pgmap[folio]
-        ? MEMORY_TYPE_NAMES[(m.pgmaps[m.mem.pgmap[folio]] as dev_pagemap).type]
-        : 'system RAM',
-      owner: m.mem.pgmap[folio] ? (m.pgmaps[m.mem.pgmap[folio]] as dev_pagemap).owner : null,
+      memory: !m.mem.pgmap[folio]
+        ? 'system RAM'
+        : (m.pgmaps[m.mem.pgmap[folio]] ?? null) === null
+          ? 'removed device memory'
+          : MEMORY_TYPE_NAMES[(m.pgmaps[m.mem.pgmap[folio]] as dev_pagemap).type],
+      owner: m.pgmaps[m.mem.pgmap[folio]]?.owner ?? null,
       dirty: (m.mem.flags[folio] & PG_dirty) !== 0,
       maybe_dma_pinned: folio_maybe_dma_pinned(m, folio),
       maybe_mapped_shared: folio_maybe_mapped_shared(m, folio),
@@ -451,6 +486,89 @@ export class Kernel {
   kmap(pfn: number): number {
     this.page(pfn);
     return this.machine.mem.data[kmap_local_page(this.machine, pfn)];
+  }
+
+  /* ---------------- DAX: pmem, a DAX filesystem, device-DAX (fs/dax.c) ---------------- */
+
+  /**
+   * Choose the FS-DAX refcount design (MachineConfig.devmap_refcount). Only
+   * before any DAX pagemap exists: the design decides how its pages start.
+   */
+  select_devmap_design(design: 'old' | 'fixed'): void {
+    if (
+      this.machine.pgmaps.some(
+        (p) => p && (p.type === MEMORY_DEVICE_FS_DAX || p.type === MEMORY_DEVICE_GENERIC),
+      )
+    )
+      throw new EngineUsageError('devmap design', 'choose the design before any pmem device is attached');
+    this.machine.config.devmap_refcount = design;
+  }
+
+  /** A pmem namespace with struct pages, in fsdax (MEMORY_DEVICE_FS_DAX) or devdax (MEMORY_DEVICE_GENERIC) mode. */
+  pmem_attach(name: string, nr_pages: number, mode: 'fsdax' | 'devdax'): pmem_device {
+    const pmem = this.op(() => pmem_attach_disk(this.machine, name, nr_pages, mode));
+    if (typeof pmem === 'number')
+      throw new EngineUsageError('pmem device', `${name}: memremap_pages failed (${pmem})`);
+    return pmem;
+  }
+  /** mount -o dax. */
+  daxfs_mount(pmem: pmem_device): daxfs {
+    const fs = this.op(() => daxfs_mount(pmem));
+    if (typeof fs === 'number')
+      throw new EngineUsageError('DAX filesystem', `${pmem.name} is not a free fsdax device`);
+    return fs;
+  }
+  /** The filesystem registers as holder of its DAX device, to be told before the device goes. */
+  daxfs_register_holder(fs: daxfs): void {
+    this.op(() => daxfs_register_holder(this.machine, fs));
+  }
+  daxfs_create(fs: daxfs, name: string, nr_pages: number, contents: number[] = []): address_space {
+    const mapping = this.op(() => daxfs_create(this.machine, fs, name, nr_pages, contents));
+    if (typeof mapping === 'number')
+      throw new EngineUsageError('DAX filesystem', `no room for ${nr_pages} blocks of ${name}`);
+    return mapping;
+  }
+  /** truncate(2): true when done, false while it waits for a busy page. */
+  dax_truncate(fs: daxfs, mapping: address_space, nr_pages: number): boolean {
+    return this.op(() => daxfs_truncate(this.machine, fs, mapping, nr_pages));
+  }
+  /** fallocate(FALLOC_FL_PUNCH_HOLE): true when done, false while it waits for a busy page. */
+  dax_punch_hole(fs: daxfs, mapping: address_space, start: number, nr_pages: number): boolean {
+    return this.op(() => daxfs_punch_hole(this.machine, fs, mapping, start, nr_pages));
+  }
+  /** Unbind the pmem device: true when memunmap_pages completed, false while it waits. */
+  pmem_remove(pmem: pmem_device): boolean {
+    return this.op(() => pmem_remove(this.machine, pmem));
+  }
+  /** open("/dev/daxN.0") of a devdax namespace. */
+  devdax_open(pmem: pmem_device): address_space {
+    const mapping = this.op(() => devdax_open(this.machine, pmem));
+    if (typeof mapping === 'number')
+      throw new EngineUsageError('device-DAX', `${pmem.name} is not in devdax mode`);
+    return mapping;
+  }
+  /** A DAX device's state: its removal, idle-page wakeups, holder notifications and free blocks. */
+  dax_state(pmem: pmem_device): dax_state_view {
+    const { pgmap } = pmem;
+    return {
+      removal: pgmap.removed ? 'completed' : pgmap.dying ? 'pending' : 'none',
+      idle_wakeups: pmem.idle_wakeups,
+      notifications: pmem.fs?.notifications ?? 0,
+      free_blocks: [...(pmem.fs?.free_blocks ?? [])],
+    };
+  }
+  /** A DAX file's size in pages and the device pfn of each block (-1 for a hole). */
+  dax_file(mapping: address_space): { pages: number; blocks: number[] } {
+    if (!mapping.dax) throw new EngineUsageError('not a DAX file', mapping.name);
+    return { pages: mapping.i_pages.length, blocks: [...mapping.dax.blocks] };
+  }
+  /** The page vm_normal_page finds behind the PTE at addr, or -1 (none, or a special PTE). */
+  normal_page(task: task_struct, addr: number): number {
+    const vma = find_vma(this.mm_of(task), addr);
+    const table = pte_offset_map(this.mm_of(task), addr);
+    const pte = table ? ptep_get(table, addr) : 0;
+    if (!vma || !pte_present(pte)) return -1;
+    return vm_normal_page(this.machine, vma, addr, pte);
   }
 
   /** Run the debug_vm checker now. */

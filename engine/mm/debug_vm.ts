@@ -8,7 +8,11 @@
  * Kernel: linux-mm tree, late 2025.
  */
 
-import { MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
+import {
+  MEMORY_DEVICE_FS_DAX,
+  MEMORY_DEVICE_GENERIC,
+  MEMORY_DEVICE_PRIVATE,
+} from '../include/linux/memremap';
 import { folio_test_anon, GUP_PIN_COUNTING_BIAS, is_huge_zero_pfn, is_zero_pfn } from '../include/linux/mm';
 import {
   HPAGE_PMD_NR,
@@ -81,7 +85,14 @@ export const DEBUG_VM_INVARIANTS = {
   'a pin holds GUP_PIN_COUNTING_BIAS references on a small folio':
     'refcount >= 1024 x pins for a small folio',
   'a large folio counts its pins exactly': "a large folio's _pincount equals the pins handed out",
-  'a long-term pinned page is never in ZONE_DEVICE': 'FOLL_LONGTERM never leaves a device page pinned',
+  'a long-term pinned page is never in ZONE_DEVICE':
+    'FOLL_LONGTERM never leaves a device page pinned, except device-DAX memory, which is statically allocated',
+  'a PTE never maps memory whose pagemap is gone':
+    'no PTE, devmap or not, points into device memory that memunmap_pages has removed',
+  'an FS-DAX page holds its mappings and GUP references, nothing hidden':
+    "fixed devmap design: an FS-DAX page's refcount is its mappings plus its pins and GUP references, so an idle page sits at 0",
+  'a devmap page holds its idle reference and none for its PTEs':
+    'old devmap design: an FS-DAX or device-DAX page sits at refcount 1 (0 once memunmap_pages dropped it) plus its pins and GUP references; its devmap PTEs take no reference and no mapcount',
 } as const;
 export type debug_vm_invariant = keyof typeof DEBUG_VM_INVARIANTS;
 
@@ -149,8 +160,12 @@ export function debug_vm_check(m: Machine): void {
         const where = `PTE ${i} of PMD #${idx} in mm ${mm.id}`;
         if (pte_present(pte)) {
           const pfn = pte_pfn(pte);
+          if (mem.pgmap[pfn] !== 0 && !m.pgmaps[mem.pgmap[pfn]])
+            violation(m, 'a PTE never maps memory whose pagemap is gone', pfn, where);
           if (is_zero_pfn(m, pfn) || pte_special(pte)) {
-            if (pte_write(pte)) violation(m, 'the zero page is never writable', pfn, where);
+            /* A special PTE of a PFN map or an old-design DAX page may be writable; the zero page never. */
+            if (pte_write(pte) && is_zero_pfn(m, pfn))
+              violation(m, 'the zero page is never writable', pfn, where);
             continue;
           }
           if (mem.flags[pfn] & PG_buddy) violation(m, 'no mapping of a free page', pfn, where);
@@ -207,6 +222,7 @@ export function debug_vm_check(m: Machine): void {
           pfn,
           pgmap ? `outside pagemap ${pgmap.id}` : 'its pagemap was removed',
         );
+      check_dax_page(m, pfn, pte_maps);
     }
     if (flags & PG_tail) {
       if (mem._refcount[pfn] !== 0)
@@ -227,7 +243,7 @@ export function debug_vm_check(m: Machine): void {
         folio,
         `${pins} pins handed out`,
       );
-    if (longterm > 0 && mem.pgmap[folio] !== 0)
+    if (longterm > 0 && mem.pgmap[folio] !== 0 && m.pgmaps[mem.pgmap[folio]]?.type !== MEMORY_DEVICE_GENERIC)
       violation(m, 'a long-term pinned page is never in ZONE_DEVICE', folio, `${longterm} long-term pins`);
   }
   for (const check of m.driver_checks) check(m);
@@ -292,5 +308,36 @@ function check_folio(
       'refcount covers every mapping',
       folio,
       `refcount ${ref} < ${mappings} mappings + ${cache_refs[folio]} cache + pins`,
+    );
+}
+
+/**
+ * The refcount each devmap design promised for a DAX page (seed 003), exact
+ * because every reference is accounted: its mappings (fixed design only), the
+ * pins and FOLL_GET references GUP handed out, and, in the old design, the
+ * idle reference that memunmap_pages alone drops.
+ */
+function check_dax_page(m: Machine, pfn: number, pte_maps: Int32Array): void {
+  const pgmap = m.pgmaps[m.mem.pgmap[pfn]];
+  const old = m.config.devmap_refcount === 'old';
+  if (!pgmap || !(pgmap.type === MEMORY_DEVICE_FS_DAX || (old && pgmap.type === MEMORY_DEVICE_GENERIC)))
+    return;
+  const gup = (m.debug_pins.get(pfn)?.pins ?? 0) * GUP_PIN_COUNTING_BIAS + (m.debug_gets.get(pfn) ?? 0);
+  const ref = m.mem._refcount[pfn];
+  if (old) {
+    const idle = pgmap.dying ? 0 : 1;
+    if (ref !== idle + gup)
+      violation(
+        m,
+        'a devmap page holds its idle reference and none for its PTEs',
+        pfn,
+        `refcount ${ref}, expected ${idle} idle + ${gup} from GUP`,
+      );
+  } else if (ref !== pte_maps[pfn] + gup)
+    violation(
+      m,
+      'an FS-DAX page holds its mappings and GUP references, nothing hidden',
+      pfn,
+      `refcount ${ref}, expected ${pte_maps[pfn]} mappings + ${gup} from GUP`,
     );
 }
