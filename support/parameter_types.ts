@@ -172,3 +172,26 @@ defineParameterType({
       'has the private device migrate': 'migrate',
     })[s] as string,
 });
+
+/**
+ * The FS-DAX refcount design of seed 003: `old` (devmap PTEs, idle pages at
+ * refcount 1; until ≈v6.14) or `fixed` (refcounted PTEs, idle at 0; ≈v6.15 on).
+ * Example: `Given the kernel uses the old devmap refcount design`.
+ */
+defineParameterType({
+  name: 'devmap design',
+  regexp: /old|fixed/,
+  transformer: (s: string): 'old' | 'fixed' => s as 'old' | 'fixed',
+});
+
+/**
+ * The kind of a present PTE, as the mm sees it: `a special devmap PTE` (the
+ * old DAX design), `a special PTE` (the zero page, PFN maps) or `a normal PTE`.
+ * Example: `Then the PTE of page 0 of buffer D in process A is a special devmap PTE`.
+ */
+export type PteKind = 'a special devmap PTE' | 'a special PTE' | 'a normal PTE';
+defineParameterType({
+  name: 'pte kind',
+  regexp: /a special devmap PTE|a special PTE|a normal PTE/,
+  transformer: (s: string): PteKind => s as PteKind,
+});

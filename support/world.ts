@@ -5,8 +5,9 @@
  */
 import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import { type entry_view, Kernel, type MachineConfig, type notifier_event } from '../engine';
+import type { daxfs, pmem_device } from '../engine/fs/dax';
 import type { migrate_vma } from '../engine/include/linux/migrate';
-import type { task_struct } from '../engine/include/linux/mm_types';
+import type { address_space, task_struct } from '../engine/include/linux/mm_types';
 import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
 
 export const PAGE = 4096;
@@ -156,6 +157,28 @@ export class MmWorld extends World {
       );
     outcome.claimed = true;
     return outcome;
+  }
+
+  /** The pmem device of a DAX scenario (fsdax or devdax mode), attached by the first Given that needs one. */
+  pmem: pmem_device | null = null;
+  /** The DAX filesystem mounted on the fsdax pmem device. */
+  daxfs: daxfs | null = null;
+
+  /** The DAX filesystem, on a new 8-page fsdax pmem device the first time a scenario asks for it. */
+  daxFilesystem(): daxfs {
+    if (!this.daxfs) {
+      if (this.pmem) throw new Error(`the pmem device is in ${this.pmem.mode} mode, not fsdax`);
+      this.pmem = this.kernel.pmem_attach('pmem0', 8, 'fsdax');
+      this.daxfs = this.kernel.daxfs_mount(this.pmem);
+    }
+    return this.daxfs;
+  }
+
+  /** A file of the DAX filesystem, by name. */
+  daxFile(name: string): address_space {
+    const file = this.daxFilesystem().files.find((f) => f.name === name);
+    if (!file) throw new Error(`no DAX file "${name}": add "Given a DAX file "${name}" of N pages, …"`);
+    return file;
   }
 }
 
