@@ -341,13 +341,17 @@ function __get_user_pages_walk(
 /**
  * folio_is_longterm_pinnable: may this folio be pinned indefinitely? Not
  * DEVICE_COHERENT memory (its driver must be able to evict it), and not
- * FS-DAX (truncate cannot leave a DAX page pinned).
+ * FS-DAX (truncate cannot leave a DAX page pinned). The FS-DAX clause came
+ * with Popple's series (≈v6.15, the fixed devmap design), when the pte_devmap
+ * checks it replaced were about to go; before it, only those checks and
+ * check_vma_flags kept long-term pins off FS-DAX.
  */
 export function folio_is_longterm_pinnable(m: Machine, folio: number): boolean {
   if (is_zero_pfn(m, folio)) return true;
   if (!folio_is_zone_device(m, folio)) return true;
   const type = page_pgmap(m, folio).type;
-  return type !== MEMORY_DEVICE_COHERENT && type !== MEMORY_DEVICE_FS_DAX && type !== MEMORY_DEVICE_PRIVATE;
+  if (type === MEMORY_DEVICE_FS_DAX) return m.config.devmap_refcount === 'old';
+  return type !== MEMORY_DEVICE_COHERENT && type !== MEMORY_DEVICE_PRIVATE;
 }
 
 /** unpin_user_pages / put_page on every grabbed page (the error path of a GUP call). */

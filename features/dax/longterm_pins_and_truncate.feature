@@ -28,20 +28,25 @@ Feature: Pins of FS-DAX pages, and truncating a file whose page is pinned
         | old    |
         | fixed  |
 
-    Scenario Outline: GUP-fast leaves a long-term pin of an FS-DAX page alone; the slow path refuses it (<design> design)
+    Scenario Outline: GUP-fast leaves a long-term pin of an FS-DAX page alone; the slow path refuses it (<design> design, <how>)
       Given the kernel uses the <design> devmap refcount design
       And a DAX file "pm" of 2 pages, page i holding 0x70 + i
       And process A maps file "pm" shared as buffer D
       And process A writes 0x5a to page 0 of buffer D
-      When process A pins page 0 of buffer D long-term for writing with GUP-fast
+      When process A pins page 0 of buffer D long-term <how> with GUP-fast
       Then pinning fails with -EOPNOTSUPP
       And GUP-fast took 0 pages and the slow path the rest
       And the PTE of page 0 of buffer D in process A is <pte>
 
+      # A writable long-term pin of any file that is not shmem is left to the slow
+      # path anyway (gup_fast_folio_allowed); a read-only one shows that GUP-fast
+      # itself tells FS-DAX apart: by the devmap bit (old), by the page (fixed).
       Examples:
-        | design | pte                  |
-        | old    | a special devmap PTE |
-        | fixed  | a normal PTE         |
+        | design | how         | pte                  |
+        | old    | read-only   | a special devmap PTE |
+        | old    | for writing | a special devmap PTE |
+        | fixed  | read-only   | a normal PTE         |
+        | fixed  | for writing | a normal PTE         |
 
     Scenario Outline: an ordinary pin of an FS-DAX page is allowed (<design> design, <path>)
       Given the kernel uses the <design> devmap refcount design
