@@ -15,6 +15,10 @@ Feature: Removing a pmem device while its DAX pages are in use
 
   @seed:003 @claim:S003-3 @kernel:memunmap_pages @kernel:insert_pfn
   Rule: old design: removal does not wait for DAX mappings, so a PTE outlives the pagemap it points into
+    Gunthorpe's "0 refcount pages" counts what a mapping adds: nothing. The
+    page itself sits at the idle 1, which memunmap_pages (v5.15) drops with one
+    put_page per pfn; only a page that GUP still holds keeps the removal
+    waiting. The PTE is left pointing at memory that no longer exists.
 
     Scenario: the device goes while process A still maps its page, and the debug checks catch the dangling PTE
       Given the kernel uses the old devmap refcount design
@@ -28,6 +32,11 @@ Feature: Removing a pmem device while its DAX pages are in use
 
   @seed:003 @claim:S003-5 @kernel:memunmap_pages @kernel:free_zone_device_folio
   Rule: fixed design: with PTE-held references, removal waits until no process maps the device's pages
+    This is the design as the thread states it: the pagemap waits for its
+    pages' references to go. ≈ The merged kernel (≈v6.15) does not count FS-DAX
+    page references in pgmap->ref; it relies on the filesystem to unmap first
+    (the notification below, and dax_break_layout_final at unmount). The
+    engine models the wait the thread describes.
 
     Scenario: removal waits while process A maps a page, and completes once the mapping is gone
       Given the kernel uses the fixed devmap refcount design
