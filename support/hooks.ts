@@ -9,13 +9,13 @@ import { AssertionError } from 'node:assert';
 import { After, AfterStep, BeforeAll, Status } from '@cucumber/cucumber';
 import type { Pickle, PickleStep } from '@cucumber/messages';
 import { KernelInvariantViolation } from '../engine';
-import { loadViz, type Snapshot, statePicture } from './pictures';
+import { loadViz, type Snapshot, snapshotOf, statePicture } from './pictures';
 import { pageRows } from './queries';
 import type { MmWorld } from './world';
 
 BeforeAll(loadViz);
 
-/** The last picture of each scenario, so that the next one can mark what changed. */
+/** The state after each scenario's last step, so that a picture can mark what its step changed. */
 const lastPicture = new WeakMap<MmWorld, Snapshot>();
 
 /**
@@ -32,11 +32,12 @@ function pictured(pickle: Pickle, step: PickleStep, failed: boolean): boolean {
 }
 
 AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
-  if (!pictured(pickle, pickleStep, result.status !== Status.PASSED)) return;
   if (this.picture.processes.size === 0) return;
   const buffers = [...this.picture.buffers].map((b) => this.buffer(b));
   const rows = pageRows(this.kernel, this.processes, buffers);
-  if (rows.length === 0) return;
+  const previous = lastPicture.get(this) ?? null;
+  lastPicture.set(this, snapshotOf(this.kernel, rows));
+  if (rows.length === 0 || !pictured(pickle, pickleStep, result.status !== Status.PASSED)) return;
   const keyword = pickleStep.type === 'Action' ? 'When' : pickleStep.type === 'Outcome' ? 'Then' : 'Given';
   const picture = statePicture(
     `${keyword} ${pickleStep.text}`,
@@ -44,9 +45,8 @@ AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
     this.processes,
     buffers,
     rows,
-    lastPicture.get(this) ?? null,
+    previous,
   );
-  lastPicture.set(this, picture.snapshot);
   this.attach(picture.text, { mediaType: 'text/plain', fileName: 'page tables.txt' });
   this.attach(Buffer.from(picture.svg), { mediaType: 'image/svg+xml', fileName: 'page tables.svg' });
 });

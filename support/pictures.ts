@@ -4,7 +4,7 @@
  * bit, AE) → folios (refcount, mapcount, pincount, contents) → pagemap or
  * device as a Graphviz graph, rendered to SVG by Graphviz compiled to
  * WebAssembly (@viz-js/viz, no native binary); entries and folios that the
- * step changed are drawn red. Each picture is kept under MAX_SVG_BYTES by
+ * step changed (since the previous step) are drawn red. Each picture is kept under MAX_SVG_BYTES by
  * drawing fewer rows. Beside it goes the same state as a text table, with
  * the rows that changed since the previous picture, for diffs.
  * `pageSvg` is the plain table-as-SVG drawing, used if Graphviz cannot load.
@@ -150,6 +150,7 @@ export function stateDot(
   const shared: string[] = [];
   const seen = new Set<string>();
   const once = (id: string): boolean => !seen.has(id) && seen.add(id) !== undefined;
+  const lastEntry = new Map<string, number>();
   shown.forEach((r, i) => {
     const task = processes.get(r.process);
     const buffer = buffers.find((b) => b.name === r.buffer);
@@ -163,6 +164,10 @@ export function stateDot(
       box.push(`${vmaId} [label=${q(vma ? vmaLabel(vma, r.buffer) : `buffer ${r.buffer}\nno VMA`)}];`);
     const red = changed(r) ? ' color="#d62728" penwidth=2' : '';
     box.push(`e${i} [label=${q(entryLabel(r))} fillcolor="${entryColour(r.entry)}"${red}];`);
+    // Keep a VMA's entries in page order, top to bottom.
+    const previous = lastEntry.get(vmaId);
+    if (previous !== undefined) box.push(`{rank=same; e${previous} -> e${i} [style=invis]}`);
+    lastEntry.set(vmaId, i);
     shared.push(`${vmaId} -> e${i};`);
     if (r.pfn < 0) return;
     const head = r.order > 0 ? r.pfn - (r.pfn % (1 << r.order)) : r.pfn;
@@ -225,10 +230,21 @@ function compact(svg: string): string {
     .trim();
 }
 
+/** The state a picture would show, without drawing it: taken after every step, so the next picture can mark what changed. */
+export function snapshotOf(kernel: Kernel, rows: PageRow[]): Snapshot {
+  const folios = new Map<number, string>();
+  for (const r of rows) {
+    if (r.pfn < 0) continue;
+    const head = r.order > 0 ? r.pfn - (r.pfn % (1 << r.order)) : r.pfn;
+    if (!folios.has(head)) folios.set(head, folioLabel(r, head, kernel).label);
+  }
+  return { lines: new Set(pageTable(rows).split('\n').slice(2)), folios };
+}
+
 /**
  * The picture and text table for the state after a step. `previous` is the
- * snapshot of the scenario's last picture (null for its first); the result
- * carries the new one.
+ * state after the scenario's previous step (null if there is none to compare
+ * with); what differs from it is drawn red and listed below the table.
  */
 export function statePicture(
   title: string,
@@ -237,16 +253,13 @@ export function statePicture(
   buffers: MmBuffer[],
   rows: PageRow[],
   previous: Snapshot | null,
-): { svg: string; text: string; snapshot: Snapshot } {
+): { svg: string; text: string } {
   const table = pageTable(rows);
   const lines = table.split('\n').slice(2);
   const rowLine = new Map(rows.map((r, i) => [r, lines[i]]));
-  const folios = new Map<number, string>();
   const changed = (r: PageRow) => previous !== null && !previous.lines.has(rowLine.get(r) ?? '');
-  const changedFolio = (pfn: number, label: string) => {
-    folios.set(pfn, label);
-    return previous !== null && previous.folios.get(pfn) !== label;
-  };
+  const changedFolio = (pfn: number, label: string) =>
+    previous !== null && previous.folios.get(pfn) !== label;
 
   let text = table;
   if (previous) {
@@ -254,19 +267,18 @@ export function statePicture(
     const added = lines.filter((l) => !previous.lines.has(l));
     text +=
       gone.length + added.length
-        ? `\n\nchanged since the previous picture:\n${[...gone.map((l) => `- ${l}`), ...added.map((l) => `+ ${l}`)].join('\n')}`
-        : '\n\nno change since the previous picture';
+        ? `\n\nchanged by this step:\n${[...gone.map((l) => `- ${l}`), ...added.map((l) => `+ ${l}`)].join('\n')}`
+        : '\n\nno change by this step';
   }
 
   let svg = '';
   if (viz) {
     for (let max = MAX_ENTRIES; max >= 1; max = Math.floor(max / 2)) {
-      folios.clear();
       const dot = stateDot(title, kernel, processes, buffers, rows, changed, changedFolio, max);
       svg = compact(viz.renderString(dot, { format: 'svg' }));
       if (Buffer.byteLength(svg) < MAX_SVG_BYTES || max === 1) break;
     }
   }
   if (!svg || Buffer.byteLength(svg) >= MAX_SVG_BYTES) svg = pageSvg(title, rows);
-  return { svg, text, snapshot: { lines: new Set(lines), folios } };
+  return { svg, text };
 }
