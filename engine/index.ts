@@ -28,6 +28,7 @@ import {
 } from './include/linux/memremap';
 import type { migrate_vma } from './include/linux/migrate';
 import {
+  EAGAIN,
   folio_mapcount,
   folio_maybe_dma_pinned,
   folio_nr_pages,
@@ -47,6 +48,7 @@ import {
   MM_SWAPENTS,
   type mm_struct,
   PAGE_SIZE,
+  PMD_SIZE,
   type task_struct,
 } from './include/linux/mm_types';
 import { EngineUsageError } from './include/linux/mmdebug';
@@ -57,6 +59,7 @@ import {
   PG_partially_mapped,
   PG_tail,
 } from './include/linux/page-flags';
+import { folio_trylock, folio_unlock } from './include/linux/pagemap';
 import {
   pmd_is_table,
   pmd_none,
@@ -89,13 +92,22 @@ import { Machine, type MachineConfig } from './machine';
 import { debug_vm_check } from './mm/debug_vm';
 import { create_file } from './mm/filemap';
 import { get_user_pages, gup_fast_fallback, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
+import {
+  __folio_split,
+  __split_huge_pmd,
+  advance_split,
+  type folio_split_phase,
+  start_split,
+} from './mm/huge_memory';
 import { do_madvise } from './mm/madvise';
 import { vm_normal_page } from './mm/memory';
 import { do_mmap, do_vmi_munmap, find_vma, mm_alloc, type mmap_args } from './mm/mmap';
 import { mmu_interval_notifier_insert, type mmu_notifier_event } from './mm/mmu_notifier';
 import { do_mprotect } from './mm/mprotect';
+import { do_mremap, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from './mm/mremap';
 import { pmdp_get, pte_offset_map, ptep_get } from './mm/pgtable-generic';
-import { folio_maybe_mapped_shared } from './mm/rmap';
+import { folio_maybe_mapped_shared, folio_referenced, page_vma_mapped_pmd, rmap_walk } from './mm/rmap';
+import { folio_put } from './mm/swap';
 
 export * as mm from './include/linux/mm';
 export { EngineUsageError, KernelInvariantViolation } from './include/linux/mmdebug';
@@ -219,6 +231,11 @@ export class Kernel {
   }
   madvise(task: task_struct, addr: number, len: number, advice: number): number {
     return this.op(() => do_madvise(this.machine, this.mm_of(task), addr, len, advice));
+  }
+  /** mremap(addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED [| MREMAP_DONTUNMAP], new_addr): the new address or -errno. */
+  mremap(task: task_struct, addr: number, len: number, new_addr: number, dontunmap = false): number {
+    const flags = MREMAP_MAYMOVE | MREMAP_FIXED | (dontunmap ? MREMAP_DONTUNMAP : 0);
+    return this.op(() => do_mremap(this.machine, this.mm_of(task), addr, len, flags, new_addr));
   }
   /** fork(): returns the child, or a negative errno. */
   fork(task: task_struct, comm: string): task_struct | number {
@@ -569,6 +586,87 @@ export class Kernel {
     const pte = table ? ptep_get(table, addr) : 0;
     if (!vma || !pte_present(pte)) return -1;
     return vm_normal_page(this.machine, vma, addr, pte);
+  }
+
+  /* ---------------- THP splits, phase by phase ---------------- */
+
+  /** Select how device-private THPs are split (a behaviour, so it can change at any time). */
+  select_device_private_split(design: MachineConfig['device_private_split']): void {
+    this.machine.config.device_private_split = design;
+  }
+  /** Ask the next folio split to stop when it reaches `phase` (for interleaving). */
+  pause_next_split(phase: folio_split_phase): void {
+    this.machine.split_pause = phase;
+  }
+  /** Continue a stopped split to its next requested stop or to the end: the phase reached, or 'done' and its result. */
+  continue_split(): { phase: folio_split_phase | 'done'; ret: number } {
+    return this.op(() => advance_split(this.machine));
+  }
+  /** split_huge_pmd_address: split the huge PMD (present or device-private) that maps addr. */
+  split_huge_pmd(task: task_struct, addr: number): void {
+    const mm = this.mm_of(task);
+    const vma = find_vma(mm, addr);
+    if (!vma) throw new EngineUsageError('address has no VMA', `0x${addr.toString(16)} in ${task.comm}`);
+    const haddr = addr - (addr % PMD_SIZE);
+    const pmd = pmdp_get(mm, haddr);
+    if (pmd_none(pmd) || pmd_is_table(pmd))
+      throw new EngineUsageError(
+        'no huge PMD',
+        `0x${haddr.toString(16)} in ${task.comm} is not mapped by a PMD`,
+      );
+    this.op(() => __split_huge_pmd(this.machine, vma, haddr));
+  }
+  /** split_folio on the large folio containing pfn (locked and referenced for the split, as its callers do). */
+  split_folio(pfn: number): number {
+    const m = this.machine;
+    const folio = page_folio(m, this.page(pfn).page);
+    if (!folio_test_large(m, folio))
+      throw new EngineUsageError('not a large folio', `pfn ${pfn} is an order-0 folio`);
+    return this.op(() => {
+      m.mem._refcount[folio]++;
+      if (!folio_trylock(m, folio)) {
+        m.mem._refcount[folio]--;
+        return -EAGAIN;
+      }
+      return start_split(m, folio, __folio_split(m, folio), (ret) => {
+        folio_unlock(m, folio);
+        folio_put(m, folio);
+        return ret;
+      });
+    });
+  }
+  /** A driver takes a reference by pfn (folio_try_get): refused while the refcount is frozen at 0. */
+  folio_try_get(pfn: number): boolean {
+    const m = this.machine;
+    const folio = page_folio(m, this.page(pfn).page);
+    return this.op(() => {
+      if (m.mem._refcount[folio] === 0) return false;
+      m.mem._refcount[folio]++;
+      return true;
+    });
+  }
+  /** A driver drops a reference it took by pfn. */
+  folio_put(pfn: number): void {
+    const m = this.machine;
+    this.op(() => folio_put(m, page_folio(m, pfn)));
+  }
+  /** folio_referenced, as page idle tracking and DAMON call it: how many mappings it saw. */
+  folio_referenced(pfn: number): number {
+    return folio_referenced(this.machine, page_folio(this.machine, this.page(pfn).page)).mapped;
+  }
+  /** How the rmap walk (page_vma_mapped_walk, as try_to_migrate uses it) finds the folio mapped: 'pmd' and 'pte' counts. */
+  rmap_mappings(pfn: number): { pmd: number; pte: number } {
+    const m = this.machine;
+    const folio = page_folio(m, this.page(pfn).page);
+    let pmd = 0;
+    rmap_walk(m, folio, (vma, address) => {
+      if (page_vma_mapped_pmd(m, folio, vma, address)) pmd++;
+    });
+    return { pmd, pte: folio_mapcount(m, folio) - pmd };
+  }
+  /** A kernel path calling pmd_pfn() on the PMD that maps addr. */
+  pmd_pfn_at(task: task_struct, addr: number): number {
+    return pmd_pfn(pmdp_get(this.mm_of(task), addr - (addr % PMD_SIZE)));
   }
 
   /** Run the debug_vm checker now. */

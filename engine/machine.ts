@@ -23,6 +23,7 @@ import {
 } from './include/linux/mm_types';
 import type { KernelWarning } from './include/linux/mmdebug';
 import { PG_reserved } from './include/linux/page-flags';
+import type { folio_split_phase } from './mm/huge_memory';
 import { __alloc_pages, zone, zone_init } from './mm/page_alloc';
 
 export interface MachineConfig {
@@ -55,6 +56,13 @@ export interface MachineConfig {
    * pages at 0, and removal that waits until every page is idle.
    */
   devmap_refcount: 'old' | 'fixed';
+  /**
+   * How a device-private THP is split when its PMD is split: the merged
+   * design unmaps it into migration entries, freezes, splits and remaps (as
+   * __folio_split does for every THP); the v2 patch of the series
+   * (split_device_private_folio) froze and split it while still mapped.
+   */
+  device_private_split: 'merged' | 'v2';
 }
 
 export const DEFAULT_CONFIG: MachineConfig = {
@@ -64,6 +72,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   debug_vm: true,
   coherent_longterm_pin: 'migrate',
   devmap_refcount: 'fixed',
+  device_private_split: 'merged',
 };
 
 export class Machine {
@@ -100,6 +109,15 @@ export class Machine {
   readonly debug_pins = new Map<number, { pins: number; longterm: number }>();
   /** The FOLL_GET references GUP handed out, by folio, for the same checks. */
   readonly debug_gets = new Map<number, number>();
+  /** A scenario asked the next device-private folio split to stop at this phase. */
+  split_pause: folio_split_phase | null = null;
+  /** A folio split stopped at a phase, waiting for the scenario to continue it. */
+  pending_split: {
+    folio: number;
+    gen: Generator<folio_split_phase, number>;
+    finish: (ret: number) => number;
+    stop_at: folio_split_phase | null;
+  } | null = null;
   /** VM_WARN_ON_ONCE reports since boot, for the harness to claim or reject. */
   readonly warnings: KernelWarning[] = [];
   next_pid = 1;

@@ -19,9 +19,11 @@
 import { clear_highpage, copy_highpage } from '../include/linux/highmem';
 import { type dev_pagemap, MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PRIVATE } from '../include/linux/memremap';
 import {
+  MIGRATE_PFN_COMPOUND,
   MIGRATE_PFN_MIGRATE,
   MIGRATE_PFN_VALID,
   MIGRATE_PFN_WRITE,
+  MIGRATE_VMA_SELECT_COMPOUND,
   MIGRATE_VMA_SELECT_DEVICE_COHERENT,
   MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
   MIGRATE_VMA_SELECT_SYSTEM,
@@ -40,7 +42,14 @@ import {
   VM_FAULT_SIGBUS,
   VM_READ,
 } from '../include/linux/mm';
-import { type address_space, type mm_struct, PAGE_SIZE, PTRS_PER_PTE } from '../include/linux/mm_types';
+import {
+  type address_space,
+  HPAGE_PMD_NR,
+  HPAGE_PMD_ORDER,
+  type mm_struct,
+  PAGE_SIZE,
+  PTRS_PER_PTE,
+} from '../include/linux/mm_types';
 import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_locked } from '../include/linux/page-flags';
 import { folio_unlock } from '../include/linux/pagemap';
@@ -79,7 +88,7 @@ import {
   mmu_interval_notifier_insert,
   mmu_interval_notifier_remove,
 } from '../mm/mmu_notifier';
-import { __alloc_pages } from '../mm/page_alloc';
+import { __alloc_pages, split_page } from '../mm/page_alloc';
 import { make_device_exclusive } from '../mm/rmap';
 import { folio_put } from '../mm/swap';
 
@@ -172,6 +181,10 @@ export interface dmirror_device {
   readonly chunks: dmirror_chunk[];
   /** Free device pages, a stack as the driver's zone_device_data list. */
   free_pages: number[];
+  /** Free PMD-order device folios (head pfns), carved only from chunks a large allocation created. */
+  free_folios: number[];
+  /** System pages that back this device's private memory (the driver's rpage), for the cost model. */
+  readonly backing_pfns: Set<number>;
   calloc: number;
   cfree: number;
   fault_policy: dmirror_fault_policy;
@@ -207,17 +220,27 @@ function chunk_of(m: Machine, mod: hmm_dmirror_module, page: number): dmirror_ch
   );
 }
 
-/** BACKING_PAGE: where a device page's data lives. */
+/** BACKING_PAGE: where a device page's data lives (for a page of a large device folio, the matching page of its backing folio). */
 function backing_page(m: Machine, mod: hmm_dmirror_module, page: number): number {
   if (!is_device_private_page(m, page)) return page;
   const c = chunk_of(m, mod, page);
-  return c.backing[page - c.pagemap.range.start];
+  const head = page_folio(m, page);
+  return c.backing[head - c.pagemap.range.start] + (page - head);
 }
 
 /* ---------------- device memory ---------------- */
 
-/** dmirror_allocate_chunk: memremap one more chunk and put its pages on the free list. */
-function dmirror_allocate_chunk(m: Machine, mod: hmm_dmirror_module, mdevice: dmirror_device): number {
+/**
+ * dmirror_allocate_chunk: memremap one more chunk and put its pages on the
+ * free lists; a chunk made for a large allocation is carved into PMD-order
+ * folios where they fit.
+ */
+function dmirror_allocate_chunk(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  mdevice: dmirror_device,
+  is_large: boolean,
+): number {
   const type =
     mdevice.zone_device_type === HMM_DMIRROR_MEMORY_DEVICE_PRIVATE
       ? MEMORY_DEVICE_PRIVATE
@@ -232,6 +255,7 @@ function dmirror_allocate_chunk(m: Machine, mod: hmm_dmirror_module, mdevice: dm
       ops: {
         folio_free: (folio) => dmirror_devmem_free(m, mod, folio),
         migrate_to_ram: (vmf) => dmirror_devmem_fault(m, mod, vmf),
+        folio_split: (head, tail) => dmirror_devmem_folio_split(m, mod, head, tail),
       },
       id: 0,
       ref: 0,
@@ -246,87 +270,181 @@ function dmirror_allocate_chunk(m: Machine, mod: hmm_dmirror_module, mdevice: dm
   const start = memremap_pages(m, chunk.pagemap);
   if (start < 0) return start;
   mdevice.chunks.push(chunk);
-  for (let pfn = start + mod.chunk_pages - 1; pfn >= start; pfn--) mdevice.free_pages.push(pfn);
+  const end = start + mod.chunk_pages;
+  const pages: number[] = [];
+  for (let pfn = start; pfn < end; ) {
+    if (is_large && pfn % HPAGE_PMD_NR === 0 && pfn + HPAGE_PMD_NR <= end) {
+      mdevice.free_folios.unshift(pfn);
+      pfn += HPAGE_PMD_NR;
+    } else pages.push(pfn++);
+  }
+  for (let i = pages.length - 1; i >= 0; i--) mdevice.free_pages.push(pages[i]);
   return 0;
 }
 
-/** dmirror_devmem_alloc_page: a device page (refcount 1, locked), with a backing system page for private memory. */
-function dmirror_devmem_alloc_page(m: Machine, mod: hmm_dmirror_module, dmirror: dmirror): number {
+/**
+ * dmirror_devmem_alloc_page: a device page, or with is_large a PMD-order
+ * device folio (refcount 1, locked); private memory also gets a hidden system
+ * backing page (folio) of the same order.
+ */
+function dmirror_devmem_alloc_page(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  dmirror: dmirror,
+  is_large: boolean,
+): number {
   const mdevice = dmirror.mdevice;
+  const order = is_large ? HPAGE_PMD_ORDER : 0;
   let rpage = -1;
   if (mdevice.zone_device_type === HMM_DMIRROR_MEMORY_DEVICE_PRIVATE) {
-    rpage = __alloc_pages(m, m.zone, 0);
+    rpage = __alloc_pages(m, m.zone, order);
     if (rpage < 0) return -1;
   }
-  if (mdevice.free_pages.length === 0 && dmirror_allocate_chunk(m, mod, mdevice) !== 0) {
+  const list = is_large ? mdevice.free_folios : mdevice.free_pages;
+  if (list.length === 0 && dmirror_allocate_chunk(m, mod, mdevice, is_large) !== 0) {
     if (rpage >= 0) folio_put(m, rpage);
     return -1;
   }
-  const dpage = mdevice.free_pages.pop() as number;
-  mdevice.calloc++;
-  zone_device_page_init(m, dpage, 0);
+  const dpage = list.pop();
+  if (dpage === undefined) {
+    if (rpage >= 0) folio_put(m, rpage);
+    return -1;
+  }
+  mdevice.calloc += 1 << order;
+  zone_device_page_init(m, dpage, order);
   const c = chunk_of(m, mod, dpage);
   c.backing[dpage - c.pagemap.range.start] = rpage;
+  if (rpage >= 0) for (let i = 0; i < 1 << order; i++) mdevice.backing_pfns.add(rpage + i);
   return dpage;
 }
 
-/** dmirror_devmem_free (ops->folio_free): free the backing page; the device page goes back on the free list. */
+/** dmirror_devmem_free (ops->folio_free): free the backing memory; the device page or folio goes back on its free list. */
 function dmirror_devmem_free(m: Machine, mod: hmm_dmirror_module, folio: number): void {
   const c = chunk_of(m, mod, folio);
   const off = folio - c.pagemap.range.start;
   const rpage = c.backing[off];
-  if (rpage >= 0) folio_put(m, rpage);
+  const order = rpage >= 0 ? m.mem.order[rpage] : m.mem.order[folio];
+  if (rpage >= 0) {
+    for (let i = 0; i < 1 << order; i++) c.mdevice.backing_pfns.delete(rpage + i);
+    folio_put(m, rpage);
+  }
   c.backing[off] = -1;
   c.mirror[off] = null;
   if (!c.remove) {
-    c.mdevice.cfree++;
-    c.mdevice.free_pages.push(folio);
+    c.mdevice.cfree += 1 << order;
+    if (order) c.mdevice.free_folios.push(folio);
+    else c.mdevice.free_pages.push(folio);
   }
+}
+
+/**
+ * dmirror_devmem_folio_split (ops->folio_split): the core mm split a large
+ * device-private folio; each new piece gets the matching page of the backing
+ * folio and the same mirror, and the final call splits the backing folio too.
+ */
+function dmirror_devmem_folio_split(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  head: number,
+  tail: number | null,
+): void {
+  const c = chunk_of(m, mod, head);
+  const start = c.pagemap.range.start;
+  const rpage = c.backing[head - start];
+  if (rpage < 0) return;
+  if (tail === null) {
+    split_page(m, rpage, m.mem.order[rpage]);
+    return;
+  }
+  c.backing[tail - start] = rpage + (tail - head);
+  c.mirror[tail - start] = c.mirror[head - start];
 }
 
 /* ---------------- CPU fault on device-private memory ---------------- */
 
-/** dmirror_devmem_fault_alloc_and_copy: system pages for each source, data copied back, device entries erased. */
+/**
+ * dmirror_devmem_fault_alloc_and_copy: system pages for each source (a
+ * PMD-order folio for a PMD-order source, falling back to base pages if that
+ * allocation fails), the data copied back, the device's entries erased.
+ */
 function dmirror_devmem_fault_alloc_and_copy(
   m: Machine,
   mod: hmm_dmirror_module,
   args: migrate_vma,
   dmirror: dmirror,
 ): number {
-  for (let i = 0; i < args.npages; i++) {
+  for (let i = 0; i < args.npages; ) {
     const spage = migrate_pfn_to_page(args.src[i]);
-    if (spage < 0 || !(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
+    if (spage < 0 || !(args.src[i] & MIGRATE_PFN_MIGRATE)) {
+      i++;
+      continue;
+    }
     if (!is_device_private_page(m, spage) && !is_device_coherent_page(m, spage)) {
       m.warn('dmirror_devmem_fault_alloc_and_copy', `pfn ${spage} is not device memory`);
+      i++;
       continue;
     }
     const rpage = backing_page(m, mod, spage);
+    const order = m.mem.order[page_folio(m, rpage)];
+    const nr = 1 << order;
+    let compound = order ? MIGRATE_PFN_COMPOUND : 0;
     let dpage = -1;
-    if (dmirror.flags & HMM_DMIRROR_FLAG_FAIL_ALLOC) dmirror.flags &= ~HMM_DMIRROR_FLAG_FAIL_ALLOC;
-    else dpage = __alloc_pages(m, m.zone, 0);
-    if (dpage < 0) return VM_FAULT_OOM;
-    m.mem.flags[dpage] |= PG_locked;
-    args.dst[i] = migrate_pfn(dpage) + (args.src[i] & MIGRATE_PFN_WRITE);
+    if (dmirror.flags & HMM_DMIRROR_FLAG_FAIL_ALLOC) {
+      dmirror.flags &= ~HMM_DMIRROR_FLAG_FAIL_ALLOC;
+      compound = 0;
+    } else dpage = __alloc_pages(m, m.zone, order);
+    if (dpage < 0 && !order) return VM_FAULT_OOM;
+    if (dpage >= 0) {
+      m.mem.flags[dpage] |= PG_locked;
+      args.dst[i] = migrate_pfn(dpage) + compound + (args.src[i] & MIGRATE_PFN_WRITE);
+    }
     const owner =
-      chunk_of(m, mod, spage).mirror[spage - chunk_of(m, mod, spage).pagemap.range.start] ?? dmirror;
-    owner.pt.delete(vpn(args.start + i * PAGE_SIZE));
-    copy_highpage(m, dpage, rpage);
-    dmirror.mdevice.stats.pages_to_system++;
+      chunk_of(m, mod, spage).mirror[page_folio(m, spage) - chunk_of(m, mod, spage).pagemap.range.start] ??
+      dmirror;
+    for (let k = 0; k < nr; k++) {
+      let dst_page: number;
+      if (dpage < 0) {
+        /* Try with smaller pages if the large allocation failed. */
+        const small = __alloc_pages(m, m.zone, 0);
+        if (small < 0) {
+          for (let j = i; j < i + k; j++) {
+            const f = migrate_pfn_to_page(args.dst[j]);
+            folio_unlock(m, f);
+            folio_put(m, f);
+          }
+          for (let j = i; j < i + nr; j++) args.dst[j] = 0;
+          return VM_FAULT_OOM;
+        }
+        m.mem.flags[small] |= PG_locked;
+        args.dst[i + k] = migrate_pfn(small) + (args.src[i] & MIGRATE_PFN_WRITE);
+        dst_page = small;
+      } else dst_page = dpage + k;
+      owner.pt.delete(vpn(args.start + (i + k) * PAGE_SIZE));
+      copy_highpage(m, dst_page, rpage + k);
+      dmirror.mdevice.stats.pages_to_system++;
+    }
+    i += nr;
   }
   return 0;
 }
 
-/** dmirror_devmem_fault (ops->migrate_to_ram): migrate the faulting page back to system memory. */
+/**
+ * dmirror_devmem_fault (ops->migrate_to_ram): migrate the faulting page back
+ * to system memory; a PMD-mapped folio moves whole, a PTE-mapped one (perhaps
+ * not split yet) one page at a time.
+ */
 function dmirror_devmem_fault(m: Machine, mod: hmm_dmirror_module, vmf: vm_fault): number {
   const c = chunk_of(m, mod, vmf.page);
-  const dmirror = c.mirror[vmf.page - c.pagemap.range.start];
+  const dmirror = c.mirror[page_folio(m, vmf.page) - c.pagemap.range.start];
   if (!dmirror)
     throw new KernelInvariantViolation(
       'a mapped device page has an owner mirror',
       vmf.page,
       'migrate_to_ram',
     );
-  const start = vmf.address;
+  const order = vmf.pmd_fault ? m.mem.order[page_folio(m, vmf.page)] : 0;
+  const size = PAGE_SIZE << order;
+  const start = vmf.address - (vmf.address % size);
   const args: migrate_vma = {
     vma: vmf.vma,
     src: [],
@@ -334,9 +452,9 @@ function dmirror_devmem_fault(m: Machine, mod: hmm_dmirror_module, vmf: vm_fault
     cpages: 0,
     npages: 0,
     start,
-    end: start + PAGE_SIZE,
+    end: start + size,
     pgmap_owner: dmirror.mdevice,
-    flags: dmirror_select_device(dmirror),
+    flags: dmirror_select_device(dmirror) | (order ? MIGRATE_VMA_SELECT_COMPOUND : 0),
     fault_page: vmf.page,
   };
   dmirror.mdevice.stats.cpu_faults++;
@@ -372,6 +490,8 @@ export function hmm_dmirror_init(
       zone_device_type,
       chunks: [],
       free_pages: [],
+      free_folios: [],
+      backing_pfns: new Set(),
       calloc: 0,
       cfree: 0,
       fault_policy: 'read-only on read faults',
@@ -385,7 +505,7 @@ export function hmm_dmirror_init(
       },
     };
     mod.devices.push(mdevice);
-    const ret = dmirror_allocate_chunk(m, mod, mdevice);
+    const ret = dmirror_allocate_chunk(m, mod, mdevice, false);
     if (ret) throw new Error(`dmirror: device ${id} has no memory (${ret})`);
   });
   m.driver_checks.push((mm) => dmirror_debug_check(mm, mod));
@@ -442,7 +562,7 @@ export function dmirror_fops_release(m: Machine, mod: hmm_dmirror_module, d: dmi
   d.pt.clear();
 }
 
-/** dmirror_device_evict_chunk: migrate_device_range over the chunk, copying each page into a new system page. */
+/** dmirror_device_evict_chunk: migrate_device_range over the chunk, copying each page (or folio) into new system memory. */
 function dmirror_device_evict_chunk(m: Machine, mod: hmm_dmirror_module, chunk: dmirror_chunk): void {
   const { start, nr } = chunk.pagemap.range;
   const src: number[] = [];
@@ -451,13 +571,15 @@ function dmirror_device_evict_chunk(m: Machine, mod: hmm_dmirror_module, chunk: 
   for (let i = 0; i < nr; i++) {
     const spage = migrate_pfn_to_page(src[i]);
     if (spage < 0 || !(src[i] & MIGRATE_PFN_MIGRATE)) continue;
-    const dpage = __alloc_pages(m, m.zone, 0);
+    const compound = src[i] & MIGRATE_PFN_COMPOUND;
+    const order = compound ? m.mem.order[page_folio(m, spage)] : 0;
+    const dpage = __alloc_pages(m, m.zone, order);
     if (dpage < 0)
       throw new Error('dmirror: no system memory left to evict device memory into (__GFP_NOFAIL)');
     m.mem.flags[dpage] |= PG_locked;
-    dst[i] = migrate_pfn(dpage) + (src[i] & MIGRATE_PFN_WRITE);
-    copy_highpage(m, dpage, backing_page(m, mod, spage));
-    chunk.mdevice.stats.pages_to_system++;
+    dst[i] = migrate_pfn(dpage) + (src[i] & MIGRATE_PFN_WRITE) + (order ? MIGRATE_PFN_COMPOUND : 0);
+    for (let k = 0; k < 1 << order; k++) copy_highpage(m, dpage + k, backing_page(m, mod, spage + k));
+    chunk.mdevice.stats.pages_to_system += 1 << order;
   }
   migrate_device_pages(m, src, dst, nr);
   migrate_device_finalize(m, src, dst, nr);
@@ -469,20 +591,20 @@ function dmirror_device_remove_chunks(m: Machine, mod: hmm_dmirror_module, mdevi
     chunk.remove = true;
     const { start, nr } = chunk.pagemap.range;
     mdevice.free_pages = mdevice.free_pages.filter((p) => p < start || p >= start + nr);
+    mdevice.free_folios = mdevice.free_folios.filter((p) => p < start || p >= start + nr);
     dmirror_device_evict_chunk(m, mod, chunk);
     memunmap_pages(m, chunk.pagemap);
   }
   mdevice.chunks.length = 0;
   mdevice.free_pages = [];
+  mdevice.free_folios = [];
 }
 
 /* ---------------- device page table: read, write, fault ---------------- */
 
 function count_access(m: Machine, d: dmirror, page: number): void {
   const local =
-    m.mem.pgmap[page] !== 0
-      ? page_pgmap(m, page).owner === d.mdevice
-      : d.mdevice.chunks.some((c) => c.backing.includes(page));
+    m.mem.pgmap[page] !== 0 ? page_pgmap(m, page).owner === d.mdevice : d.mdevice.backing_pfns.has(page);
   if (local) d.mdevice.stats.local_pages++;
   else d.mdevice.stats.remote_pages++;
 }
@@ -601,35 +723,68 @@ function dmirror_write(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm
 
 /* ---------------- migration ---------------- */
 
-/** dmirror_migrate_alloc_and_copy: a device page for every source; the data is copied (or zeroed for a hole). */
+/**
+ * dmirror_migrate_alloc_and_copy: a device page for every source, or a
+ * PMD-order device folio for a COMPOUND source; the data is copied (or
+ * zeroed for a hole). When the large allocation fails, the source is spread
+ * over base device pages and the core splits it.
+ */
 function dmirror_migrate_alloc_and_copy(
   m: Machine,
   mod: hmm_dmirror_module,
   args: migrate_vma,
   d: dmirror,
 ): void {
-  for (let i = 0; i < args.npages; i++) {
-    if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
+  for (let i = 0; i < args.npages; ) {
+    const is_large = (args.src[i] & MIGRATE_PFN_COMPOUND) !== 0;
+    const write = args.src[i] & MIGRATE_PFN_WRITE;
+    if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) {
+      i++;
+      continue;
+    }
     const spage = migrate_pfn_to_page(args.src[i]);
     if (spage >= 0 && m.mem.pgmap[spage] !== 0) {
       m.warn('dmirror_migrate_alloc_and_copy', `page already in device spage pfn: 0x${spage.toString(16)}`);
+      i++;
       continue;
     }
     let dpage = -1;
     if (d.flags & HMM_DMIRROR_FLAG_FAIL_ALLOC) d.flags &= ~HMM_DMIRROR_FLAG_FAIL_ALLOC;
-    else dpage = dmirror_devmem_alloc_page(m, mod, d);
-    if (dpage < 0) continue;
+    else dpage = dmirror_devmem_alloc_page(m, mod, d, is_large);
+    const nr = is_large ? (spage < 0 ? HPAGE_PMD_NR : 1 << m.mem.order[spage]) : 1;
+    if (dpage < 0) {
+      if (!is_large) {
+        i++;
+        continue;
+      }
+      for (let k = 0; k < nr && i + k < args.npages; k++) {
+        const small = dmirror_devmem_alloc_page(m, mod, d, false);
+        if (small < 0) continue;
+        const c = chunk_of(m, mod, small);
+        c.mirror[small - c.pagemap.range.start] = d;
+        args.dst[i + k] = migrate_pfn(small) + write;
+        const rpage = backing_page(m, mod, small);
+        if (spage >= 0) copy_highpage(m, rpage, spage + k);
+        else clear_highpage(m, rpage);
+        d.mdevice.stats.pages_to_device++;
+      }
+      i += nr;
+      continue;
+    }
     const c = chunk_of(m, mod, dpage);
     c.mirror[dpage - c.pagemap.range.start] = d;
-    args.dst[i] = migrate_pfn(dpage) + (args.src[i] & MIGRATE_PFN_WRITE);
+    args.dst[i] = migrate_pfn(dpage) + write + (is_large ? MIGRATE_PFN_COMPOUND : 0);
     const rpage = backing_page(m, mod, dpage);
-    if (spage >= 0) copy_highpage(m, rpage, spage);
-    else clear_highpage(m, rpage);
-    d.mdevice.stats.pages_to_device++;
+    for (let k = 0; k < nr; k++) {
+      if (spage >= 0) copy_highpage(m, rpage + k, spage + k);
+      else clear_highpage(m, rpage + k);
+      d.mdevice.stats.pages_to_device++;
+    }
+    i += nr;
   }
 }
 
-/** dmirror_migrate_finalize_and_map: the device maps what migrated, writable if the source was. */
+/** dmirror_migrate_finalize_and_map: the device maps what migrated (all pages of a folio), writable if the source was. */
 function dmirror_migrate_finalize_and_map(
   m: Machine,
   mod: hmm_dmirror_module,
@@ -640,10 +795,9 @@ function dmirror_migrate_finalize_and_map(
     if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) continue;
     const dpage = migrate_pfn_to_page(args.dst[i]);
     if (dpage < 0) continue;
-    d.pt.set(
-      vpn(args.start) + i,
-      backing_page(m, mod, dpage) * 4 + (args.dst[i] & MIGRATE_PFN_WRITE ? DPT_XA_TAG_WRITE : 0),
-    );
+    const nr = args.dst[i] & MIGRATE_PFN_COMPOUND ? 1 << m.mem.order[page_folio(m, dpage)] : 1;
+    const tag = args.dst[i] & MIGRATE_PFN_WRITE ? DPT_XA_TAG_WRITE : 0;
+    for (let k = 0; k < nr; k++) d.pt.set(vpn(args.start) + i + k, backing_page(m, mod, dpage + k) * 4 + tag);
   }
 }
 
@@ -679,7 +833,13 @@ export function dmirror_migrate_to_device_begin(
   const vma = find_vma(d.mm, addr);
   if (!vma || !(vma.vm_flags & VM_READ)) return -EINVAL;
   const next = Math.min(end, addr + PTRS_PER_PTE * PAGE_SIZE, vma.vm_end);
-  const args = new_migrate(vma, addr, next, d.mdevice, MIGRATE_VMA_SELECT_SYSTEM);
+  const args = new_migrate(
+    vma,
+    addr,
+    next,
+    d.mdevice,
+    MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_SELECT_COMPOUND,
+  );
   const ret = migrate_vma_setup(m, args);
   if (ret) return ret;
   dmirror_migrate_alloc_and_copy(m, mod, args, d);
@@ -733,7 +893,13 @@ function dmirror_migrate_to_system(
     const vma = find_vma(d.mm, addr);
     if (!vma || !(vma.vm_flags & VM_READ)) return -EINVAL;
     const next = Math.min(end, addr + PTRS_PER_PTE * PAGE_SIZE, vma.vm_end);
-    const args = new_migrate(vma, addr, next, d.mdevice, dmirror_select_device(d));
+    const args = new_migrate(
+      vma,
+      addr,
+      next,
+      d.mdevice,
+      dmirror_select_device(d) | MIGRATE_VMA_SELECT_COMPOUND,
+    );
     const ret = migrate_vma_setup(m, args);
     if (ret) return ret;
     if (dmirror_devmem_fault_alloc_and_copy(m, mod, args, d)) {
@@ -886,19 +1052,30 @@ export function dmirror_ioctl(
 
 /* ---------------- debug_vm, driver side ---------------- */
 
-/** The driver's own invariants: its free list holds exactly its free, unmapped device pages. */
+/**
+ * The driver's own invariants: its free lists hold exactly its free device
+ * pages (a free folio's tails count as free), and every other page of a live
+ * chunk is in use (a referenced page, or a tail of an allocated folio).
+ */
 function dmirror_debug_check(m: Machine, mod: hmm_dmirror_module): void {
   for (const mdevice of mod.devices) {
     const free = new Set(mdevice.free_pages);
+    for (const head of mdevice.free_folios) for (let i = 0; i < HPAGE_PMD_NR; i++) free.add(head + i);
     for (const c of mdevice.chunks) {
+      if (c.remove) continue;
       const { start, nr } = c.pagemap.range;
       for (let pfn = start; pfn < start + nr; pfn++) {
-        const idle = m.mem._refcount[pfn] === 0;
-        if (free.has(pfn) !== idle && !c.remove)
+        /* A folio frozen by a split also sits at refcount 0, but locked: it is in use, not free. */
+        const head = page_folio(m, pfn);
+        const idle =
+          m.mem._refcount[head] === 0 &&
+          !(m.mem.flags[head] & PG_locked) &&
+          (head === pfn || m.mem._refcount[pfn] === 0);
+        if (free.has(pfn) !== idle)
           throw new KernelInvariantViolation(
             'a free device page is on its device free list',
             pfn,
-            `refcount ${m.mem._refcount[pfn]}, ${free.has(pfn) ? 'on' : 'not on'} dmirror${mdevice.id}'s free list`,
+            `refcount ${m.mem._refcount[page_folio(m, pfn)]}, ${free.has(pfn) ? 'on' : 'not on'} dmirror${mdevice.id}'s free lists`,
           );
       }
     }

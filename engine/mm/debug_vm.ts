@@ -21,6 +21,7 @@ import {
   MM_COUNTER_NAMES,
   MM_FILEPAGES,
   MM_SHMEMPAGES,
+  type mm_struct,
   NR_MM_COUNTERS,
   PTRS_PER_PTE,
 } from '../include/linux/mm_types';
@@ -117,6 +118,7 @@ export function debug_vm_check(m: Machine): void {
     mem.flags[pfn] & PG_anon ? MM_ANONPAGES : mem.flags[pfn] & PG_swapbacked ? MM_SHMEMPAGES : MM_FILEPAGES;
   const head_of = (pfn: number): number => (mem.flags[pfn] & PG_tail ? pfn & ~(HPAGE_PMD_NR - 1) : pfn);
 
+  const rss_seen: [mm_struct, Int32Array][] = [];
   for (const mm of m.mms) {
     const rss = new Int32Array(NR_MM_COUNTERS);
     for (const [idx, pmd] of mm.pmd) {
@@ -194,16 +196,10 @@ export function debug_vm_check(m: Machine): void {
         rss[counter_of(head_of(pfn))]++;
       }
     }
-    for (let c = 0; c < NR_MM_COUNTERS; c++)
-      if (rss[c] !== mm.rss_stat[c])
-        violation(
-          m,
-          'rss counters match the page tables',
-          -1,
-          `mm ${mm.id} ${MM_COUNTER_NAMES[c]} is ${mm.rss_stat[c]}, page tables map ${rss[c]}`,
-        );
+    rss_seen.push([mm, rss]);
   }
 
+  /* The per-page rules come first: a broken refcount is the cause, a wrong rss counter its echo. */
   for (let pfn = 0; pfn < n; pfn++) {
     const flags = mem.flags[pfn];
     if (flags & PG_buddy) {
@@ -246,6 +242,15 @@ export function debug_vm_check(m: Machine): void {
     if (longterm > 0 && mem.pgmap[folio] !== 0 && m.pgmaps[mem.pgmap[folio]]?.type !== MEMORY_DEVICE_GENERIC)
       violation(m, 'a long-term pinned page is never in ZONE_DEVICE', folio, `${longterm} long-term pins`);
   }
+  for (const [mm, rss] of rss_seen)
+    for (let c = 0; c < NR_MM_COUNTERS; c++)
+      if (rss[c] !== mm.rss_stat[c])
+        violation(
+          m,
+          'rss counters match the page tables',
+          -1,
+          `mm ${mm.id} ${MM_COUNTER_NAMES[c]} is ${mm.rss_stat[c]}, page tables map ${rss[c]}`,
+        );
   for (const check of m.driver_checks) check(m);
   for (const folio of m.deferred_split_queue)
     if (!(mem.flags[folio] & PG_head) || !folio_test_anon(m, folio))

@@ -32,6 +32,7 @@ import {
 } from '../include/linux/pgtable';
 import {
   is_device_private_entry,
+  is_migration_entry,
   is_writable_device_private_entry,
   swp_offset_pfn,
 } from '../include/linux/swapops';
@@ -117,6 +118,16 @@ function hmm_vma_handle(
   want_write: boolean,
 ): number {
   const pmd = pmdp_get(mm, addr);
+  if (is_device_private_entry(pmd)) {
+    /* hmm_vma_handle_absent_pmd: the owner's own device-private THP is reported whole, at PMD order. */
+    const head = swp_offset_pfn(pmd);
+    if (page_pgmap(m, head).owner !== range.dev_private_owner) return -1;
+    const write = is_writable_device_private_entry(pmd);
+    if (want_write && !write) return -1;
+    const page = head + ((addr / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1));
+    return make(page, HMM_PFN_VALID | (write ? HMM_PFN_WRITE : 0) | HMM_PFN_ORDER_PMD);
+  }
+  if (is_migration_entry(pmd)) return -1;
   if (pmd_trans_huge(pmd)) {
     const head = pmd_pfn(pmd);
     if (want_write && !pte_write(pmd)) return -1;

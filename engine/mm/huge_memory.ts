@@ -11,22 +11,45 @@
 
 import {
   EAGAIN,
+  EBUSY,
+  EINVAL,
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
   folio_get,
+  folio_is_zone_device,
+  folio_maybe_dma_pinned,
   folio_ref_add,
   folio_ref_count,
   folio_test_anon,
+  folio_test_large,
+  is_cow_mapping,
   is_huge_zero_pfn,
   PageAnonExclusive,
+  VM_FAULT_RETRY,
+  VM_FAULT_SIGBUS,
   VM_HUGEPAGE,
   VM_NOHUGEPAGE,
   VM_WRITE,
   vma_is_anonymous,
 } from '../include/linux/mm';
-import { HPAGE_PMD_NR, MM_ANONPAGES, PMD_SIZE, type vm_area_struct } from '../include/linux/mm_types';
-import { EngineUsageError } from '../include/linux/mmdebug';
-import { PG_anon_exclusive, PG_dirty, PG_partially_mapped } from '../include/linux/page-flags';
+import {
+  HPAGE_PMD_NR,
+  HPAGE_PMD_ORDER,
+  MM_ANONPAGES,
+  PMD_SIZE,
+  type vm_area_struct,
+} from '../include/linux/mm_types';
+import { EngineUsageError, KernelInvariantViolation } from '../include/linux/mmdebug';
+import {
+  PG_anon,
+  PG_anon_exclusive,
+  PG_dirty,
+  PG_locked,
+  PG_partially_mapped,
+  PG_swapbacked,
+  PG_uptodate,
+} from '../include/linux/page-flags';
+import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
@@ -40,10 +63,27 @@ import {
   pmd_pfn,
   pmd_trans_huge,
   pmd_wrprotect,
+  pte_write,
 } from '../include/linux/pgtable';
-import { softleaf_type_of } from '../include/linux/swapops';
+import {
+  is_device_private_entry,
+  is_migration_entry,
+  is_readable_exclusive_migration_entry,
+  is_writable_device_private_entry,
+  is_writable_migration_entry,
+  make_readable_device_private_entry,
+  make_readable_migration_entry,
+  make_writable_device_private_entry,
+  softleaf_type_of,
+  swp_entry,
+  swp_keep_bits,
+  swp_offset_pfn,
+  swp_type,
+} from '../include/linux/swapops';
 import type { Machine } from '../machine';
 import { add_mm_counter, mm_counter, type vm_fault } from './memory';
+import { is_device_private_page, page_pgmap } from './memremap';
+import { migration_entry_for, remove_migration_ptes, TTU_SPLIT_HUGE_PMD, try_to_migrate } from './migrate';
 import {
   mmu_notifier_invalidate_range_end,
   mmu_notifier_invalidate_range_start,
@@ -61,13 +101,14 @@ import {
   anon_vma_prepare,
   folio_add_anon_rmap_ptes,
   folio_add_new_anon_rmap,
+  folio_add_rmap_pmd,
   folio_move_anon_rmap,
   folio_remove_rmap_pmd,
   folio_try_dup_anon_rmap_pmd,
   RMAP_EXCLUSIVE,
   RMAP_NONE,
 } from './rmap';
-import { folio_put } from './swap';
+import { __folio_put, folio_put } from './swap';
 
 const haddr_of = (addr: number): number => addr - (addr % PMD_SIZE);
 
@@ -167,10 +208,93 @@ function do_huge_zero_wp_pmd(m: Machine, vmf: vm_fault): number {
   return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Non-present PMDs: migration and device-private entries               */
+/* ------------------------------------------------------------------ */
+
+/** The folio a huge PMD maps, present or not (a non-present PMD's pfn is decoded from its swap entry). */
+export function pmd_folio(pmd: number): number {
+  return pmd_trans_huge(pmd) ? pmd_pfn(pmd) : swp_offset_pfn(pmd);
+}
+
+/** folio_try_share_anon_rmap_pmd: an exclusive THP is about to lose its exclusive mapping; refused while it may be pinned. */
+function folio_try_share_anon_rmap_pmd(m: Machine, folio: number): number {
+  if (folio_maybe_dma_pinned(m, folio)) return -EBUSY;
+  for (let i = 0; i < HPAGE_PMD_NR; i++) m.mem.flags[folio + i] &= ~PG_anon_exclusive;
+  return 0;
+}
+
+/**
+ * set_pmd_migration_entry: replace a PMD mapping (a present THP or a
+ * device-private PMD) by a PMD migration entry: write if the mapping was
+ * writable, read-exclusive if exclusive, else read. The PMD's mapcount and
+ * reference go. A pinned exclusive THP refuses (-EBUSY).
+ */
+export function set_pmd_migration_entry(m: Machine, vma: vm_area_struct, haddr: number): number {
+  const mm = vma.vm_mm;
+  const pmd = pmdp_get(mm, haddr);
+  const present = pmd_trans_huge(pmd);
+  const folio = pmd_folio(pmd);
+  const anon_exclusive = PageAnonExclusive(m, folio);
+  set_pmd_at(mm, haddr, 0);
+  if (anon_exclusive && folio_try_share_anon_rmap_pmd(m, folio) !== 0) {
+    set_pmd_at(mm, haddr, pmd);
+    return -EBUSY;
+  }
+  if (present && pmd_dirty(pmd)) m.mem.flags[folio] |= PG_dirty;
+  const writable = present ? pte_write(pmd) : is_writable_device_private_entry(pmd);
+  const entry = migration_entry_for(writable, anon_exclusive, folio);
+  set_pmd_at(mm, haddr, present ? entry : swp_keep_bits(pmd, entry));
+  folio_remove_rmap_pmd(m, folio, vma);
+  folio_put(m, folio);
+  return 0;
+}
+
+/**
+ * remove_migration_pmd: a PMD migration entry for `src` becomes a mapping of
+ * the PMD-order folio `dst`: a present PMD, or a device-private PMD when dst
+ * is device-private; writable iff the entry was migration-write.
+ */
+export function remove_migration_pmd(m: Machine, vma: vm_area_struct, haddr: number, dst: number): void {
+  const mm = vma.vm_mm;
+  const old = pmdp_get(mm, haddr);
+  const write = is_writable_migration_entry(old);
+  const exclusive = write || is_readable_exclusive_migration_entry(old);
+  folio_get(m, dst);
+  let entry: number;
+  if (is_device_private_page(m, dst))
+    entry = swp_keep_bits(
+      old,
+      write ? make_writable_device_private_entry(dst) : make_readable_device_private_entry(dst),
+    );
+  else entry = pfn_pmd(dst, write && vma.vm_flags & VM_WRITE ? _PAGE_RW : 0);
+  folio_add_rmap_pmd(m, dst, vma, folio_test_anon(m, dst) && exclusive ? RMAP_EXCLUSIVE : RMAP_NONE);
+  set_pmd_at(mm, haddr, entry);
+}
+
+/**
+ * do_huge_pmd_device_private: a CPU fault on a device-private PMD. Like the
+ * PTE case, the folio is locked and referenced and the pagemap's
+ * migrate_to_ram moves it back (the driver sees vmf->pte == NULL, so the
+ * whole folio). A folio someone else holds locked means wait and retry.
+ */
+export function do_huge_pmd_device_private(m: Machine, vmf: vm_fault, pmd: number): number {
+  const folio = swp_offset_pfn(pmd);
+  vmf.page = folio;
+  vmf.pmd_fault = true;
+  if (!folio_trylock(m, folio)) return VM_FAULT_RETRY;
+  folio_get(m, folio);
+  const ret = page_pgmap(m, folio).ops.migrate_to_ram?.(vmf) ?? VM_FAULT_SIGBUS;
+  folio_unlock(m, folio);
+  folio_put(m, folio);
+  return ret;
+}
+
 /**
  * copy_huge_pmd: fork of a huge PMD. The child shares the THP read-only; a
  * possibly pinned THP is instead split in the parent (-EAGAIN), so
  * copy_pte_range copies the pinned pages one by one. File THPs are refaulted.
+ * Non-present PMDs go to copy_huge_non_present_pmd.
  */
 export function copy_huge_pmd(
   m: Machine,
@@ -183,8 +307,7 @@ export function copy_huge_pmd(
   const dst_mm = dst_vma.vm_mm;
   const haddr = haddr_of(addr);
   const pmd = pmdp_get(src_mm, haddr);
-  if (!pmd_trans_huge(pmd))
-    throw new EngineUsageError('not modelled', `fork of a ${softleaf_type_of(pmd)} PMD`);
+  if (!pmd_trans_huge(pmd)) return copy_huge_non_present_pmd(m, dst_vma, src_vma, haddr, pmd);
   const folio = pmd_pfn(pmd);
   if (is_huge_zero_pfn(m, folio)) {
     pgtable_trans_huge_deposit(dst_mm, haddr);
@@ -204,16 +327,67 @@ export function copy_huge_pmd(
   return 0;
 }
 
-/** zap_huge_pmd: unmap a whole huge PMD: one PMD mapcount, one reference, 512 rss pages. */
+/**
+ * copy_huge_non_present_pmd: a PMD migration entry is copied (write and
+ * read-exclusive become read on both sides); a device-private PMD is a real
+ * mapping: reference and entire mapcount +1, and in a COW mapping write
+ * becomes read in parent and child. The child's rss gains 512 pages.
+ */
+function copy_huge_non_present_pmd(
+  m: Machine,
+  dst_vma: vm_area_struct,
+  src_vma: vm_area_struct,
+  haddr: number,
+  pmd: number,
+): number {
+  const cow = is_cow_mapping(src_vma.vm_flags);
+  const folio = swp_offset_pfn(pmd);
+  let entry = pmd;
+  if (is_migration_entry(pmd)) {
+    if (cow && (is_writable_migration_entry(pmd) || is_readable_exclusive_migration_entry(pmd))) {
+      entry = swp_keep_bits(pmd, make_readable_migration_entry(folio));
+      set_pmd_at(src_vma.vm_mm, haddr, entry);
+    }
+  } else if (is_device_private_entry(pmd)) {
+    folio_get(m, folio);
+    /* Device-private folios cannot be pinned, so the dup cannot fail. */
+    folio_try_dup_anon_rmap_pmd(m, folio, dst_vma, src_vma);
+    if (cow && is_writable_device_private_entry(pmd)) {
+      entry = swp_keep_bits(pmd, make_readable_device_private_entry(folio));
+      set_pmd_at(src_vma.vm_mm, haddr, entry);
+    }
+  } else
+    throw new KernelInvariantViolation(
+      'PMD non-present entries are migration or device-private',
+      folio,
+      `fork of a ${softleaf_type_of(pmd)} PMD`,
+    );
+  add_mm_counter(dst_vma, MM_ANONPAGES, HPAGE_PMD_NR);
+  pgtable_trans_huge_deposit(dst_vma.vm_mm, haddr);
+  set_pmd_at(dst_vma.vm_mm, haddr, entry);
+  return 0;
+}
+
+/**
+ * zap_huge_pmd: unmap a whole huge PMD: one PMD mapcount, one reference, 512
+ * rss pages. A device-private PMD drops its mapping at once; a migration
+ * entry only its rss.
+ */
 export function zap_huge_pmd(m: Machine, vma: vm_area_struct, addr: number): void {
   const mm = vma.vm_mm;
   const haddr = haddr_of(addr);
   const pmd = pmdp_get(mm, haddr);
   set_pmd_at(mm, haddr, 0);
   pgtable_trans_huge_withdraw(mm, haddr);
-  if (!pmd_trans_huge(pmd))
-    throw new EngineUsageError('not modelled', `zap of a ${softleaf_type_of(pmd)} PMD`);
-  const folio = pmd_pfn(pmd);
+  const folio = pmd_folio(pmd);
+  if (!pmd_trans_huge(pmd)) {
+    add_mm_counter(vma, mm_counter(m, folio), -HPAGE_PMD_NR);
+    if (is_device_private_entry(pmd)) {
+      folio_remove_rmap_pmd(m, folio, vma);
+      folio_put(m, folio);
+    }
+    return;
+  }
   if (is_huge_zero_pfn(m, folio)) return;
   if (pmd_dirty(pmd)) m.mem.flags[folio] |= PG_dirty;
   folio_remove_rmap_pmd(m, folio, vma);
@@ -224,38 +398,78 @@ export function zap_huge_pmd(m: Machine, vma: vm_area_struct, addr: number): voi
 /**
  * __split_huge_pmd: replace a huge PMD by a table of 512 PTEs mapping the same
  * pages (or the zero page, for the huge zero PMD). Secondary MMUs see
- * MMU_NOTIFY_CLEAR over the PMD. The folio itself stays large: splitting it
- * is a separate step (deferred split or __folio_split).
+ * MMU_NOTIFY_CLEAR over the PMD. With `freeze` (try_to_migrate, a migration's
+ * split) the PTEs are migration entries instead. The folio itself stays
+ * large; only the v2 design of device-private THP split it here.
  */
-export function __split_huge_pmd(m: Machine, vma: vm_area_struct, haddr: number): void {
+export function __split_huge_pmd(m: Machine, vma: vm_area_struct, haddr: number, freeze = false): void {
   const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, haddr, haddr + PMD_SIZE);
   mmu_notifier_invalidate_range_start(range);
-  __split_huge_pmd_locked(m, vma, haddr);
+  const pmd = pmdp_get(vma.vm_mm, haddr);
+  __split_huge_pmd_locked(m, vma, haddr, freeze);
   mmu_notifier_invalidate_range_end(range);
+  /*
+   * The v2 patch split a device-private folio right here, still mapped. The
+   * merged kernel leaves it large and PTE-mapped (never queued for deferred
+   * split); it is split through __folio_split when a fault or migration meets it.
+   */
+  if (!freeze && is_device_private_entry(pmd) && m.config.device_private_split === 'v2')
+    v2_split_after_pmd_split(m, swp_offset_pfn(pmd));
 }
 
-/** __split_huge_pmd_locked: each PTE inherits write, dirty, young and soft-dirty; every page gains a reference. */
-function __split_huge_pmd_locked(m: Machine, vma: vm_area_struct, haddr: number): void {
+/**
+ * __split_huge_pmd_locked: each PTE inherits the PMD's permission bits. A
+ * present or device-private PMD gives every page a reference and a PTE
+ * mapcount (the folio's exclusivity copied to each page) unless frozen; a
+ * frozen split installs migration entries and drops the PMD's reference
+ * (refused, and done unfrozen, if the THP may be pinned).
+ */
+function __split_huge_pmd_locked(m: Machine, vma: vm_area_struct, haddr: number, freeze: boolean): void {
   const mm = vma.vm_mm;
   const pmd = pmdp_get(mm, haddr);
-  if (!pmd_trans_huge(pmd))
-    throw new EngineUsageError('not modelled', `split of a ${softleaf_type_of(pmd)} PMD`);
   const table = pgtable_trans_huge_withdraw(mm, haddr);
-  const pfn = pmd_pfn(pmd);
-  if (is_huge_zero_pfn(m, pfn)) {
+  if (pmd_trans_huge(pmd) && is_huge_zero_pfn(m, pmd_pfn(pmd))) {
     /* __split_huge_zero_page_pmd: 512 PTEs of the small zero page. */
     for (let i = 0; i < HPAGE_PMD_NR; i++) table[i] = pfn_pte(m.zero_pfn, _PAGE_SPECIAL);
     pmd_populate(mm, haddr, table);
     return;
   }
-  const folio = pfn;
+  const folio = pmd_folio(pmd);
+  if (is_migration_entry(pmd)) {
+    /* A PMD migration entry becomes 512 PTE migration entries; freeze drops the caller's extra reference. */
+    for (let i = 0; i < HPAGE_PMD_NR; i++) table[i] = swp_keep_bits(pmd, swp_entry(swp_type(pmd), folio + i));
+    pmd_populate(mm, haddr, table);
+    if (freeze) folio_put(m, folio);
+    return;
+  }
+  const device_private = is_device_private_entry(pmd);
+  const writable = device_private ? is_writable_device_private_entry(pmd) : pte_write(pmd);
   const anon_exclusive = PageAnonExclusive(m, folio);
-  folio_ref_add(m, folio, HPAGE_PMD_NR - 1);
-  folio_add_anon_rmap_ptes(m, folio, folio, HPAGE_PMD_NR, vma, anon_exclusive ? RMAP_EXCLUSIVE : RMAP_NONE);
-  const bits = pmd & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED | _PAGE_SOFT_DIRTY);
-  for (let i = 0; i < HPAGE_PMD_NR; i++) table[i] = pfn_pte(folio + i, bits);
+  if (freeze && anon_exclusive && folio_try_share_anon_rmap_pmd(m, folio) !== 0) freeze = false;
+  if (freeze) {
+    for (let i = 0; i < HPAGE_PMD_NR; i++) {
+      const entry = migration_entry_for(writable, anon_exclusive, folio + i);
+      table[i] = device_private ? swp_keep_bits(pmd, entry) : entry;
+    }
+  } else {
+    folio_ref_add(m, folio, HPAGE_PMD_NR - 1);
+    folio_add_anon_rmap_ptes(m, folio, folio, HPAGE_PMD_NR, vma, anon_exclusive ? RMAP_EXCLUSIVE : RMAP_NONE);
+    const bits = pmd & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED | _PAGE_SOFT_DIRTY);
+    for (let i = 0; i < HPAGE_PMD_NR; i++) {
+      /* Device-private PTEs keep write, soft-dirty and uffd-wp; young and dirty do not exist for them. */
+      table[i] = device_private
+        ? swp_keep_bits(
+            pmd,
+            writable
+              ? make_writable_device_private_entry(folio + i)
+              : make_readable_device_private_entry(folio + i),
+          )
+        : pfn_pte(folio + i, bits);
+    }
+  }
   pmd_populate(mm, haddr, table);
   folio_remove_rmap_pmd(m, folio, vma);
+  if (freeze) folio_put(m, folio);
 }
 
 /**
@@ -265,14 +479,205 @@ function __split_huge_pmd_locked(m: Machine, vma: vm_area_struct, haddr: number)
 export function vma_adjust_trans_huge(m: Machine, vma: vm_area_struct, addr: number): void {
   if (addr % PMD_SIZE === 0) return;
   const haddr = haddr_of(addr);
-  if (pmd_trans_huge(pmdp_get(vma.vm_mm, haddr))) __split_huge_pmd(m, vma, haddr);
+  const pmd = pmdp_get(vma.vm_mm, haddr);
+  if (pmd_trans_huge(pmd) || is_device_private_entry(pmd)) __split_huge_pmd(m, vma, haddr);
 }
 
 /**
  * deferred_split_folio: queue a partly unmapped anonymous THP so the shrinker
  * can split it later (deferred_split_scan) and free the unmapped part.
+ * Device-private folios are never queued: their faults go through migration
+ * entries, which expect the folio sizes to match (seed 004).
  */
 export function deferred_split_folio(m: Machine, folio: number, partially_mapped: boolean): void {
+  if (folio_is_zone_device(m, folio)) return;
   if (partially_mapped) m.mem.flags[folio] |= PG_partially_mapped;
   m.deferred_split_queue.add(folio);
+}
+
+/* ------------------------------------------------------------------ */
+/* Folio split                                                          */
+/* ------------------------------------------------------------------ */
+
+/** The points at which a folio split can be interleaved with other operations. */
+export type folio_split_phase = 'unmap' | 'freeze' | 'split' | 'remap';
+
+/**
+ * __split_unmapped_folio: turn one frozen PMD-order folio into 512 order-0
+ * folios. Each page keeps its data, exclusivity, pagemap and index; a
+ * device-private piece is handed to the driver's folio_split callback
+ * (zone_device_private_split_cb). Pieces stay locked, as the original was.
+ */
+export function __split_unmapped_folio(m: Machine, folio: number): void {
+  const mem = m.mem;
+  const b = folio >> HPAGE_PMD_ORDER;
+  const keep = PG_anon | PG_anon_exclusive | PG_dirty | PG_locked | PG_swapbacked | PG_uptodate;
+  for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    const page = folio + i;
+    mem.flags[page] = (mem.flags[folio] & ~PG_anon_exclusive & keep) | (mem.flags[page] & PG_anon_exclusive);
+    mem.order[page] = 0;
+    mem.mapping[page] = mem.mapping[folio];
+    mem.index[page] = mem.index[folio] + i;
+  }
+  mem._entire_mapcount[b] = mem._large_mapcount[b] = mem._pincount[b] = 0;
+  mem._mm_id0[b] = mem._mm_id1[b] = mem._mm_id_mapcount0[b] = mem._mm_id_mapcount1[b] = 0;
+  mem._mm_ids_shared[b] = 0;
+  m.deferred_split_queue.delete(folio);
+  if (is_device_private_page(m, folio)) {
+    const ops = page_pgmap(m, folio).ops;
+    for (let i = 1; i < HPAGE_PMD_NR; i++) ops.folio_split?.(folio, folio + i);
+    ops.folio_split?.(folio, null);
+  }
+}
+
+/** unmap_folio: try_to_migrate with TTU_SPLIT_HUGE_PMD: every mapping, PMD or PTE, becomes a migration entry. */
+function unmap_folio(m: Machine, folio: number): void {
+  try_to_migrate(m, folio, TTU_SPLIT_HUGE_PMD);
+}
+
+/**
+ * __folio_split (uniform split to order 0), phase by phase: unmap every
+ * mapping into migration entries (so mapcount reaches 0 and rmap cannot
+ * change), freeze the refcount (it must be exactly the caller's reference,
+ * else -EAGAIN and the mappings come back), split, unfreeze each piece, and
+ * remap the pieces from the migration entries. Device-private folios take
+ * the same path (the design the seed 004 review asked for). The caller holds
+ * the folio lock and one reference; it keeps both on the head afterwards.
+ * Each yield is a point where a scenario may run something else.
+ */
+export function* __folio_split(m: Machine, folio: number): Generator<folio_split_phase, number> {
+  if (!folio_test_large(m, folio)) return -EINVAL;
+  if (is_huge_zero_pfn(m, folio)) return -EINVAL;
+  yield 'unmap';
+  unmap_folio(m, folio);
+  yield 'freeze';
+  if (!folio_ref_freeze(m, folio, 1)) {
+    remove_migration_ptes(m, folio, folio);
+    return -EAGAIN;
+  }
+  yield 'split';
+  __split_unmapped_folio(m, folio);
+  for (let i = 0; i < HPAGE_PMD_NR; i++) m.mem._refcount[folio + i] = 1;
+  yield 'remap';
+  for (let i = 0; i < HPAGE_PMD_NR; i++) remove_migration_ptes(m, folio + i, folio + i);
+  for (let i = 1; i < HPAGE_PMD_NR; i++) {
+    folio_unlock(m, folio + i);
+    folio_put(m, folio + i);
+  }
+  return 0;
+}
+
+/**
+ * split_device_private_folio, as the v2 patch of the device-private THP
+ * series had it: split a folio still mapped by device-private entries
+ * without unmapping it. It freezes the refcount at 1 + the expected count
+ * and does not check that the freeze succeeded - the review's question: a
+ * reference taken meanwhile goes unaccounted, and the unfreeze of each piece
+ * overwrites it. Caller holds the lock and one reference.
+ */
+export function* split_device_private_folio(m: Machine, folio: number): Generator<folio_split_phase, number> {
+  yield 'freeze';
+  const expected = 1 + folio_expected_ref_count(m, folio);
+  folio_ref_freeze(m, folio, expected);
+  yield 'split';
+  const mapcounts = Array.from({ length: HPAGE_PMD_NR }, (_, i) => m.mem._mapcount[folio + i]);
+  __split_unmapped_folio(m, folio);
+  /* folio_ref_unfreeze of each piece: its expected count (its mappings), plus the caller's on the head. */
+  for (let i = 0; i < HPAGE_PMD_NR; i++) m.mem._refcount[folio + i] = mapcounts[i] + (i === 0 ? 1 : 0);
+  for (let i = 1; i < HPAGE_PMD_NR; i++) {
+    folio_unlock(m, folio + i);
+    if (m.mem._refcount[folio + i] === 0) __folio_put(m, folio + i);
+  }
+  return 0;
+}
+
+/** Run a phased split to completion. */
+export function run_split(gen: Generator<folio_split_phase, number>): number {
+  for (;;) {
+    const r = gen.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * Start a phased split of `folio` (locked, with a reference the caller owns),
+ * pausing at `m.split_pause` if a scenario asked for it; otherwise run it to
+ * the end. `finish` releases the caller's lock and reference afterwards.
+ */
+export function start_split(
+  m: Machine,
+  folio: number,
+  gen: Generator<folio_split_phase, number>,
+  finish: (ret: number) => number,
+): number {
+  if (m.split_pause) {
+    m.pending_split = { folio, gen, finish, stop_at: m.split_pause };
+    m.split_pause = null;
+    return advance_split(m).ret;
+  }
+  return finish(run_split(gen));
+}
+
+/** The v2 patch: a device-private folio is split as soon as its PMD is. */
+function v2_split_after_pmd_split(m: Machine, folio: number): void {
+  folio_get(m, folio);
+  if (!folio_trylock(m, folio)) {
+    folio_put(m, folio);
+    return;
+  }
+  start_split(m, folio, split_device_private_folio(m, folio), (ret) => {
+    folio_unlock(m, folio);
+    folio_put(m, folio);
+    return ret;
+  });
+}
+
+/**
+ * split_folio: split a large folio to order 0 (the caller holds its lock and
+ * a reference, and keeps both on the head page). Pausable like every split.
+ */
+export function split_folio(m: Machine, folio: number): number {
+  return start_split(m, folio, __folio_split(m, folio), (ret) => ret);
+}
+
+/**
+ * Advance a paused split to its next stop: the phase a scenario asked for,
+ * or the end. Returns the phase reached, or 'done' with the split's result.
+ */
+export function advance_split(m: Machine): { phase: folio_split_phase | 'done'; ret: number } {
+  const p = m.pending_split;
+  if (!p) throw new EngineUsageError('no split in progress', 'nothing is waiting to continue');
+  for (;;) {
+    const r = p.gen.next();
+    if (r.done) {
+      m.pending_split = null;
+      return { phase: 'done', ret: p.finish(r.value) };
+    }
+    if (r.value === p.stop_at) {
+      p.stop_at = null;
+      return { phase: r.value, ret: 0 };
+    }
+  }
+}
+
+/** folio_expected_ref_count for an anonymous folio without swap cache: one reference per mapping. */
+export const folio_expected_ref_count = (m: Machine, folio: number): number => {
+  let n = m.mem._entire_mapcount[folio >> HPAGE_PMD_ORDER];
+  for (let i = 0; i < HPAGE_PMD_NR; i++) n += m.mem._mapcount[folio + i];
+  return n;
+};
+
+/** folio_ref_freeze: set the refcount to 0 if, and only if, it is exactly `count`. */
+export function folio_ref_freeze(m: Machine, folio: number, count: number): boolean {
+  if (m.mem._refcount[folio] !== count) return false;
+  m.mem._refcount[folio] = 0;
+  return true;
+}
+
+/** folio_split_unmapped: split a locked, unmapped large folio (its mappings are migration entries); no remap. */
+export function folio_split_unmapped(m: Machine, folio: number): number {
+  if (!folio_ref_freeze(m, folio, 1)) return -EAGAIN;
+  __split_unmapped_folio(m, folio);
+  for (let i = 0; i < HPAGE_PMD_NR; i++) m.mem._refcount[folio + i] = 1;
+  return 0;
 }

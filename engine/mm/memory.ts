@@ -51,7 +51,7 @@ import {
   PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
-import { EngineUsageError } from '../include/linux/mmdebug';
+import { EngineUsageError, KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
 import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import { type pfn_t, pfn_t_devmap } from '../include/linux/pfn_t';
@@ -99,6 +99,7 @@ import {
   __split_huge_pmd,
   copy_huge_pmd,
   do_huge_pmd_anonymous_page,
+  do_huge_pmd_device_private,
   do_huge_pmd_wp_page,
   huge_pmd_set_accessed,
   thp_vma_allowable_order,
@@ -139,6 +140,8 @@ export interface vm_fault {
   page: number;
   /** do_cow_fault's new anonymous page, for a ->fault that fills it itself (vmf->cow_page). */
   cow_page?: number;
+  /** The fault is on a PMD (vmf->pte == NULL): a device-private PMD fault. */
+  pmd_fault?: boolean;
 }
 
 export const add_mm_counter = (vma: vm_area_struct, member: number, value: number): void => {
@@ -217,7 +220,14 @@ export function handle_mm_fault(m: Machine, vma: vm_area_struct, address: number
       return 0;
     }
   } else if (!pmd_none(pmd) && !pmd_is_table(pmd)) {
-    throw new EngineUsageError('not modelled', `fault on a non-present PMD (${softleaf_type_of(pmd)})`);
+    /* A non-present PMD: wait for a migration, or bring a device-private THP back. */
+    if (is_migration_entry(pmd)) return migration_entry_wait(m, vmf);
+    if (is_device_private_entry(pmd)) return do_huge_pmd_device_private(m, vmf, pmd);
+    throw new KernelInvariantViolation(
+      'PMD non-present entries are migration or device-private',
+      -1,
+      softleaf_type_of(pmd),
+    );
   }
   return handle_pte_fault(m, vmf);
 }
@@ -346,11 +356,12 @@ export function do_swap_page(m: Machine, vmf: vm_fault): number {
   if (is_device_private_entry(entry)) {
     vmf.page = swp_offset_pfn(entry);
     /* Somebody else holds the page lock (a migration in progress): wait for it, then retry. */
-    if (!folio_trylock(m, vmf.page)) return migration_entry_wait(m, vmf);
-    folio_get(m, vmf.page);
+    if (!folio_trylock(m, page_folio(m, vmf.page))) return migration_entry_wait(m, vmf);
+    folio_get(m, page_folio(m, vmf.page));
     const ret = page_pgmap(m, vmf.page).ops.migrate_to_ram?.(vmf) ?? VM_FAULT_SIGBUS;
-    folio_unlock(m, vmf.page);
-    folio_put(m, vmf.page);
+    /* The driver may have split a large folio meanwhile: the lock and reference are the piece's now. */
+    folio_unlock(m, page_folio(m, vmf.page));
+    folio_put(m, page_folio(m, vmf.page));
     return ret;
   }
   throw new EngineUsageError('not modelled', `fault on a ${softleaf_type_of(entry)} entry`);

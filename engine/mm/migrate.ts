@@ -16,9 +16,10 @@ import {
   folio_maybe_dma_pinned,
   folio_nr_pages,
   folio_test_anon,
+  folio_test_large,
   PageAnonExclusive,
 } from '../include/linux/mm';
-import { PAGE_SIZE, type vm_area_struct } from '../include/linux/mm_types';
+import { PAGE_SIZE, PMD_SIZE, type vm_area_struct } from '../include/linux/mm_types';
 import { PG_anon, PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
 import { pte_dirty, pte_none, pte_pfn, pte_present, pte_write } from '../include/linux/pgtable';
 import {
@@ -37,6 +38,7 @@ import {
   swp_offset_pfn,
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
+import { __split_huge_pmd, remove_migration_pmd, set_pmd_migration_entry } from './huge_memory';
 import { maybe_mkwrite, mk_pte } from './memory';
 import { is_device_private_page } from './memremap';
 import {
@@ -44,11 +46,12 @@ import {
   mmu_notifier_invalidate_range_start,
   mmu_notifier_range_init,
 } from './mmu_notifier';
-import { pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
+import { pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import {
   folio_add_anon_rmap_ptes,
   folio_add_file_rmap_ptes,
   folio_remove_rmap_pte,
+  page_vma_mapped_pmd,
   RMAP_EXCLUSIVE,
   RMAP_NONE,
   rmap_walk,
@@ -80,11 +83,22 @@ export function migration_entry_for(writable: boolean, anon_exclusive: boolean, 
  * back read-only (but still exclusive).
  * Returns false if a pinned exclusive page stopped it.
  */
-function try_to_migrate_one(m: Machine, folio: number, vma: vm_area_struct, address: number): boolean {
+function try_to_migrate_one(
+  m: Machine,
+  folio: number,
+  vma: vm_area_struct,
+  address: number,
+  flags: number,
+): boolean {
   const nr = folio_nr_pages(m, folio);
   const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, address, address + nr * PAGE_SIZE);
   mmu_notifier_invalidate_range_start(range);
   let ok = true;
+  /* page_vma_mapped_walk reports a device-private PMD as well as a present one: both migrate. */
+  if (page_vma_mapped_pmd(m, folio, vma, address)) {
+    if (flags & TTU_SPLIT_HUGE_PMD) __split_huge_pmd(m, vma, address, true);
+    else ok = set_pmd_migration_entry(m, vma, address) === 0;
+  }
   for (let i = 0; i < nr && ok; i++) {
     const addr = address + i * PAGE_SIZE;
     if (addr < vma.vm_start || addr >= vma.vm_end) continue;
@@ -117,11 +131,14 @@ function try_to_migrate_one(m: Machine, folio: number, vma: vm_area_struct, addr
   return ok;
 }
 
+/** try_to_unmap/try_to_migrate flag: split a PMD mapping into PTE migration entries instead of a PMD migration entry. */
+export const TTU_SPLIT_HUGE_PMD = 1 << 2;
+
 /** try_to_migrate: unmap the folio from every process, leaving migration entries. */
-export function try_to_migrate(m: Machine, folio: number): void {
+export function try_to_migrate(m: Machine, folio: number, flags = 0): void {
   let ok = true;
   rmap_walk(m, folio, (vma, address) => {
-    if (ok) ok = try_to_migrate_one(m, folio, vma, address);
+    if (ok) ok = try_to_migrate_one(m, folio, vma, address, flags);
   });
 }
 
@@ -169,7 +186,12 @@ function remove_migration_pte(
 
 /** remove_migration_ptes: restore every migration entry of `src` as a mapping of `dst` (dst may be src). */
 export function remove_migration_ptes(m: Machine, src: number, dst: number): void {
-  rmap_walk(m, dst, (vma, address) => remove_migration_pte(m, dst, src, vma, address));
+  rmap_walk(m, dst, (vma, address) => {
+    /* A PMD migration entry comes back as a PMD mapping (remove_migration_pmd). */
+    const pmd = folio_test_large(m, dst) && address % PMD_SIZE === 0 ? pmdp_get(vma.vm_mm, address) : 0;
+    if (is_migration_entry(pmd) && swp_offset_pfn(pmd) === src) remove_migration_pmd(m, vma, address, dst);
+    else remove_migration_pte(m, dst, src, vma, address);
+  });
 }
 
 /**

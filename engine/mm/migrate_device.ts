@@ -12,24 +12,33 @@
 
 import { copy_highpage } from '../include/linux/highmem';
 import {
+  MIGRATE_PFN_COMPOUND,
   MIGRATE_PFN_MIGRATE,
+  MIGRATE_PFN_VALID,
   MIGRATE_PFN_WRITE,
+  MIGRATE_VMA_SELECT_COMPOUND,
   MIGRATE_VMA_SELECT_DEVICE_COHERENT,
   MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
   MIGRATE_VMA_SELECT_SYSTEM,
   migrate_pfn,
   migrate_pfn_clear,
+  migrate_pfn_flags,
+  migrate_pfn_set,
   migrate_pfn_to_page,
   type migrate_vma,
 } from '../include/linux/migrate';
 import {
+  EAGAIN,
   EBUSY,
   EINVAL,
+  ENOENT,
   folio_is_zone_device,
   folio_mapcount,
+  folio_nr_pages,
   folio_ref_count,
   folio_test_anon,
   folio_test_large,
+  is_huge_zero_pfn,
   is_zero_pfn,
   PageAnonExclusive,
   page_folio,
@@ -39,16 +48,24 @@ import {
   VM_WRITE,
   vma_is_anonymous,
 } from '../include/linux/mm';
-import { MM_ANONPAGES, PAGE_SIZE, type vm_area_struct } from '../include/linux/mm_types';
-import { EngineUsageError } from '../include/linux/mmdebug';
+import {
+  HPAGE_PMD_NR,
+  MM_ANONPAGES,
+  PAGE_SIZE,
+  PMD_SIZE,
+  type vm_area_struct,
+} from '../include/linux/mm_types';
 import { PG_dirty, PG_locked } from '../include/linux/page-flags';
 import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import {
   _PAGE_DIRTY,
   _PAGE_RW,
+  pfn_pmd,
   pfn_pte,
   pmd_is_table,
   pmd_none,
+  pmd_pfn,
+  pmd_trans_huge,
   pte_dirty,
   pte_none,
   pte_pfn,
@@ -60,11 +77,11 @@ import {
   is_writable_device_private_entry,
   make_readable_device_private_entry,
   make_writable_device_private_entry,
-  softleaf_type_of,
   swp_keep_bits,
   swp_offset_pfn,
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
+import { __split_huge_pmd, folio_split_unmapped, set_pmd_migration_entry, split_folio } from './huge_memory';
 import { add_mm_counter, vm_normal_page } from './memory';
 import { is_device_coherent_page, is_device_private_page, page_pgmap } from './memremap';
 import {
@@ -81,7 +98,15 @@ import {
   mmu_notifier_range_init,
 } from './mmu_notifier';
 import { __alloc_pages } from './page_alloc';
-import { __pte_alloc, pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
+import {
+  __pte_alloc,
+  pgtable_trans_huge_deposit,
+  pmdp_get,
+  pte_offset_map,
+  ptep_get,
+  set_pmd_at,
+  set_pte_at,
+} from './pgtable-generic';
 import { anon_vma_prepare, folio_add_new_anon_rmap, folio_remove_rmap_pte, RMAP_EXCLUSIVE } from './rmap';
 import { folio_put } from './swap';
 
@@ -102,7 +127,8 @@ export function migrate_vma_setup(m: Machine, args: migrate_vma): number {
   if (!args.src || !args.dst) return -EINVAL;
   if (
     args.fault_page >= 0 &&
-    (!is_device_private_page(m, args.fault_page) || !(m.mem.flags[args.fault_page] & PG_locked))
+    (!is_device_private_page(m, args.fault_page) ||
+      !(m.mem.flags[page_folio(m, args.fault_page)] & PG_locked))
   )
     return -EINVAL;
   args.src.length = 0;
@@ -117,7 +143,8 @@ export function migrate_vma_setup(m: Machine, args: migrate_vma): number {
 /**
  * migrate_vma_collect: walk the range under one MMU_NOTIFY_MIGRATE
  * invalidation carrying the caller's pgmap_owner, so the caller's own device
- * can ignore it.
+ * can ignore it. The walk goes PMD by PMD (walk_page_range's pmd_entry and
+ * pte_hole), then PTE by PTE.
  */
 function migrate_vma_collect(m: Machine, migrate: migrate_vma): void {
   const mm = migrate.vma.vm_mm;
@@ -129,15 +156,13 @@ function migrate_vma_collect(m: Machine, migrate: migrate_vma): void {
     migrate.pgmap_owner,
   );
   mmu_notifier_invalidate_range_start(range);
-  for (let addr = migrate.start; addr < migrate.end; addr += PAGE_SIZE) {
-    const pmd = pmdp_get(mm, addr);
-    if (pmd_none(pmd)) migrate_vma_collect_hole(migrate, addr);
-    else if (pmd_is_table(pmd)) migrate_vma_collect_pte(m, migrate, addr);
-    else
-      throw new EngineUsageError(
-        'not modelled',
-        `migrate_vma of a PMD-mapped range (${softleaf_type_of(pmd) === 'SOFTLEAF_NONE' ? 'THP' : softleaf_type_of(pmd)})`,
-      );
+  for (let start = migrate.start; start < migrate.end; ) {
+    const end = Math.min(start - (start % PMD_SIZE) + PMD_SIZE, migrate.end);
+    const pmd = pmdp_get(mm, start);
+    if (pmd_none(pmd)) migrate_vma_collect_hole(migrate, start, end);
+    else if (pmd_is_table(pmd) || migrate_vma_collect_huge_pmd(m, migrate, start, end) !== 0)
+      for (let addr = start; addr < end; ) addr = migrate_vma_collect_pte(m, migrate, addr, end);
+    start = end;
   }
   mmu_notifier_invalidate_range_end(range);
   migrate.end = migrate.start + migrate.npages * PAGE_SIZE;
@@ -150,30 +175,164 @@ function collect_skip(migrate: migrate_vma, mpfn: number): number {
   return mpfn;
 }
 
-/** migrate_vma_collect_hole: an empty range of an anonymous VMA migrates as "no source page". */
-function migrate_vma_collect_hole(migrate: migrate_vma, _addr: number): number {
-  if (!vma_is_anonymous(migrate.vma)) return collect_skip(migrate, 0);
-  migrate.cpages++;
-  return collect_skip(migrate, MIGRATE_PFN_MIGRATE);
+/** migrate_vma_collect_skip over a range. */
+function collect_skip_range(migrate: migrate_vma, start: number, end: number): void {
+  for (let addr = start; addr < end; addr += PAGE_SIZE) collect_skip(migrate, 0);
 }
 
-/** migrate_vma_collect_pmd, PTE by PTE: decide what each entry contributes and lock it in with a migration entry. */
-function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number): number {
+/**
+ * migrate_vma_collect_hole: an empty range of an anonymous VMA migrates as
+ * "no source page". A whole, aligned PMD range with MIGRATE_VMA_SELECT_COMPOUND
+ * is one COMPOUND entry (cpages 1) followed by 511 empty ones.
+ */
+function migrate_vma_collect_hole(migrate: migrate_vma, start: number, end: number): void {
+  if (!vma_is_anonymous(migrate.vma)) {
+    collect_skip_range(migrate, start, end);
+    return;
+  }
+  if (migrate.flags & MIGRATE_VMA_SELECT_COMPOUND && start % PMD_SIZE === 0 && end % PMD_SIZE === 0) {
+    collect_skip(migrate, MIGRATE_PFN_MIGRATE + MIGRATE_PFN_COMPOUND);
+    migrate.cpages++;
+    collect_skip_range(migrate, start + PAGE_SIZE, end);
+    return;
+  }
+  for (let addr = start; addr < end; addr += PAGE_SIZE) {
+    collect_skip(migrate, MIGRATE_PFN_MIGRATE);
+    migrate.cpages++;
+  }
+}
+
+/**
+ * migrate_vma_split_folio: a large folio met through its PTEs is split
+ * (split_folio), keeping the fault page's lock on the piece that now holds it.
+ */
+function migrate_vma_split_folio(m: Machine, folio: number, fault_page: number): number {
+  const fault_folio = fault_page >= 0 ? page_folio(m, fault_page) : -1;
+  if (folio !== fault_folio) {
+    m.mem._refcount[folio]++;
+    if (!folio_trylock(m, folio)) {
+      folio_put(m, folio);
+      return -EAGAIN;
+    }
+  }
+  const ret = split_folio(m, folio);
+  if (ret) {
+    if (folio !== fault_folio) {
+      folio_unlock(m, folio);
+      folio_put(m, folio);
+    }
+    return ret;
+  }
+  const new_fault_folio = fault_page >= 0 ? page_folio(m, fault_page) : -1;
+  if (new_fault_folio < 0) {
+    folio_unlock(m, folio);
+    folio_put(m, folio);
+  } else if (folio !== new_fault_folio) {
+    if (new_fault_folio !== fault_folio) {
+      m.mem._refcount[new_fault_folio]++;
+      folio_trylock(m, new_fault_folio);
+    }
+    folio_unlock(m, folio);
+    folio_put(m, folio);
+  }
+  return 0;
+}
+
+/**
+ * migrate_vma_collect_huge_pmd: a PMD-mapped THP or device-private THP. With
+ * MIGRATE_VMA_SELECT_COMPOUND over the whole aligned PMD it is collected as
+ * one COMPOUND entry behind a PMD migration entry; otherwise (or if it is
+ * pinned) it is split and the walk goes on PTE by PTE (returns non-zero).
+ */
+function migrate_vma_collect_huge_pmd(m: Machine, migrate: migrate_vma, start: number, end: number): number {
+  const vma = migrate.vma;
+  const pmd = pmdp_get(vma.vm_mm, start);
+  const fault_folio = migrate.fault_page >= 0 ? page_folio(m, migrate.fault_page) : -1;
+  let write = 0;
+  let folio: number;
+  if (pmd_trans_huge(pmd)) {
+    if (!(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM)) {
+      collect_skip_range(migrate, start, end);
+      return 0;
+    }
+    folio = pmd_pfn(pmd);
+    if (is_huge_zero_pfn(m, folio)) {
+      migrate_vma_collect_hole(migrate, start, end);
+      return 0;
+    }
+    if (pte_write(pmd)) write = MIGRATE_PFN_WRITE;
+  } else {
+    folio = swp_offset_pfn(pmd);
+    if (
+      !is_device_private_entry(pmd) ||
+      !(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_PRIVATE) ||
+      page_pgmap(m, folio).owner !== migrate.pgmap_owner
+    ) {
+      collect_skip_range(migrate, start, end);
+      return 0;
+    }
+    if (is_writable_device_private_entry(pmd)) write = MIGRATE_PFN_WRITE;
+  }
+  m.mem._refcount[folio]++;
+  if (folio !== fault_folio && !folio_trylock(m, folio)) {
+    folio_put(m, folio);
+    collect_skip_range(migrate, start, end);
+    return 0;
+  }
+  if (migrate.flags & MIGRATE_VMA_SELECT_COMPOUND && start % PMD_SIZE === 0 && end % PMD_SIZE === 0) {
+    if (set_pmd_migration_entry(m, vma, start) === 0) {
+      collect_skip(migrate, migrate_pfn(folio) + write + MIGRATE_PFN_MIGRATE + MIGRATE_PFN_COMPOUND);
+      migrate.cpages++;
+      collect_skip_range(migrate, start + PAGE_SIZE, end);
+      return 0;
+    }
+  }
+  /* fallback: split the folio, then look at the PTEs. */
+  const ret = split_folio(m, folio);
+  if (folio !== fault_folio) folio_unlock(m, folio);
+  folio_put(m, folio);
+  if (ret) {
+    collect_skip_range(migrate, start, end);
+    return 0;
+  }
+  if (pmd_none(pmdp_get(vma.vm_mm, start))) {
+    migrate_vma_collect_hole(migrate, start, end);
+    return 0;
+  }
+  return -ENOENT;
+}
+
+/**
+ * migrate_vma_collect_pmd, PTE by PTE: decide what each entry contributes and
+ * lock it in with a migration entry. Returns the next address to look at: the
+ * same one again after a large folio was split under it, or the rest of the
+ * range if that split failed.
+ */
+function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number, end: number): number {
+  const next = addr + PAGE_SIZE;
   const vma = migrate.vma;
   const table = pte_offset_map(vma.vm_mm, addr) as Uint32Array;
   const pte = ptep_get(table, addr);
-  if (pte_none(pte)) return migrate_vma_collect_hole(migrate, addr);
+  if (pte_none(pte)) {
+    migrate_vma_collect_hole(migrate, addr, next);
+    return next;
+  }
   let page: number;
   let mpfn: number;
   if (!pte_present(pte)) {
     /* Only device-private entries of the caller's own device are migrated; swap, migration and exclusive entries are skipped. */
-    if (!is_device_private_entry(pte)) return collect_skip(migrate, 0);
+    if (!is_device_private_entry(pte)) {
+      collect_skip(migrate, 0);
+      return next;
+    }
     page = swp_offset_pfn(pte);
     if (
       !(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_PRIVATE) ||
       page_pgmap(m, page).owner !== migrate.pgmap_owner
-    )
-      return collect_skip(migrate, 0);
+    ) {
+      collect_skip(migrate, 0);
+      return next;
+    }
     mpfn =
       migrate_pfn(page) +
       MIGRATE_PFN_MIGRATE +
@@ -181,41 +340,63 @@ function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number)
   } else {
     const pfn = pte_pfn(pte);
     if (is_zero_pfn(m, pfn)) {
-      if (!(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM)) return collect_skip(migrate, 0);
+      if (!(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM)) {
+        collect_skip(migrate, 0);
+        return next;
+      }
       migrate.cpages++;
-      return collect_skip(migrate, MIGRATE_PFN_MIGRATE);
+      collect_skip(migrate, MIGRATE_PFN_MIGRATE);
+      return next;
     }
     page = vm_normal_page(m, vma, addr, pte);
-    if (page < 0) return collect_skip(migrate, 0);
-    if (!folio_is_zone_device(m, page) && !(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM))
-      return collect_skip(migrate, 0);
+    if (page < 0) {
+      collect_skip(migrate, 0);
+      return next;
+    }
+    if (!folio_is_zone_device(m, page) && !(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM)) {
+      collect_skip(migrate, 0);
+      return next;
+    }
     if (
       is_device_coherent_page(m, page) &&
       (!(migrate.flags & MIGRATE_VMA_SELECT_DEVICE_COHERENT) ||
         page_pgmap(m, page).owner !== migrate.pgmap_owner)
-    )
-      return collect_skip(migrate, 0);
+    ) {
+      collect_skip(migrate, 0);
+      return next;
+    }
     mpfn = migrate_pfn(page) + MIGRATE_PFN_MIGRATE + (pte_write(pte) ? MIGRATE_PFN_WRITE : 0);
   }
   const folio = page_folio(m, page);
-  if (folio_test_large(m, folio))
-    throw new EngineUsageError('not modelled', 'migrate_vma of a PTE-mapped large folio');
-  if (m.mem.mapping[folio] === 0) return collect_skip(migrate, 0);
+  if (folio_test_large(m, folio)) {
+    if (migrate_vma_split_folio(m, folio, migrate.fault_page) !== 0) {
+      collect_skip_range(migrate, addr, end);
+      return end;
+    }
+    return addr;
+  }
+  if (m.mem.mapping[folio] === 0) {
+    collect_skip(migrate, 0);
+    return next;
+  }
 
   /* By taking a reference on the folio we pin it, which blocks any other migration. */
   m.mem._refcount[folio]++;
-  if (folio !== migrate.fault_page && !folio_trylock(m, folio)) {
+  const fault_folio = migrate.fault_page >= 0 ? page_folio(m, migrate.fault_page) : -1;
+  if (folio !== fault_folio && !folio_trylock(m, folio)) {
     folio_put(m, folio);
-    return collect_skip(migrate, 0);
+    collect_skip(migrate, 0);
+    return next;
   }
   const anon_exclusive = folio_test_anon(m, folio) && PageAnonExclusive(m, page);
   set_pte_at(table, addr, 0);
   if (anon_exclusive && folio_try_share_anon_rmap_pte(m, folio, page) !== 0) {
     /* A pinned exclusive page: put the PTE back and leave it alone. */
     set_pte_at(table, addr, pte);
-    if (folio !== migrate.fault_page) folio_unlock(m, folio);
+    if (folio !== fault_folio) folio_unlock(m, folio);
     folio_put(m, folio);
-    return collect_skip(migrate, 0);
+    collect_skip(migrate, 0);
+    return next;
   }
   migrate.cpages++;
   if (pte_present(pte) && pte_dirty(pte)) m.mem.flags[folio] |= PG_dirty;
@@ -224,7 +405,8 @@ function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number)
   /* Like a regular unmap: drop the rmap and the mapping's reference; ours keeps the folio alive. */
   folio_remove_rmap_pte(m, folio, page, vma);
   folio_put(m, folio);
-  return collect_skip(migrate, mpfn);
+  collect_skip(migrate, mpfn);
+  return next;
 }
 
 /**
@@ -245,23 +427,26 @@ function migrate_vma_check_page(m: Machine, folio: number, fault_page: number): 
  * references, restoring its mappings. Returns how many pages are ready.
  */
 export function migrate_device_unmap(m: Machine, src: number[], npages: number, fault_page: number): number {
+  const fault_folio = fault_page >= 0 ? page_folio(m, fault_page) : -1;
   let unmapped = 0;
   let restore = 0;
-  for (let i = 0; i < npages; i++) {
+  for (let i = 0; i < npages; ) {
     const page = migrate_pfn_to_page(src[i]);
     if (page < 0) {
       if (src[i] & MIGRATE_PFN_MIGRATE) unmapped++;
+      i++;
       continue;
     }
     const folio = page_folio(m, page);
+    const nr = folio_nr_pages(m, folio);
+    if (nr > 1 && !(src[i] & MIGRATE_PFN_COMPOUND)) src[i] += MIGRATE_PFN_COMPOUND;
     /* Non-device folios are isolated from the LRU, whose reference replaces the collect reference. */
     if (folio_mapcount(m, folio) > 0) try_to_migrate(m, folio);
-    if (folio_mapcount(m, folio) > 0 || !migrate_vma_check_page(m, folio, fault_page)) {
+    if (folio_mapcount(m, folio) > 0 || !migrate_vma_check_page(m, folio, fault_folio)) {
       src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
       restore++;
-      continue;
-    }
-    unmapped++;
+    } else unmapped++;
+    i += nr;
   }
   for (let i = 0; i < npages && restore; i++) {
     const page = migrate_pfn_to_page(src[i]);
@@ -269,7 +454,7 @@ export function migrate_device_unmap(m: Machine, src: number[], npages: number, 
     const folio = page_folio(m, page);
     remove_migration_ptes(m, folio, folio);
     src[i] = 0;
-    if (folio !== fault_page) folio_unlock(m, folio);
+    if (folio !== fault_folio) folio_unlock(m, folio);
     folio_put(m, folio);
     restore--;
   }
@@ -294,6 +479,7 @@ function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number,
     return false;
   };
   if (!vma_is_anonymous(vma)) return abort();
+  if (migrate.dst[i] & MIGRATE_PFN_COMPOUND) return migrate_vma_insert_huge_pmd_page(m, migrate, addr, i);
   const pmd = pmdp_get(vma.vm_mm, addr);
   if (!pmd_none(pmd) && !pmd_is_table(pmd)) return abort();
   anon_vma_prepare(m, vma);
@@ -322,6 +508,49 @@ function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number,
 }
 
 /**
+ * migrate_vma_insert_huge_pmd_page: fill an empty, aligned PMD range with a
+ * PMD-order destination folio, as __do_huge_pmd_anonymous_page would: a
+ * device-private PMD (write if VM_WRITE), or a present PMD for coherent or
+ * system memory; new exclusive anon rmap, 512 rss pages, a deposited table.
+ * On failure all 512 entries lose MIGRATE.
+ */
+function migrate_vma_insert_huge_pmd_page(
+  m: Machine,
+  migrate: migrate_vma,
+  addr: number,
+  i: number,
+): boolean {
+  const vma = migrate.vma;
+  const folio = migrate_pfn_to_page(migrate.dst[i]);
+  const abort = (): boolean => {
+    for (let j = 0; j < HPAGE_PMD_NR && i + j < migrate.npages; j++)
+      migrate.src[i + j] = migrate_pfn_clear(migrate.src[i + j], MIGRATE_PFN_MIGRATE);
+    return false;
+  };
+  if (addr % PMD_SIZE !== 0 || addr < vma.vm_start || addr + PMD_SIZE > vma.vm_end) return abort();
+  const pmd = pmdp_get(vma.vm_mm, addr);
+  if (!pmd_none(pmd) && !(pmd_trans_huge(pmd) && is_huge_zero_pfn(m, pmd_pfn(pmd)))) return abort();
+  anon_vma_prepare(m, vma);
+  let entry: number;
+  if (is_device_private_page(m, folio))
+    entry =
+      vma.vm_flags & VM_WRITE
+        ? make_writable_device_private_entry(folio)
+        : make_readable_device_private_entry(folio);
+  else {
+    if (folio_is_zone_device(m, folio) && !is_device_coherent_page(m, folio)) return abort();
+    entry = pfn_pmd(folio, vma.vm_flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY : 0);
+  }
+  add_mm_counter(vma, MM_ANONPAGES, HPAGE_PMD_NR);
+  folio_add_new_anon_rmap(m, folio, vma, addr, RMAP_EXCLUSIVE);
+  m.mem._refcount[folio]++;
+  if (pmd_none(pmd)) pgtable_trans_huge_deposit(vma.vm_mm, addr);
+  set_pmd_at(vma.vm_mm, addr, entry);
+  m.vm_events.THP_FAULT_ALLOC++;
+  return true;
+}
+
+/**
  * __migrate_device_pages: move struct page state from each source to its
  * destination (folio_migrate_mapping), or fill holes. Entries the kernel
  * cannot migrate lose MIGRATE_PFN_MIGRATE.
@@ -334,47 +563,111 @@ function __migrate_device_pages(
   migrate: migrate_vma | null,
 ): void {
   let range = null;
-  for (let i = 0; i < npages; i++) {
+  for (let i = 0; i < npages; ) {
     const newpage = migrate_pfn_to_page(dst[i]);
     const page = migrate_pfn_to_page(src[i]);
+    let nr = 1;
     if (newpage < 0) {
       src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+      i++;
       continue;
     }
     if (page < 0) {
-      if (!(src[i] & MIGRATE_PFN_MIGRATE) || !migrate) continue;
-      const addr = migrate.start + i * PAGE_SIZE;
-      if (!range) {
-        range = mmu_notifier_range_init(
-          'MMU_NOTIFY_MIGRATE',
-          migrate.vma.vm_mm,
-          addr,
-          migrate.end,
-          migrate.pgmap_owner,
-        );
-        mmu_notifier_invalidate_range_start(range);
+      if (src[i] & MIGRATE_PFN_MIGRATE && migrate) {
+        const addr = migrate.start + i * PAGE_SIZE;
+        if (!range) {
+          range = mmu_notifier_range_init(
+            'MMU_NOTIFY_MIGRATE',
+            migrate.vma.vm_mm,
+            addr,
+            migrate.end,
+            migrate.pgmap_owner,
+          );
+          mmu_notifier_invalidate_range_start(range);
+        }
+        /* A COMPOUND hole with small destinations is filled page by page. */
+        if (src[i] & MIGRATE_PFN_COMPOUND && !(dst[i] & MIGRATE_PFN_COMPOUND)) {
+          nr = HPAGE_PMD_NR;
+          src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_COMPOUND);
+        }
+        for (let j = 0; j < nr && i + j < npages; j++) {
+          src[i + j] = migrate_pfn_set(src[i + j], MIGRATE_PFN_MIGRATE);
+          migrate_vma_insert_page(m, migrate, addr + j * PAGE_SIZE, i + j);
+        }
       }
-      migrate_vma_insert_page(m, migrate, addr, i);
+      i += nr;
       continue;
     }
-    const folio = page_folio(m, page);
+    let folio = page_folio(m, page);
+    if (src[i] & MIGRATE_PFN_MIGRATE && src[i] & MIGRATE_PFN_COMPOUND && !(dst[i] & MIGRATE_PFN_COMPOUND)) {
+      /* A PMD-order source meets small destinations: split it while unmapped. */
+      if (!migrate) {
+        src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND);
+        i++;
+        continue;
+      }
+      nr = folio_nr_pages(m, folio);
+      if (migrate_vma_split_unmapped_folio(m, migrate, i, migrate.start + i * PAGE_SIZE, folio) !== 0) {
+        src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND);
+        i++;
+        continue;
+      }
+    } else if (
+      src[i] & MIGRATE_PFN_MIGRATE &&
+      dst[i] & MIGRATE_PFN_COMPOUND &&
+      !(src[i] & MIGRATE_PFN_COMPOUND)
+    ) {
+      src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+    }
     if (is_device_private_page(m, newpage) || is_device_coherent_page(m, newpage)) {
       /* Only anonymous memory migrates to device memory. */
       if (!folio_test_anon(m, folio) && m.mem.mapping[folio] !== 0) {
         src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+        i += nr;
         continue;
       }
     } else if (folio_is_zone_device(m, newpage)) {
       src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
+      i += nr;
       continue;
     }
-    const extra = migrate && migrate.fault_page === page ? 1 : 0;
-    if (folio_migrate_mapping(m, page_folio(m, newpage), folio, extra) !== 0) {
-      src[i] = migrate_pfn_clear(src[i], MIGRATE_PFN_MIGRATE);
-      m.vm_events.PGMIGRATE_FAIL++;
-    } else folio_migrate_flags(m, page_folio(m, newpage), folio);
+    const extra = migrate && migrate.fault_page >= 0 && page_folio(m, migrate.fault_page) === folio ? 1 : 0;
+    for (let j = 0; j < nr && i + j < npages; j++) {
+      folio = page_folio(m, migrate_pfn_to_page(src[i + j]));
+      const newfolio = page_folio(m, migrate_pfn_to_page(dst[i + j]));
+      if (!(src[i + j] & MIGRATE_PFN_MIGRATE)) continue;
+      if (folio_migrate_mapping(m, newfolio, folio, extra) !== 0) {
+        src[i + j] = migrate_pfn_clear(src[i + j], MIGRATE_PFN_MIGRATE);
+        m.vm_events.PGMIGRATE_FAIL++;
+      } else folio_migrate_flags(m, newfolio, folio);
+    }
+    i += nr;
   }
   if (range) mmu_notifier_invalidate_range_end(range);
+}
+
+/**
+ * migrate_vma_split_unmapped_folio: split the source's PMD migration entry
+ * into 512 PTE migration entries and the folio into 512 order-0 folios
+ * (folio_split_unmapped), then give every page its own src entry.
+ */
+function migrate_vma_split_unmapped_folio(
+  m: Machine,
+  migrate: migrate_vma,
+  idx: number,
+  addr: number,
+  folio: number,
+): number {
+  /* A reference for split_huge_pmd_address(freeze), which drops one at the end. */
+  m.mem._refcount[folio]++;
+  __split_huge_pmd(m, migrate.vma, addr - (addr % PMD_SIZE), true);
+  const ret = folio_split_unmapped(m, folio);
+  if (ret) return ret;
+  migrate.src[idx] = migrate_pfn_clear(migrate.src[idx], MIGRATE_PFN_COMPOUND);
+  const flags = migrate_pfn_flags(migrate.src[idx]);
+  for (let i = 1; i < HPAGE_PMD_NR; i++)
+    migrate.src[idx + i] = migrate_pfn(folio + i) - MIGRATE_PFN_VALID + flags;
+  return 0;
 }
 
 export const migrate_vma_pages = (m: Machine, migrate: migrate_vma): void =>
@@ -449,7 +742,10 @@ export function migrate_device_range(m: Machine, src: number[], start_pfn: numbe
       src.push(0);
       continue;
     }
-    src.push(migrate_pfn(pfn) + MIGRATE_PFN_MIGRATE);
+    const nr = folio_nr_pages(m, folio);
+    src.push(migrate_pfn(pfn) + MIGRATE_PFN_MIGRATE + (nr > 1 ? MIGRATE_PFN_COMPOUND : 0));
+    for (let j = 1; j < nr && i + j < npages; j++) src.push(0);
+    i += nr - 1;
   }
   migrate_device_unmap(m, src, npages, -1);
   return 0;

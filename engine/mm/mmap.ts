@@ -83,7 +83,7 @@ export function find_vma(mm: mm_struct, addr: number): vm_area_struct | null {
   return null;
 }
 
-function vma_insert(mm: mm_struct, vma: vm_area_struct): void {
+export function vma_insert(mm: mm_struct, vma: vm_area_struct): void {
   const i = mm.mmap.findIndex((v) => v.vm_start > vma.vm_start);
   if (i < 0) mm.mmap.push(vma);
   else mm.mmap.splice(i, 0, vma);

@@ -30,6 +30,7 @@ import {
   pmd_is_table,
   pmd_none,
   pmd_pfn,
+  pmd_present,
   pmd_trans_huge,
   pte_dirty,
   pte_none,
@@ -120,11 +121,18 @@ function change_protection(
       mmu_notifier_invalidate_range_start(range);
     }
     /* A partly covered huge PMD is split; so is one made PROT_NONE (the engine has no huge protnone bit). */
-    if (pmd_trans_huge(pmd) && (addr % PMD_SIZE !== 0 || next - addr !== PMD_SIZE || inaccessible)) {
+    const huge = pmd_trans_huge(pmd) || (!pmd_none(pmd) && !pmd_is_table(pmd) && !pmd_present(pmd));
+    if (
+      huge &&
+      (addr % PMD_SIZE !== 0 || next - addr !== PMD_SIZE || (inaccessible && pmd_trans_huge(pmd)))
+    ) {
       __split_huge_pmd(m, vma, addr - (addr % PMD_SIZE));
       pmd = pmdp_get(mm, addr);
     }
-    if (pmd_trans_huge(pmd)) change_huge_pmd(m, vma, addr, pmd, try_write);
+    if (!pmd_none(pmd) && !pmd_present(pmd)) {
+      /* change_non_present_huge_pmd: a writable migration or device-private PMD loses write, whatever the new protection. */
+      set_pmd_at(mm, addr, downgrade_nonpresent(m, pmd));
+    } else if (pmd_trans_huge(pmd)) change_huge_pmd(m, vma, addr, pmd, try_write);
     else if (pmd_is_table(pmd)) change_pte_range(m, vma, addr, next, inaccessible, try_write);
     addr = next;
   }

@@ -136,3 +136,17 @@ export function __free_pages(m: Machine, z: zone, pfn: number, order: number): v
 
 /** PageBuddy: the pfn sits on a free list and must not be mapped or referenced. */
 export const PageBuddy = (m: Machine, pfn: number): boolean => (m.mem.flags[pfn] & PG_buddy) !== 0;
+
+/**
+ * split_page: turn one allocated higher-order block into order-0 pages, each
+ * holding one reference (the driver splits its backing folio this way when
+ * the core splits the device folio it backs).
+ */
+export function split_page(m: Machine, pfn: number, order: number): void {
+  const nr = 1 << order;
+  m.mem.order[pfn] = 0;
+  for (let i = 0; i < nr; i++) {
+    m.mem.flags[pfn + i] &= ~(PG_head | PG_tail);
+    m.mem._refcount[pfn + i] = 1;
+  }
+}

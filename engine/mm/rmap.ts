@@ -16,6 +16,7 @@ import {
   EOPNOTSUPP,
   FOLL_SPLIT_PMD,
   FOLL_WRITE,
+  folio_is_zone_device,
   folio_maybe_dma_pinned,
   folio_nr_pages,
   folio_test_anon,
@@ -32,12 +33,15 @@ import {
   type mm_struct,
   PAGE_SHIFT,
   PAGE_SIZE,
+  PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
 import { PG_anon, PG_anon_exclusive, PG_dirty, PG_partially_mapped } from '../include/linux/page-flags';
 import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import {
   _PAGE_SOFT_DIRTY,
+  pmd_pfn,
+  pmd_trans_huge,
   pte_dirty,
   pte_mkdirty,
   pte_mkold,
@@ -45,8 +49,14 @@ import {
   pte_pfn,
   pte_present,
   pte_write,
+  pte_young,
 } from '../include/linux/pgtable';
-import { _PAGE_SWP_SOFT_DIRTY, make_device_exclusive_entry, swp_offset_pfn } from '../include/linux/swapops';
+import {
+  _PAGE_SWP_SOFT_DIRTY,
+  is_device_private_entry,
+  make_device_exclusive_entry,
+  swp_offset_pfn,
+} from '../include/linux/swapops';
 import type { Machine } from '../machine';
 import { get_user_pages } from './gup';
 import { deferred_split_folio } from './huge_memory';
@@ -56,7 +66,7 @@ import {
   mmu_notifier_invalidate_range_start,
   mmu_notifier_range_init,
 } from './mmu_notifier';
-import { pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
+import { pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import { folio_put } from './swap';
 
 /** rmap_t: the new mapping is exclusive to this process (PageAnonExclusive). */
@@ -435,4 +445,61 @@ export function restore_exclusive_pte(
   if (m.mem.flags[page_folio(m, page)] & PG_dirty) pte = pte_mkdirty(pte);
   if (vma.vm_flags & VM_WRITE && PageAnonExclusive(m, page)) pte = pte_mkwrite(pte);
   set_pte_at(table, addr, pte);
+}
+
+/* ---- page_vma_mapped_walk ---- */
+
+/**
+ * page_vma_mapped_walk, PMD level: does a PMD at `address` map this PMD-order
+ * folio? A present THP PMD and a device-private PMD both do. (The v2 patch
+ * reported device-private PMDs only to callers passing
+ * PVMW_THP_DEVICE_PRIVATE; the merged kernel dropped the flag, because the
+ * young-bit harvesters only ever walk LRU folios, which device folios are not.)
+ */
+export function page_vma_mapped_pmd(
+  m: Machine,
+  folio: number,
+  vma: vm_area_struct,
+  address: number,
+): boolean {
+  if (!folio_test_large(m, folio) || address % PMD_SIZE !== 0) return false;
+  if (address < vma.vm_start || address + PMD_SIZE > vma.vm_end) return false;
+  const pmd = pmdp_get(vma.vm_mm, address);
+  if (pmd_trans_huge(pmd)) return pmd_pfn(pmd) === folio;
+  return is_device_private_entry(pmd) && swp_offset_pfn(pmd) === folio;
+}
+
+/**
+ * folio_referenced (page idle tracking, DAMON): harvest and clear the young
+ * bit of every mapping of the folio; returns how many mappings it saw. Device
+ * folios are never on an LRU, so page idle tracking and DAMON never look at
+ * one: a device-private THP is invisible to them.
+ */
+export function folio_referenced(m: Machine, folio: number): { mapped: number; referenced: number } {
+  let mapped = 0;
+  let referenced = 0;
+  /* page_idle_get_folio / damon_get_folio take only LRU folios: a device folio is never walked. */
+  if (folio_is_zone_device(m, folio)) return { mapped, referenced };
+  rmap_walk(m, folio, (vma, address) => {
+    if (page_vma_mapped_pmd(m, folio, vma, address)) {
+      mapped++;
+      const pmd = pmdp_get(vma.vm_mm, address);
+      if (pte_young(pmd)) referenced++;
+      return;
+    }
+    const nr = folio_nr_pages(m, folio);
+    for (let i = 0; i < nr; i++) {
+      const addr = address + i * PAGE_SIZE;
+      if (addr < vma.vm_start || addr >= vma.vm_end) continue;
+      const table = pte_offset_map(vma.vm_mm, addr);
+      const pte = table ? ptep_get(table, addr) : 0;
+      if (!pte_present(pte) || pte_pfn(pte) !== folio + i) continue;
+      mapped++;
+      if (pte_young(pte)) {
+        referenced++;
+        set_pte_at(table as Uint32Array, addr, pte_mkold(pte));
+      }
+    }
+  });
+  return { mapped, referenced };
 }

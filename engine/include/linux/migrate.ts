@@ -22,6 +22,8 @@ export const migrate_pfn_to_page = (mpfn: number): number =>
   (mpfn % MUL) & MIGRATE_PFN_VALID ? Math.floor(mpfn / MUL) : -1;
 /** The flag bits of an entry. */
 export const migrate_pfn_flags = (mpfn: number): number => mpfn % MUL;
+/** Set flag bits on an entry. */
+export const migrate_pfn_set = (mpfn: number, flags: number): number => mpfn + (flags & ~(mpfn % MUL));
 /** Clear flag bits from an entry. */
 export const migrate_pfn_clear = (mpfn: number, flags: number): number => mpfn - ((mpfn % MUL) & flags);
 

@@ -8,7 +8,9 @@
  * swapops.ts). pte_present() is bit 0 or _PAGE_PROTNONE, as on x86. A PMD
  * that points to a PTE table is present without _PAGE_PSE.
  */
+
 import { MAX_PFN } from './mm_types';
+import { KernelInvariantViolation } from './mmdebug';
 
 export const _PAGE_PRESENT = 1 << 0;
 export const _PAGE_RW = 1 << 1;
@@ -75,7 +77,12 @@ export const pmd_mkold = pte_mkold;
  * callers must decode the swap entry instead (seed 004).
  */
 export function pmd_pfn(pmd: number): number {
-  if (!pmd_trans_huge(pmd)) throw new RangeError('pmd_pfn() on a PMD that is not a present huge PMD');
+  if (!pmd_trans_huge(pmd))
+    throw new KernelInvariantViolation(
+      'pmd_pfn() only on a present huge PMD',
+      -1,
+      `pmd_pfn() of 0x${pmd.toString(16)}, which is not a present huge PMD: decode its swap entry instead`,
+    );
   return pmd >>> PFN_SHIFT;
 }
 export function pfn_pmd(pfn: number, flags: number): number {
