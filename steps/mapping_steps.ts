@@ -118,3 +118,13 @@ Given(
       ).to.equal(0);
   },
 );
+
+When(
+  '{process} moves buffer {word} with mremap to {int} KiB past its end',
+  function (this: MmWorld, task: task_struct, name: string, kib: number) {
+    const b = this.buffer(name);
+    const target = b.start + b.pages * PAGE + kib * 1024;
+    expect(this.kernel.mremap(task, b.start, b.pages * PAGE, target), 'mremap()').to.equal(target);
+    this.buffers.set(name, { ...b, start: target });
+  },
+);

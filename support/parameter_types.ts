@@ -79,11 +79,14 @@ export type MappingState =
   | 'device-private, writable'
   | 'device-private, read-only'
   | 'a migration entry'
-  | 'device-exclusive';
+  | 'device-exclusive'
+  | 'PMD-mapped device-private, writable'
+  | 'PMD-mapped device-private, read-only'
+  | 'a PMD migration entry';
 defineParameterType({
   name: 'mapping state',
   regexp:
-    /not mapped|the zero page|the huge zero page|mapped read-only|mapped writable|PMD-mapped read-only|PMD-mapped writable|inaccessible|device-private, writable|device-private, read-only|a migration entry|device-exclusive/,
+    /not mapped|the zero page|the huge zero page|mapped read-only|mapped writable|PMD-mapped read-only|PMD-mapped writable|inaccessible|PMD-mapped device-private, writable|PMD-mapped device-private, read-only|a PMD migration entry|device-private, writable|device-private, read-only|a migration entry|device-exclusive/,
   transformer: (s: string): MappingState => s as MappingState,
 });
 

@@ -14,9 +14,11 @@ export function mappingStateOf(e: entry_view): MappingState | string {
   if (e.kind === 'none') return 'not mapped';
   if (e.kind === 'zero page') return 'the zero page';
   if (e.kind === 'huge zero page') return 'the huge zero page';
-  if (e.kind === 'SOFTLEAF_DEVICE_PRIVATE_WRITE') return 'device-private, writable';
-  if (e.kind === 'SOFTLEAF_DEVICE_PRIVATE_READ') return 'device-private, read-only';
-  if (e.kind.startsWith('SOFTLEAF_MIGRATION')) return 'a migration entry';
+  const pmd = e.level === 'pmd' ? 'PMD-mapped ' : '';
+  if (e.kind === 'SOFTLEAF_DEVICE_PRIVATE_WRITE') return `${pmd}device-private, writable`;
+  if (e.kind === 'SOFTLEAF_DEVICE_PRIVATE_READ') return `${pmd}device-private, read-only`;
+  if (e.kind.startsWith('SOFTLEAF_MIGRATION'))
+    return e.level === 'pmd' ? 'a PMD migration entry' : 'a migration entry';
   if (e.kind === 'SOFTLEAF_DEVICE_EXCLUSIVE') return 'device-exclusive';
   if (e.kind !== 'present') return e.kind;
   if (e.protnone) return 'inaccessible';

@@ -1,0 +1,131 @@
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { KernelInvariantViolation } from '../engine';
+import type { task_struct } from '../engine/include/linux/mm_types';
+import type { MmWorld, PageRange } from '../support/world';
+
+/** Where a folio split may be stopped: `When the next THP split stops at the freeze`. */
+type Phase = 'unmap' | 'freeze' | 'split' | 'remap';
+const PHASES: Record<string, Phase> = { unmap: 'unmap', freeze: 'freeze', split: 'split', remap: 'remap' };
+
+const driverRefs = new WeakMap<MmWorld, number[]>();
+const splitResults = new WeakMap<MmWorld, number>();
+
+function pageOf(world: MmWorld, task: task_struct, range: PageRange): number {
+  const e = world.entry(task, range);
+  expect(
+    e.page,
+    `page ${range.first} of buffer ${range.buffer.name} in ${task.comm} maps a page`,
+  ).to.be.at.least(0);
+  return e.page;
+}
+
+/** Run an engine call that may trip a debug_vm invariant; a tripped one is an outcome a Then-step must claim. */
+function expectingInvariant(world: MmWorld, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof KernelInvariantViolation)) throw err;
+    world.expectClaim(`spec violated: ${err.rule}`, err.message);
+  }
+}
+
+Given('device-private THPs are split as the v2 patch did', function (this: MmWorld) {
+  this.kernel.select_device_private_split('v2');
+});
+
+Given('the next THP split stops at the {word}', function (this: MmWorld, phase: string) {
+  if (!PHASES[phase]) throw new Error(`no split phase "${phase}"; phases: ${Object.keys(PHASES).join(', ')}`);
+  this.kernel.pause_next_split(PHASES[phase]);
+});
+
+When(
+  'the kernel splits the PMD of {pages} in {process}',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    this.kernel.split_huge_pmd(task, this.address(range));
+  },
+);
+
+When(
+  'the kernel splits the THP behind {pages} in {process}',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    splitResults.set(this, this.kernel.split_folio(pageOf(this, task, range)));
+  },
+);
+
+When('the split continues', function (this: MmWorld) {
+  const r = this.kernel.continue_split();
+  expect(r.phase, 'the split ran to its end').to.equal('done');
+  splitResults.set(this, r.ret);
+});
+
+Then('the split fails with {errno}', function (this: MmWorld, errno: number) {
+  expect(splitResults.get(this), 'the split returned').to.equal(errno);
+});
+
+Then('the split succeeds', function (this: MmWorld) {
+  expect(splitResults.get(this), 'the split returned').to.equal(0);
+});
+
+When(
+  'the device driver takes a reference to the THP behind {pages} in {process}',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    const page = pageOf(this, task, range);
+    if (this.kernel.folio_try_get(page)) driverRefs.set(this, [...(driverRefs.get(this) ?? []), page]);
+    else this.expectClaim('reference refused', `folio_try_get of pfn ${page}: the refcount is frozen`);
+  },
+);
+
+Then('the reference is refused, because the refcount is frozen', function (this: MmWorld) {
+  this.claim('reference refused');
+});
+
+When('the device driver drops its reference', function (this: MmWorld) {
+  const refs = driverRefs.get(this) ?? [];
+  const page = refs.pop();
+  if (page === undefined) throw new Error('the device driver holds no reference');
+  expectingInvariant(this, () => this.kernel.folio_put(page));
+});
+
+Then('debug_vm reports {string}', function (this: MmWorld, rule: string) {
+  this.claim(`spec violated: ${rule}`);
+});
+
+When(
+  'a kernel path takes pmd_pfn\\() of {pages} in {process}',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    expectingInvariant(this, () => {
+      this.lastRead.set('pmd_pfn', [this.kernel.pmd_pfn_at(task, this.address(range))]);
+    });
+  },
+);
+
+Then(
+  'the THP behind {pages} in {process} is in small folios',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    for (let i = 0; i < range.count; i++) {
+      const e = this.entry(task, range, i);
+      if (e.page < 0) continue;
+      expect(this.kernel.folio(e.page).order, `order of the folio behind page ${range.first + i}`).to.equal(
+        0,
+      );
+    }
+  },
+);
+
+Then(
+  'page idle tracking sees {int} mapping(s) of the THP behind {pages} in {process}',
+  function (this: MmWorld, n: number, range: PageRange, task: task_struct) {
+    expect(
+      this.kernel.folio_referenced(pageOf(this, task, range)),
+      'mappings folio_referenced walked',
+    ).to.equal(n);
+  },
+);
+
+Then(
+  'the rmap walk finds the THP behind {pages} in {process} mapped by {int} PMD(s) and {int} PTE(s)',
+  function (this: MmWorld, range: PageRange, task: task_struct, pmd: number, pte: number) {
+    expect(this.kernel.rmap_mappings(pageOf(this, task, range))).to.deep.equal({ pmd, pte });
+  },
+);
