@@ -73,6 +73,16 @@ enrich(results, loadClaims(), '../threads');
 /* Allure categories: a broken debug_vm invariant is "spec violated", apart from failed expectations and harness errors. */
 writeFileSync(join(results, 'categories.json'), JSON.stringify(CATEGORIES, null, 2));
 
+/** The commit the engine and scenarios were run at, marked when the work tree had changes. */
+function commit(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  if (head.status !== 0) return 'unknown (not a git checkout)';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'engine', 'features', 'steps', 'support'], {
+    encoding: 'utf8',
+  });
+  return `${head.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes' : ''}`;
+}
+
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const version = (name: string): string =>
   JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')).version;
@@ -80,6 +90,7 @@ writeFileSync(
   join(results, 'environment.properties'),
   [
     `mmspec=${pkg.version}`,
+    `mmspec.commit=${commit()}`,
     'kernel.followed=linux-mm tree, late 2025 (v6.19-era)',
     // The kernel behaviours and designs the engine runs by default; scenarios select others with a Given-step.
     ...Object.entries(DEFAULT_CONFIG).map(([k, v]) => `engine.default.${k}=${v}`),

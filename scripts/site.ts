@@ -55,6 +55,9 @@ ${body}
 `;
 }
 
+/** A doc comment as HTML: escaped, with `code` spans. */
+const prose = (s: string): string => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
+
 const badge = (cls: string, text: string): string => `<span class="badge ${cls}">${esc(text)}</span>`;
 
 /** A scenario's key in Allure's data: file, name and outline parameters (which Allure sorts by name). */
@@ -157,6 +160,13 @@ function definitionKeyword(uri: string, line: number): { keyword: string; doc: s
   const keyword = /\b(Given|When|Then|defineStep)\s*\(/.exec(lines[line - 1] ?? '')?.[1] ?? '';
   const doc: string[] = [];
   let i = line - 2;
+  // The doc comment may stand above a type declared for the definition: skip back to it, not past the previous call.
+  while (
+    i > 0 &&
+    !(lines[i] ?? '').trim().endsWith('*/') &&
+    !/^\}\)?;?$|^\);?$/.test((lines[i] ?? '').trim())
+  )
+    i--;
   if ((lines[i] ?? '').trim().endsWith('*/'))
     for (; i >= 0; i--) {
       const t = lines[i].trim();
@@ -176,15 +186,29 @@ function featureLine(uri: string, line: number): string {
   return (readFileSync(uri, 'utf8').split('\n')[line - 1] ?? '').trim();
 }
 
+/**
+ * A real step a definition matched, as written in its feature file (keyword
+ * and all), preferring one that is not an outline's template with <placeholders>.
+ */
+function exampleOf(u: Usage): { text: string; uri: string; line: number } | null {
+  const written = u.matches.map((m) => ({ ...m, written: featureLine(m.uri, m.line) }));
+  const plain = written.find((m) => m.written && !m.written.includes('<'));
+  if (plain) return { text: plain.written, uri: plain.uri, line: plain.line };
+  const m = written[0];
+  if (!m) return null;
+  const keyword = /^(Given|When|Then|And|But|\*)\s/.exec(m.written)?.[1] ?? '';
+  return { text: `${keyword} ${m.text}`.trim(), uri: m.uri, line: m.line };
+}
+
 export function stepsPage(usage: Usage[], run: LastRun | null): string {
   const defs = [...usage].sort((a, b) => a.uri.localeCompare(b.uri) || a.line - b.line);
   const rows = defs.map((u) => {
     const { keyword, doc } = definitionKeyword(u.uri, u.line);
-    const example = u.matches[0];
+    const example = exampleOf(u);
     const files = new Map<string, number>();
     for (const m of u.matches) files.set(m.uri, (files.get(m.uri) ?? 0) + 1);
-    return `<tr><td><code>${esc(keyword)} ${esc(u.pattern)}</code>${doc ? `<div class="small">${esc(doc)}</div>` : ''}<div class="small">${esc(u.uri)}:${u.line}</div></td>
-<td>${example ? `<code>${esc(featureLine(example.uri, example.line) || example.text)}</code><div class="small">${esc(example.uri)}:${example.line}</div>` : badge('none', 'unused')}</td>
+    return `<tr><td><code>${esc(keyword)} ${esc(u.pattern)}</code>${doc ? `<div class="small">${prose(doc)}</div>` : ''}<div class="small">${esc(u.uri)}:${u.line}</div></td>
+<td>${example ? `<code>${esc(example.text)}</code><div class="small">${esc(example.uri)}:${example.line}</div>` : badge('none', 'unused')}</td>
 <td class="small">${[...files].map(([f, n]) => `${esc(f)} (${n})`).join('<br>')}</td><td>${u.matches.length}</td></tr>`;
   });
   const params = (run?.parameterTypes ?? [])
@@ -192,13 +216,19 @@ export function stepsPage(usage: Usage[], run: LastRun | null): string {
     .map((p) => {
       const ref = p.sourceReference ?? {};
       const { doc } = definitionKeyword(ref.uri ?? '', ref.location?.line ?? 0);
-      return `<tr><td><code>{${esc(p.name)}}</code></td><td><code>${esc(p.regularExpressions.join(' | '))}</code></td><td>${esc(doc)}</td><td class="small">${esc(ref.uri ?? '')}:${ref.location?.line ?? ''}</td></tr>`;
+      // A real step that uses the type: the first match of the first definition whose pattern names it.
+      const user = defs.find((u) => u.pattern.includes(`{${p.name}}`) && u.matches.length > 0);
+      const m = user ? exampleOf(user) : null;
+      const example = m
+        ? `<code>${esc(m.text)}</code><div class="small">${esc(m.uri)}:${m.line}</div>`
+        : badge('none', 'unused');
+      return `<tr><td><code>{${esc(p.name)}}</code></td><td><code>${esc(p.regularExpressions.join(' | '))}</code></td><td>${prose(doc)}</td><td>${example}</td><td class="small">${esc(ref.uri ?? '')}:${ref.location?.line ?? ''}</td></tr>`;
     });
   return page(
     'Step catalogue',
     `<p>Every step phrase the scenarios can use (${defs.length} step definitions), each with a real example from the features and the features that use it, and the parameter types the phrases are built from. Generated from Cucumber's usage report and message stream of the last run.</p>
 <h2>Parameter types</h2>
-<table id="parameters"><thead><tr><th>type</th><th>matches</th><th>meaning and example</th><th>defined in</th></tr></thead><tbody>${params.join('\n')}</tbody></table>
+<table id="parameters"><thead><tr><th>type</th><th>matches</th><th>meaning</th><th>example from the features</th><th>defined in</th></tr></thead><tbody>${params.join('\n')}</tbody></table>
 <h2>Step phrases</h2>
 <table id="steps"><thead><tr><th>phrase</th><th>example from the features</th><th>used in</th><th>uses</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`,
   );
