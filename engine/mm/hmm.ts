@@ -11,6 +11,7 @@
 import {
   EBUSY,
   EFAULT,
+  EPERM,
   FAULT_FLAG_REMOTE,
   FAULT_FLAG_WRITE,
   is_huge_zero_pfn,
@@ -19,6 +20,7 @@ import {
   VM_IO,
   VM_PFNMAP,
   VM_READ,
+  VM_WRITE,
 } from '../include/linux/mm';
 import { HPAGE_PMD_ORDER, type mm_struct, PAGE_SIZE } from '../include/linux/mm_types';
 import {
@@ -71,7 +73,8 @@ export interface hmm_range {
  * hmm_range_fault: fill hmm_pfns[] for [start, end). With REQ_FAULT, missing
  * or insufficient mappings are faulted in first (write faults with REQ_WRITE);
  * a device-private page of another owner is faulted, which migrates it back
- * to system memory. Returns 0, -EFAULT, or -EBUSY when a fault could not
+ * to system memory. Returns 0, -EFAULT, -EPERM (a write fault in a VMA without
+ * VM_WRITE, hmm_vma_fault), or -EBUSY when a fault could not
  * complete (the caller retries).
  */
 export function hmm_range_fault(m: Machine, mm: mm_struct, range: hmm_range): number {
@@ -97,7 +100,8 @@ export function hmm_range_fault(m: Machine, mm: mm_struct, range: hmm_range): nu
         break;
       }
       if (tries === 2) return -EBUSY;
-      /* hmm_vma_fault */
+      /* hmm_vma_fault: a write fault the VMA does not allow is refused before any fault is taken. */
+      if (want_write && !(vma.vm_flags & VM_WRITE)) return -EPERM;
       const ret = handle_mm_fault(m, vma, addr, FAULT_FLAG_REMOTE | (want_write ? FAULT_FLAG_WRITE : 0));
       if (ret & VM_FAULT_ERROR) return -EFAULT;
       if (ret & VM_FAULT_RETRY) return -EBUSY;
