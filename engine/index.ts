@@ -6,7 +6,7 @@
  *
  * Nothing here knows about Cucumber; names follow the kernel.
  */
-import { user_access, type user_access_result } from './arch/sim/fault';
+import { user_access, type user_access_result, type user_store } from './arch/sim/fault';
 import {
   type daxfs,
   daxfs_create,
@@ -246,8 +246,14 @@ export class Kernel {
     this.mm_of(task);
     this.op(() => do_exit(this.machine, task));
   }
-  /** A user load or store of one word in each page of the range. */
-  access(task: task_struct, addr: number, nr_pages: number, write: boolean, value = 0): user_access_result {
+  /** A user load or store of one word in each page of the range (see user_store for what a store writes). */
+  access(
+    task: task_struct,
+    addr: number,
+    nr_pages: number,
+    write: boolean,
+    value: user_store = 0,
+  ): user_access_result {
     return this.op(() => user_access(this.machine, this.mm_of(task), addr, nr_pages, write, value));
   }
   /** get_user_pages: FOLL_GET references; returns the count (or -errno) and the pages. */

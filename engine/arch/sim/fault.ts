@@ -87,6 +87,30 @@ export interface user_access_result {
   readonly fault_address: number;
 }
 
+/**
+ * What a store writes into each page: one word for every page, a word per
+ * page, or a read-modify-write of each page's word (a load, then a store, as
+ * `ptr[i]++` does).
+ */
+export type user_store = number | readonly number[] | ((old: number, page: number) => number);
+
+/** One access to one page, faulting it in as the CPU would (up to three tries). */
+function access_one(
+  m: Machine,
+  mm: mm_struct,
+  va: number,
+  write: boolean,
+  value: number,
+): number | { fault: user_access_fault } {
+  let v = hw_access(m, mm, va, write, value);
+  for (let tries = 0; v < 0 && tries < 3; tries++) {
+    const fault = do_user_addr_fault(m, mm, va, write);
+    if (fault) return { fault };
+    v = hw_access(m, mm, va, write, value);
+  }
+  return v < 0 ? { fault: 'SIGSEGV' } : v;
+}
+
 /** A user load (write = false) or store of one word into each of nr_pages pages from addr. */
 export function user_access(
   m: Machine,
@@ -94,18 +118,23 @@ export function user_access(
   addr: number,
   nr_pages: number,
   write: boolean,
-  value = 0,
+  value: user_store = 0,
 ): user_access_result {
+  if (Array.isArray(value) && value.length !== nr_pages)
+    throw new RangeError(`a store of ${value.length} words to ${nr_pages} pages`);
   const values: number[] = [];
   for (let i = 0; i < nr_pages; i++) {
     const va = addr + i * PAGE_SIZE;
-    let v = hw_access(m, mm, va, write, value);
-    for (let tries = 0; v < 0 && tries < 3; tries++) {
-      const fault = do_user_addr_fault(m, mm, va, write);
-      if (fault) return { values, fault, fault_address: va };
-      v = hw_access(m, mm, va, write, value);
-    }
-    if (v < 0) return { values, fault: 'SIGSEGV', fault_address: va };
+    let word: number;
+    if (!write) word = 0;
+    else if (typeof value === 'number') word = value;
+    else if (typeof value === 'function') {
+      const old = access_one(m, mm, va, false, 0);
+      if (typeof old !== 'number') return { values, fault: old.fault, fault_address: va };
+      word = value(old, i) >>> 0;
+    } else word = (value as readonly number[])[i] >>> 0;
+    const v = access_one(m, mm, va, write, word);
+    if (typeof v !== 'number') return { values, fault: v.fault, fault_address: va };
     values.push(v);
   }
   return { values, fault: null, fault_address: -1 };
