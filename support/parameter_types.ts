@@ -5,6 +5,7 @@
 import { defineParameterType } from '@cucumber/cucumber';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { type IntPattern, parsePattern } from './patterns';
 import type { MmWorld, PageRange } from './world';
 
 /** A process the scenario created: `When process A forks process B` (after `Given a process A`). */
@@ -197,4 +198,52 @@ defineParameterType({
   name: 'pte kind',
   regexp: /a special devmap PTE|a special PTE|a normal PTE/,
   transformer: (s: string): PteKind => s as PteKind,
+});
+
+/**
+ * A variant of an hmm-tests.c fixture, as the kselftest harness names it:
+ * `Given the hmm fixture with variant hmm_device_private` (devices 0 and 1),
+ * or `hmm2_device_coherent` (devices 2 and 3).
+ */
+defineParameterType({
+  name: 'kselftest variant',
+  regexp: /(hmm2?)_device_(private|coherent)/,
+  transformer: (fixture: string, memory: string) => ({
+    fixture: fixture as 'hmm' | 'hmm2',
+    variant: `${fixture}_device_${memory}`,
+    devices: memory === 'private' ? [0, 1] : [2, 3],
+  }),
+});
+
+/** One of the fixture's open device files: `fd` (FIXTURE(hmm)), or `fd0`/`fd1` (FIXTURE(hmm2)). */
+defineParameterType({
+  name: 'fd',
+  regexp: /fd[01]?/,
+  transformer: (s: string): number => (s === 'fd1' ? 1 : 0),
+});
+
+/** An ioctl of lib/test_hmm.c, by its uapi name: `When process T runs HMM_DMIRROR_READ on buffer B`. */
+defineParameterType({
+  name: 'dmirror ioctl',
+  regexp:
+    /HMM_DMIRROR_(?:READ|WRITE|MIGRATE_TO_DEV|MIGRATE_TO_SYS|SNAPSHOT|EXCLUSIVE|CHECK_EXCLUSIVE|RELEASE)/,
+  transformer: (s: string): string => s.slice('HMM_DMIRROR_'.length),
+});
+
+/**
+ * The formula a selftest fills or checks a buffer's ints with: `i`, `-i`,
+ * `i + 1`, `0`, or `0xFF bytes`. Example: `Given process T sets ptr[i] = i over buffer B`.
+ * See support/patterns.ts for how a page's one engine word holds its 1024 ints.
+ */
+defineParameterType({
+  name: 'ints',
+  regexp: /-?i(?: \+ \d+)?|0xFF bytes|0/,
+  transformer: (s: string): IntPattern => parsePattern(s),
+});
+
+/** A list of SNAPSHOT bytes, one per page: `0xFF, 0xFF, 0x11, 0x01`. */
+defineParameterType({
+  name: 'bytes',
+  regexp: /0x[0-9A-Fa-f]{2}(?:, 0x[0-9A-Fa-f]{2})*/,
+  transformer: (s: string): number[] => s.split(', ').map((b) => Number.parseInt(b, 16)),
 });

@@ -51,6 +51,16 @@ export class MmWorld extends World {
   readonly mirrors = new Map<string, dmirror>();
   /** The last dmirror command: its return value and its (copied back) command struct. */
   lastCommand: { name: string; ret: number; cmd: hmm_dmirror_cmd } | null = null;
+  /**
+   * The hmm-tests.c fixture a conformance scenario runs in (FIXTURE(hmm) or
+   * FIXTURE(hmm2) and its variant): the dmirror devices behind its fd, or fd0
+   * and fd1.
+   */
+  kselftest: { fixture: 'hmm' | 'hmm2'; variant: string; devices: number[] } | null = null;
+  /** Each buffer's `mirror` of hmm-tests.c: the ioctls' bounce buffer, one contents word per page. */
+  readonly bounce = new Map<string, number[]>();
+  /** What the last CPU load of single ints read (`ptr[2048]`). */
+  lastInts: number[] = [];
   /** A MIGRATE_TO_DEV a scenario stopped half-way. */
   pendingMigration: { device: number; args: migrate_vma } | null = null;
   /** Pages the lockless GUP-fast walk took in the last GUP-fast call. */
