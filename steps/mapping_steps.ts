@@ -31,6 +31,45 @@ Given(
   },
 );
 
+/**
+ * The selftests' THP set-up: mmap twice the size, then use the window that
+ * starts at the first 2 MiB boundary (hmm-tests.c `ALIGN(ptr, size)`), so a
+ * PMD can map it. The whole mapping is buffer `<name>_map`.
+ */
+function mapAligned(
+  world: MmWorld,
+  task: task_struct,
+  pages: number,
+  sharing: number,
+  prot: number,
+  window: number,
+  name: string,
+) {
+  const HPAGE = 512 * PAGE;
+  mapAnonymous(world, task, pages, sharing, prot, `${name}_map`);
+  const map = world.buffer(`${name}_map`);
+  const start = Math.ceil(map.start / HPAGE) * HPAGE;
+  if (start + window * PAGE > map.start + pages * PAGE)
+    throw new Error(
+      `a ${window}-page window at a 2 MiB boundary does not fit in ${pages} pages at 0x${map.start.toString(16)}`,
+    );
+  world.addBuffer({ name, start, pages: window });
+}
+
+Given(
+  '{process} maps {size} of {sharing} anonymous memory, buffer {word} being its first 2 MiB-aligned {size}',
+  function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string, window: number) {
+    mapAligned(this, task, pages, sharing, mm.PROT_READ | mm.PROT_WRITE, window, name);
+  },
+);
+
+Given(
+  '{process} maps {size} of read-only {sharing} anonymous memory, buffer {word} being its first 2 MiB-aligned {size}',
+  function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string, window: number) {
+    mapAligned(this, task, pages, sharing, mm.PROT_READ, window, name);
+  },
+);
+
 Given(
   'a file {string} of {int} pages, page i holding {value} + i',
   function (this: MmWorld, name: string, pages: number, base: number) {
