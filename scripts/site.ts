@@ -7,20 +7,22 @@
  *   cucumber.html     Cucumber's report of the run
  *   allure-report/    the browsable Allure report (written there by scripts/report.ts)
  *   allure-single/    the same as one file
- *   conformance.*     the conformance table, if the run wrote one
+ *   conformance.html  the kernel's own tests, case by case → scenarios → outcome (scripts/lib/conformance.ts)
  * Plain HTML and CSS: no scripts, no external resources.
  */
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Claim, loadClaims, sharedDir } from './lib/claims';
+import {
+  type ConformanceCase,
+  conformanceTable,
+  counts,
+  KERNEL_TESTS,
+  loadKernelTests,
+  runBenchSmall,
+  type ScenarioResult,
+  STATUS_ORDER,
+} from './lib/conformance';
 import { type Features, loadFeatures, type ScenarioRun, tagValues } from './lib/features';
 import { type LastRun, type Outcome, pickleKey, readLastRun, readUsage, type Usage } from './lib/run';
 
@@ -38,7 +40,7 @@ code,kbd{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f4f4f4;padd
 .quote{color:#555;font-style:italic}.small{font-size:.85rem;color:#555}
 .badge{display:inline-block;border-radius:.7rem;padding:0 .55rem;font-size:.8rem;font-weight:600;white-space:nowrap}
 .accepted{background:#d9f2d9;color:#145214}.disputed{background:#fde7c2;color:#7a4a00}.superseded{background:#e3e3f3;color:#33336b}
-.passed{background:#d9f2d9;color:#145214}.failed{background:#f8d4d4;color:#8a1010}.not-run,.none{background:#eee;color:#555}
+.passed{background:#d9f2d9;color:#145214}.failed{background:#f8d4d4;color:#8a1010}.not-run,.none{background:#eee;color:#555}.pending{background:#fde7c2;color:#7a4a00}.missing{background:#f8d4d4;color:#8a1010}
 ul.scen{margin:0;padding-left:1rem}#claims td:first-child{white-space:nowrap}nav a{margin-right:1rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
 .card{border:1px solid #ddd;border-radius:.5rem;padding:.8rem 1rem}.card h3{margin:.1rem 0 .4rem;font-size:1.05rem}
@@ -48,7 +50,7 @@ function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} · mmspec</title><style>${STYLE}</style></head>
-<body><nav class="small"><a href="index.html">mmspec reports</a><a href="claims.html">claims</a><a href="steps.html">step catalogue</a><a href="allure-report/index.html">Allure</a><a href="cucumber.html">Cucumber report</a></nav>
+<body><nav class="small"><a href="index.html">mmspec reports</a><a href="claims.html">claims</a><a href="steps.html">step catalogue</a><a href="conformance.html">conformance</a><a href="allure-report/index.html">Allure</a><a href="cucumber.html">Cucumber report</a></nav>
 <h1>${esc(title)}</h1>
 ${body}
 </body></html>
@@ -234,15 +236,59 @@ export function stepsPage(usage: Usage[], run: LastRun | null): string {
   );
 }
 
-/** Conformance results a later step of the suite may write (reports/conformance.json, .html, or a folder). */
-function conformance(): string | null {
-  for (const name of ['conformance.html', 'conformance.json', 'conformance']) {
-    const from = join('reports', name);
-    if (!existsSync(from)) continue;
-    cpSync(from, join(SITE, name), { recursive: true });
-    return name.includes('.') ? name : `${name}/`;
-  }
-  return null;
+/**
+ * The conformance table: each case of the kernel's own tests → its status →
+ * the scenarios that restate it, with their outcome → why it did not pass.
+ */
+export function conformancePage(
+  cases: readonly ConformanceCase[],
+  problems: readonly string[],
+  uids: Map<string, string>,
+): string {
+  const summary = [...counts(cases)]
+    .map(([suite, by]) => {
+      const total = [...by.values()].reduce((a, b) => a + b, 0);
+      return `<li><b>${esc(suite)}</b>: ${by.get('passed') ?? 0} of ${total} cases pass${STATUS_ORDER.filter(
+        (st) => st !== 'passed' && by.get(st),
+      )
+        .map((st) => `, ${by.get(st)} ${st}`)
+        .join('')}</li>`;
+    })
+    .join('');
+  const scenario = (r: ScenarioResult) => {
+    const uid = uids.get(allureKey(r.uri, r.name, r.parameters));
+    const params = r.parameters.filter((p) => p.name !== 'variant');
+    const name =
+      esc(r.name) +
+      (params.length
+        ? ` <span class="small">(${esc(params.map((p) => `${p.name}=${p.value}`).join(', '))})</span>`
+        : '');
+    const link = uid
+      ? `<a class="scenario" href="allure-report/index.html#testresult/${uid}">${name}</a>`
+      : name;
+    return `<li>${badge(r.outcome.replace(' ', '-'), r.outcome)} ${link} <span class="small">${esc(r.uri)}:${r.line}</span></li>`;
+  };
+  const table = (suite: string) => {
+    const rows = cases
+      .filter((c) => c.suite === suite)
+      .map(
+        (c) =>
+          `<tr><td><code>${esc(c.id)}</code></td><td>${badge(c.status.replace(' ', '-'), c.status)}</td><td>${
+            c.bench
+              ? `<span class="small">${esc(c.bench)}</span>`
+              : `<ul class="scen">${c.scenarios.map(scenario).join('')}</ul>`
+          }</td><td class="small">${esc(c.reason)}</td></tr>`,
+      );
+    return `<h2>${esc(suite)}</h2><table class="conformance"><thead><tr><th>kernel test case</th><th>status</th><th>scenarios (last run)</th><th>note</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+  };
+  return page(
+    'Conformance with the kernel’s own tests',
+    `<p>Every case of <code>tools/testing/selftests/mm/hmm-tests.c</code> (each test on the device-private and the device-coherent fixture variant) and of <code>cow.c</code>’s anonymous-memory cases (on each backing), matched with the scenarios that restate it and their outcome in the last run. Generated from <code>${esc(KERNEL_TESTS)}</code> and the run’s results.</p><ul>${summary}</ul>${
+      problems.length
+        ? `<p><b>Problems:</b></p><ul>${problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`
+        : ''
+    }${[...new Set(cases.map((c) => c.suite))].map(table).join('')}`,
+  );
 }
 
 /** Build everything but the Allure reports, which scripts/report.ts writes into the site first. */
@@ -263,7 +309,24 @@ export function buildSite(): { claims: number; steps: number } {
   if (existsSync('reports/cucumber.html')) copyFileSync('reports/cucumber.html', join(SITE, 'cucumber.html'));
   writeFileSync(join(SITE, 'claims.html'), claimsPage(claims, features, run, threads));
   writeFileSync(join(SITE, 'steps.html'), stepsPage(usage, run));
-  const conf = conformance();
+  const registry = loadKernelTests();
+  const conformance = conformanceTable(
+    features,
+    run,
+    (test) =>
+      runBenchSmall(
+        test,
+        registry['hmm-tests'].variants[
+          registry['hmm-tests'].tests.find((t) => t.name === test)?.fixture ?? 'hmm'
+        ] ?? [],
+      ),
+    registry,
+  );
+  writeFileSync(
+    join(SITE, 'conformance.html'),
+    conformancePage(conformance.cases, conformance.problems, allureUids()),
+  );
+  const conformed = conformance.cases.filter((c) => c.status === 'passed').length;
 
   const results = run ? [...run.outcomes.values()] : [];
   const passed = results.filter((r) => r === 'passed').length;
@@ -291,9 +354,11 @@ export function buildSite(): { claims: number; steps: number } {
       'Step catalogue',
       `The ${usage.length} step phrases spec authors can use, with examples.`,
     ),
-    ...(conf
-      ? [card(conf, 'Conformance table', 'How the engine compares with the kernel’s own tests.')]
-      : []),
+    card(
+      'conformance.html',
+      'Conformance table',
+      `The kernel’s own tests (hmm-tests.c, cow.c), case by case: ${conformed} of ${conformance.cases.length} cases pass in the engine.`,
+    ),
     ...(threads ? [card('threads/', 'Threads', 'The seed messages the claims come from.')] : []),
   ];
   if (threads)

@@ -23,6 +23,8 @@ export interface ScenarioRun {
   /** The outline's parameters for this row, empty for an ordinary scenario. */
   readonly parameters: readonly { name: string; value: string }[];
   readonly pickle: Pickle;
+  /** The scenario's description: the free text under its title. */
+  readonly description: string;
 }
 
 export interface Features {
@@ -84,6 +86,7 @@ export function parseFeature(
       tags: pickle.tags.map((t) => t.name),
       parameters,
       pickle,
+      description: scenario.description.trim(),
     };
   });
   return { document, scenarios };
