@@ -45,6 +45,12 @@ Feature: Device-coherent memory and copy-on-write at fork
       And in process A, buffer H is mapped writable
       And buffer H in process A holds 0x0
 
+    Scenario: the kernel reads a coherent page through its linear map, as it reads RAM
+      Given the coherent device migrates buffer X of process A to device memory
+      When the kernel reads page 0 of buffer X of process A through its linear map
+      Then the kernel read 0x5a
+      And buffer X in process A is in device-coherent memory
+
   @claim:S000-2 @kernel:copy_present_pte @kernel:wp_page_copy
   Rule: at fork, coherent anonymous pages are shared read-only like other anonymous pages; the first to write gets an ordinary system-memory copy
 

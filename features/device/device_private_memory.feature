@@ -73,6 +73,7 @@ Feature: Device-private (unaddressable) memory: HMM migrates ordinary process me
       And in process A, page 1 of buffer X is mapped writable
       And in process A, page 2 of buffer X is device-private, writable
       And the private device took 0 device faults and the CPU 1 fault on its memory
+      And the private device moved 4 pages to device memory and 1 back to system memory
       And the private device no longer mirrors page 1 of buffer X of process A
 
       Examples:
