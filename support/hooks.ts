@@ -1,7 +1,8 @@
 /**
- * Hooks: a state picture after every When- and Then-step and every failed
- * step (a Graphviz drawing of process → VMA → entries → folios → pagemap,
- * and the same state as a text table with what the step changed); after
+ * Hooks: a state picture after every Then-step, every failed step and every
+ * When-step no Then-step follows (a Graphviz drawing of process → VMA →
+ * entries → folios → pagemap, red where the latest When-step changed it, and
+ * the same state as a text table with those changes); after
  * each scenario, any outcome or kernel warning that no Then-step claimed
  * fails the scenario.
  */
@@ -15,8 +16,8 @@ import type { MmWorld } from './world';
 
 BeforeAll(loadViz);
 
-/** The state after each scenario's last step, so that a picture can mark what its step changed. */
-const lastPicture = new WeakMap<MmWorld, Snapshot>();
+/** The state of each scenario before its latest When-step, and that step: a picture marks what the step changed. */
+const beforeAction = new WeakMap<MmWorld, { state: Snapshot; step: string }>();
 
 /**
  * Which steps get a picture: every Then-step, every failed step, and every
@@ -33,22 +34,28 @@ function pictured(pickle: Pickle, step: PickleStep, failed: boolean): boolean {
 
 AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
   if (this.picture.processes.size === 0) return;
+  const draw = pictured(pickle, pickleStep, result.status !== Status.PASSED);
+  const next = pickle.steps[pickle.steps.findIndex((s) => s.id === pickleStep.id) + 1];
+  const whenNext = next?.type === 'Action';
+  if (!draw && !whenNext) return;
   const buffers = [...this.picture.buffers].map((b) => this.buffer(b));
   const rows = pageRows(this.kernel, this.processes, buffers);
-  const previous = lastPicture.get(this) ?? null;
-  lastPicture.set(this, snapshotOf(this.kernel, rows));
-  if (rows.length === 0 || !pictured(pickle, pickleStep, result.status !== Status.PASSED)) return;
-  const keyword = pickleStep.type === 'Action' ? 'When' : pickleStep.type === 'Outcome' ? 'Then' : 'Given';
-  const picture = statePicture(
-    `${keyword} ${pickleStep.text}`,
-    this.kernel,
-    this.processes,
-    buffers,
-    rows,
-    previous,
-  );
-  this.attach(picture.text, { mediaType: 'text/plain', fileName: 'page tables.txt' });
-  this.attach(Buffer.from(picture.svg), { mediaType: 'image/svg+xml', fileName: 'page tables.svg' });
+  const now = snapshotOf(this.kernel, rows);
+  if (draw && rows.length > 0) {
+    const keyword = pickleStep.type === 'Action' ? 'When' : pickleStep.type === 'Outcome' ? 'Then' : 'Given';
+    const picture = statePicture(
+      `${keyword} ${pickleStep.text}`,
+      this.kernel,
+      this.processes,
+      buffers,
+      rows,
+      now,
+      beforeAction.get(this) ?? null,
+    );
+    this.attach(picture.text, { mediaType: 'text/plain', fileName: 'page tables.txt' });
+    this.attach(Buffer.from(picture.svg), { mediaType: 'image/svg+xml', fileName: 'page tables.svg' });
+  }
+  if (whenNext) beforeAction.set(this, { state: now, step: `When ${next.text}` });
 });
 
 After(function (this: MmWorld, { result }) {
