@@ -69,6 +69,7 @@ export function pageSvg(title: string, rows: PageRow[]): string {
 /** Pictures larger than this are drawn again with fewer rows. */
 export const MAX_SVG_BYTES = 20_000;
 const MAX_ENTRIES = 32;
+const MAX_DIFF = 40;
 const PAGE = 4096;
 
 let viz: Viz | null = null;
@@ -302,9 +303,14 @@ export function statePicture(
   if (before && previous) {
     const gone = previous.rows.filter((l) => !now.lines.has(l));
     const added = now.rows.filter((l) => !previous.lines.has(l));
+    // The table above has every row; the list of changes stops at MAX_DIFF rows each way.
+    const list = (rows: string[], mark: string) => [
+      ...rows.slice(0, MAX_DIFF).map((l) => `${mark} ${l}`),
+      ...(rows.length > MAX_DIFF ? [`${mark} … and ${rows.length - MAX_DIFF} more rows`] : []),
+    ];
     text +=
       gone.length + added.length
-        ? `\n\nchanged by "${before.step}" (red in the picture):\n${[...gone.map((l) => `- ${l}`), ...added.map((l) => `+ ${l}`)].join('\n')}`
+        ? `\n\nchanged by "${before.step}" (red in the picture):\n${[...list(gone, '-'), ...list(added, '+')].join('\n')}`
         : `\n\nno change by "${before.step}"`;
   }
 
