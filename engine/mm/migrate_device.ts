@@ -467,9 +467,10 @@ function migrate_vma_unmap(m: Machine, migrate: migrate_vma): void {
 }
 
 /**
- * migrate_vma_insert_page: fill a hole (none or zero-page PTE) of an anonymous
- * VMA with the destination page: a device-private entry (write if VM_WRITE)
- * or a present PTE (writable and dirty if VM_WRITE) for coherent or system memory.
+ * migrate_vma_insert_page: fill a hole (none or zero-page PTE, or a page of a
+ * huge zero PMD, which is split first) of an anonymous VMA with the
+ * destination page: a device-private entry (write if VM_WRITE) or a present
+ * PTE (writable and dirty if VM_WRITE) for coherent or system memory.
  */
 function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number, i: number): boolean {
   const vma: vm_area_struct = migrate.vma;
@@ -481,7 +482,11 @@ function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number,
   if (!vma_is_anonymous(vma)) return abort();
   if (migrate.dst[i] & MIGRATE_PFN_COMPOUND) return migrate_vma_insert_huge_pmd_page(m, migrate, addr, i);
   const pmd = pmdp_get(vma.vm_mm, addr);
-  if (!pmd_none(pmd) && !pmd_is_table(pmd)) return abort();
+  if (!pmd_none(pmd) && !pmd_is_table(pmd)) {
+    /* A huge zero PMD is split (split_huge_pmd): its zero-page PTEs are then replaced one by one. */
+    if (!pmd_trans_huge(pmd) || !is_huge_zero_pfn(m, pmd_pfn(pmd))) return abort();
+    __split_huge_pmd(m, vma, addr - (addr % PMD_SIZE));
+  }
   anon_vma_prepare(m, vma);
   let entry: number;
   if (is_device_private_page(m, page)) {
