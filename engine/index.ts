@@ -19,6 +19,7 @@ import {
   type pmem_device,
   pmem_remove,
 } from './fs/dax';
+import { pagemap_read } from './fs/proc/task_mmu';
 import { kmap_local_page } from './include/linux/highmem';
 import {
   type dev_pagemap,
@@ -109,6 +110,7 @@ import { pmdp_get, pte_offset_map, ptep_get } from './mm/pgtable-generic';
 import { folio_maybe_mapped_shared, folio_referenced, page_vma_mapped_pmd, rmap_walk } from './mm/rmap';
 import { folio_put } from './mm/swap';
 
+export * as pagemap from './fs/proc/task_mmu';
 export * as mm from './include/linux/mm';
 export { EngineUsageError, KernelInvariantViolation } from './include/linux/mmdebug';
 export * as test_hmm from './lib/test_hmm';
@@ -458,6 +460,11 @@ export class Kernel {
           anonymous: !v.vm_file,
         }
       : null;
+  }
+
+  /** read() of /proc/pid/pagemap: one 64-bit entry per page from addr (PM_* bits, fs/proc/task_mmu.ts). */
+  pagemap(task: task_struct, addr: number, nr_pages: number): bigint[] {
+    return pagemap_read(this.machine, this.mm_of(task), addr, nr_pages);
   }
 
   /** Free pages in the buddy allocator. */

@@ -52,6 +52,15 @@ export function pgtable_trans_huge_withdraw(mm: mm_struct, addr: number): Uint32
   return table;
 }
 
+/** pmdp_collapse_flush: clear a PMD that points at a PTE table and hand the table back (khugepaged collapse). */
+export function pmdp_collapse_flush(mm: mm_struct, addr: number): Uint32Array {
+  const idx = pmd_index(addr);
+  const table = mm.pte_tables.get(idx) ?? new Uint32Array(PTRS_PER_PTE);
+  mm.pte_tables.delete(idx);
+  mm.pmd.delete(idx);
+  return table;
+}
+
 /** pmd_populate: make the PMD point at `table`. */
 export function pmd_populate(mm: mm_struct, addr: number, table: Uint32Array): void {
   const idx = pmd_index(addr);

@@ -45,8 +45,10 @@ export const MAP_ANONYMOUS = 0x20;
 
 /* madvise advice */
 export const MADV_DONTNEED = 4;
+export const MADV_FREE = 8;
 export const MADV_HUGEPAGE = 14;
 export const MADV_NOHUGEPAGE = 15;
+export const MADV_COLLAPSE = 25;
 
 /* enum fault_flag */
 export const FAULT_FLAG_WRITE = 1 << 0;
