@@ -58,7 +58,7 @@ function bounceOf(world: MmWorld, name: string): number[] {
  * device file. On success READ, SNAPSHOT and MIGRATE_TO_DEV copy their
  * bounce data into the mirror; WRITE sends the mirror's words.
  */
-function dmirrorCmd(world: MmWorld, task: task_struct, fd: number, name: string, range: PageRange) {
+export function dmirrorCmd(world: MmWorld, task: task_struct, fd: number, name: string, range: PageRange) {
   const device = deviceOf(world, fd);
   const d = world.mirrors.get(`${device}/${task.pid}`);
   if (!d) throw new Error(`process ${task.comm} has not opened /dev/hmm_dmirror${device}`);

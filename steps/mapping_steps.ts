@@ -116,8 +116,10 @@ When(
   function (this: MmWorld, task: task_struct, advice: string, range: PageRange) {
     const advices: Record<string, number> = {
       MADV_DONTNEED: mm.MADV_DONTNEED,
+      MADV_FREE: mm.MADV_FREE,
       MADV_HUGEPAGE: mm.MADV_HUGEPAGE,
       MADV_NOHUGEPAGE: mm.MADV_NOHUGEPAGE,
+      MADV_COLLAPSE: mm.MADV_COLLAPSE,
     };
     if (!(advice in advices))
       throw new Error(`unknown madvise advice ${advice}; known: ${Object.keys(advices).join(', ')}`);

@@ -19,11 +19,12 @@ defineParameterType({
 
 /**
  * Pages of a named buffer: `page 3 of buffer X`, `pages 2-5 of buffer X`, or
- * the whole of `buffer X`. Example: `When process A writes 0x5a to page 3 of buffer X`.
+ * the whole of `buffer X` (names may hold `_`, as the whole mapping `B_map`
+ * behind an aligned window B). Example: `When process A writes 0x5a to page 3 of buffer X`.
  */
 defineParameterType({
   name: 'pages',
-  regexp: /(?:pages? (\d+)(?:-(\d+))? of )?buffer ([A-Za-z][A-Za-z0-9]*)/,
+  regexp: /(?:pages? (\d+)(?:-(\d+))? of )?buffer ([A-Za-z][A-Za-z0-9_]*)/,
   transformer(this: MmWorld, first: string | undefined, last: string | undefined, name: string): PageRange {
     const buffer = this.buffer(name);
     const lo = first === undefined ? 0 : Number(first);
@@ -246,4 +247,17 @@ defineParameterType({
   name: 'bytes',
   regexp: /0x[0-9A-Fa-f]{2}(?:, 0x[0-9A-Fa-f]{2})*/,
   transformer: (s: string): number[] => s.split(', ').map((b) => Number.parseInt(b, 16)),
+});
+
+/**
+ * The flags of a selftest's mremap(), as hmm-tests.c migrate_remap_fault
+ * passes them: always MREMAP_MAYMOVE | MREMAP_FIXED, optionally with
+ * MREMAP_DONTUNMAP; the value is whether DONTUNMAP is set. Example: `When
+ * process T runs HMM_DMIRROR_MIGRATE_TO_DEV on buffer B after an
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of it to 512 KiB past its end`.
+ */
+defineParameterType({
+  name: 'mremap flags',
+  regexp: /MREMAP_MAYMOVE \| MREMAP_FIXED(?: \| MREMAP_DONTUNMAP)?/,
+  transformer: (s: string): boolean => s.endsWith('MREMAP_DONTUNMAP'),
 });
