@@ -29,6 +29,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kernel, mm } from '../engine/index';
+import {
+  benchmark_thp_migration,
+  FULL_ITERATIONS,
+  FULL_SIZES,
+  THP_PAGES,
+  thp_migration_table,
+} from './thp_migration';
 
 const SIZES = [1_048_576, 4_194_304];
 const REPS = 5;
@@ -324,6 +331,13 @@ function main(): void {
   runOnce(WARMUP_PAGES);
   const results = SIZES.map(bench);
   const seconds = elapsed(t0) / 1e9;
+  const t1 = process.hrtime.bigint();
+  const thpRows = benchmark_thp_migration({
+    sizes_pages: FULL_SIZES,
+    iterations: FULL_ITERATIONS,
+    variants: ['hmm_device_private', 'hmm_device_coherent'],
+  });
+  const thpSeconds = elapsed(t1) / 1e9;
 
   const report = {
     node: process.version,
@@ -338,11 +352,22 @@ function main(): void {
       bytes_per_page: results.every((r) => r.bytes_per_page.total_ram_n <= TARGETS.bytes_per_page),
       fork: results.every((r) => r.ns_per_page.fork <= TARGETS.fork_ns_per_page),
     },
+    benchmark_thp_migration: {
+      test: 'tools/testing/selftests/mm/hmm-tests.c benchmark_thp_migration (bench/thp_migration.ts)',
+      method:
+        `sizes ${FULL_SIZES.map((n) => `${n / THP_PAGES}P`).join(', ')} (P = ${THP_PAGES} pages), each with ` +
+        `MADV_HUGEPAGE and MADV_NOHUGEPAGE; one warm-up round, then ${FULL_ITERATIONS} timed rounds each way; ` +
+        'a fresh Kernel per variant, debug_vm off while timing; ns_to_device / ns_to_system = mean ns of one ioctl',
+      seconds: round(thpSeconds, 1),
+      passed: thpRows.every((r) => r.ret === 0),
+      rows: thpRows,
+    },
   };
   const dir = join(__dirname, '..', 'reports');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(table(results, seconds));
+  console.log(`\n${thp_migration_table(thpRows, FULL_ITERATIONS)}\n(${thpSeconds.toFixed(1)} s)`);
   console.log(`\nwrote ${join('reports', 'bench.json')}`);
 }
 
