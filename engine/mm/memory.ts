@@ -883,12 +883,21 @@ function zap_present_pte(m: Machine, vma: vm_area_struct, addr: number, pte: num
   folio_put(m, folio);
 }
 
-/** zap_nonpresent_ptes: device entries drop their mapping at once; migration entries only their rss count. */
+/**
+ * zap_nonpresent_ptes: device entries drop their mapping at once; migration
+ * entries only their rss count. Device-private and device-exclusive entries
+ * only ever map anonymous folios, but not only in anonymous VMAs: a
+ * MAP_PRIVATE file mapping's copy-on-write pages migrate too (hmm-tests.c
+ * migrate_file_private), so the check is on the folio, as in commit
+ * be3f38d05cc5 ("mm/memory: fix spurious warning when unmapping
+ * device-private/exclusive pages"); it used to be WARN_ON_ONCE(!vma_is_anonymous(vma)).
+ */
 function zap_nonpresent_pte(m: Machine, vma: vm_area_struct, entry: number): void {
   const page = swp_offset_pfn(entry);
   const folio = page_folio(m, page);
   if (is_device_private_entry(entry) || is_device_exclusive_entry(entry)) {
-    if (!vma_is_anonymous(vma)) m.warn('zap_nonpresent_ptes', 'device entry in a non-anonymous VMA');
+    if (!folio_test_anon(m, folio))
+      m.warn('zap_nonpresent_ptes', 'device entry for a folio that is not anonymous');
     add_mm_counter(vma, mm_counter(m, folio), -1);
     folio_remove_rmap_pte(m, folio, page, vma);
     folio_put(m, folio);
