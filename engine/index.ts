@@ -91,7 +91,7 @@ import {
 } from './lib/test_hmm';
 import { Machine, type MachineConfig } from './machine';
 import { debug_vm_check } from './mm/debug_vm';
-import { create_file } from './mm/filemap';
+import { create_file, filemap_read, generic_perform_write } from './mm/filemap';
 import { get_user_pages, gup_fast_fallback, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
 import {
   __folio_split,
@@ -301,6 +301,14 @@ export class Kernel {
   }
   create_file(name: string, nr_pages: number, contents: number[] = []): address_space {
     return create_file(this.machine, name, nr_pages, contents);
+  }
+  /** pwrite() of one word per page into a file from page `index`: the number of pages written. */
+  pwrite(file: address_space, index: number, words: readonly number[]): number {
+    return this.op(() => generic_perform_write(this.machine, file, index, words));
+  }
+  /** pread() of nr_pages pages of a file from page `index`: one word per page read. */
+  pread(file: address_space, index: number, nr_pages: number): number[] {
+    return this.op(() => filemap_read(this.machine, file, index, nr_pages));
   }
 
   /** Subscribe an interval notifier over [start, start + len) that records every invalidation. */

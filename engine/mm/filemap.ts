@@ -6,12 +6,13 @@
  * Simplified here: a file is a fixed number of pages whose on-disk contents
  * are one word each; reading a page into the cache copies that word. Only
  * order-0 page-cache folios. No writeback: a dirty page stays dirty and its
- * contents stay in the cache for as long as the file exists.
+ * contents stay in the cache for as long as the file exists. read() and
+ * write() move whole pages, one word each, and never change the file's size.
  */
 
 import { folio_get } from '../include/linux/mm';
 import type { address_space } from '../include/linux/mm_types';
-import { PG_swapbacked, PG_uptodate } from '../include/linux/page-flags';
+import { PG_dirty, PG_swapbacked, PG_uptodate } from '../include/linux/page-flags';
 import type { Machine } from '../machine';
 import type { vm_fault } from './memory';
 import { __alloc_pages } from './page_alloc';
@@ -80,4 +81,42 @@ export function filemap_fault(m: Machine, vmf: vm_fault): number {
   if (folio < 0) return -1;
   folio_get(m, folio);
   return folio;
+}
+
+/**
+ * generic_perform_write (write() and pwrite() of a page-cache file): for
+ * each page, write_begin finds the page-cache folio (reading it in on a
+ * miss), the data is copied in, and write_end marks the folio dirty. Every
+ * mapping of the file sees the new data at once: it is the same page.
+ * Returns the number of pages written; a write stops at the end of the file.
+ */
+export function generic_perform_write(
+  m: Machine,
+  mapping: address_space,
+  index: number,
+  words: readonly number[],
+): number {
+  let n = 0;
+  for (; n < words.length && index + n < mapping.i_pages.length; n++) {
+    const folio = filemap_get_folio(m, mapping, index + n);
+    if (folio < 0) break;
+    m.mem.data[folio] = words[n] >>> 0;
+    m.mem.flags[folio] |= PG_dirty;
+  }
+  return n;
+}
+
+/**
+ * filemap_read (read() and pread() of a page-cache file): copy out each page
+ * of [index, index + nr) from the page cache, reading it in on a miss. A
+ * read stops at the end of the file.
+ */
+export function filemap_read(m: Machine, mapping: address_space, index: number, nr: number): number[] {
+  const words: number[] = [];
+  for (let k = 0; k < nr && index + k < mapping.i_pages.length; k++) {
+    const folio = filemap_get_folio(m, mapping, index + k);
+    if (folio < 0) break;
+    words.push(m.mem.data[folio]);
+  }
+  return words;
 }
