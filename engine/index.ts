@@ -77,6 +77,7 @@ import {
 } from './include/linux/pgtable';
 import { type softleaf_type, softleaf_type_of, swp_offset_pfn } from './include/linux/swapops';
 import { copy_process, do_exit } from './kernel/fork';
+import type { preemption, preemption_point } from './kernel/sched';
 import {
   type dmirror,
   dmirror_file,
@@ -309,6 +310,32 @@ export class Kernel {
   /** pread() of nr_pages pages of a file from page `index`: one word per page read. */
   pread(file: address_space, index: number, nr_pages: number): number[] {
     return this.op(() => filemap_read(this.machine, file, index, nr_pages));
+  }
+
+  /**
+   * Run `op` (a call on this Kernel) while another thread of the machine runs
+   * `other` (another call) when op reaches its nth preemption point
+   * (kernel/sched.ts, counting from 1), or after op if op passes fewer.
+   * Returns op's result, the point where `other` ran (null: after op) and
+   * every point op passed.
+   */
+  interleave<T>(
+    op: () => T,
+    nth: number,
+    other: () => void,
+  ): { result: T; landed: preemption_point | null; points: preemption_point[] } {
+    const m = this.machine;
+    if (m.preemption) throw new EngineUsageError('interleave', 'an interleaving is already in progress');
+    const p: preemption = { nth, other, passed: [], landed: null };
+    m.preemption = p;
+    let result: T;
+    try {
+      result = op();
+    } finally {
+      m.preemption = null;
+    }
+    if (p.landed === null) other();
+    return { result, landed: p.landed, points: [...p.passed] };
   }
 
   /** Subscribe an interval notifier over [start, start + len) that records every invalidation. */

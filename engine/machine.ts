@@ -23,6 +23,7 @@ import {
 } from './include/linux/mm_types';
 import type { KernelWarning } from './include/linux/mmdebug';
 import { PG_reserved } from './include/linux/page-flags';
+import type { preemption } from './kernel/sched';
 import type { folio_split_phase } from './mm/huge_memory';
 import { __alloc_pages, zone, zone_init } from './mm/page_alloc';
 
@@ -118,6 +119,8 @@ export class Machine {
     finish: (ret: number) => number;
     stop_at: folio_split_phase | null;
   } | null = null;
+  /** Another thread's operation a scenario wants run at a preemption point of the next one (kernel/sched.ts). */
+  preemption: preemption | null = null;
   /** VM_WARN_ON_ONCE reports since boot, for the harness to claim or reject. */
   readonly warnings: KernelWarning[] = [];
   next_pid = 1;

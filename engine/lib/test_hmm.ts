@@ -32,6 +32,7 @@ import {
   type migrate_vma,
 } from '../include/linux/migrate';
 import {
+  EBUSY,
   EFAULT,
   EINVAL,
   ENOENT,
@@ -53,6 +54,7 @@ import {
 import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_locked } from '../include/linux/page-flags';
 import { folio_unlock } from '../include/linux/pagemap';
+import { preempt_point } from '../kernel/sched';
 import type { Machine } from '../machine';
 import {
   HMM_PFN_ERROR,
@@ -63,6 +65,7 @@ import {
   HMM_PFN_WRITE,
   hmm_pfn_flags,
   hmm_pfn_to_page,
+  type hmm_range,
   hmm_range_fault,
 } from '../mm/hmm';
 import { type vm_fault, vm_insert_page } from '../mm/memory';
@@ -87,6 +90,9 @@ import {
   type mmu_interval_notifier,
   mmu_interval_notifier_insert,
   mmu_interval_notifier_remove,
+  mmu_interval_read_begin,
+  mmu_interval_read_retry,
+  mmu_interval_set_seq,
 } from '../mm/mmu_notifier';
 import { __alloc_pages, split_page } from '../mm/page_alloc';
 import { make_device_exclusive } from '../mm/rmap';
@@ -516,9 +522,11 @@ export function hmm_dmirror_init(
 export function dmirror_fops_open(mdevice: dmirror_device, mm: mm_struct): dmirror {
   const d: dmirror = { mdevice, mm, pt: new Map(), notifier: null, flags: 0 };
   d.notifier = mmu_interval_notifier_insert(mm, 0, Number.MAX_SAFE_INTEGER, {
-    invalidate: (_sub, range) => {
+    invalidate: (sub, range, cur_seq) => {
       /* Migrations by this very device update the device page table themselves. */
       if (range.event === 'MMU_NOTIFY_MIGRATE' && range.owner === d.mdevice) return true;
+      /* mutex_lock(&dmirror->mutex) */
+      mmu_interval_set_seq(sub, cur_seq);
       for (let v = vpn(range.start); v < vpn(range.end - 1) + 1 && d.pt.size > 0; v++) d.pt.delete(v);
       return true;
     },
@@ -647,7 +655,79 @@ function dmirror_do_write(
   return 0;
 }
 
-/** dmirror_fault → dmirror_range_fault → hmm_range_fault, 32 pages at a time, then dmirror_do_fault. */
+/**
+ * dmirror_do_fault: store what hmm_range_fault found in the device page
+ * table, writable where the CPU's entry is (under the mirror's mutex).
+ */
+function dmirror_do_fault(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  d: dmirror,
+  range: hmm_range,
+  want_write: boolean,
+): number {
+  for (const [i, hpfn] of range.hmm_pfns.entries()) {
+    let page = hmm_pfn_to_page(hpfn);
+    const writable = (hmm_pfn_flags(hpfn) & HMM_PFN_WRITE) !== 0;
+    /* Write access was asked for and hmm_range_fault did not grant it. */
+    if (!writable && want_write) {
+      m.warn('dmirror_do_fault', 'hmm_range_fault returned a read-only page for a write fault');
+      return -EFAULT;
+    }
+    /* A page of this device's own memory is stored as the memory the device really reads: its backing page. */
+    if (is_device_private_page(m, page) && page_pgmap(m, page).owner === d.mdevice)
+      page = backing_page(m, mod, page);
+    d.pt.set(vpn(range.start) + i, page * 4 + (writable ? DPT_XA_TAG_WRITE : 0));
+  }
+  return 0;
+}
+
+/**
+ * dmirror_range_fault: hmm_range_fault under mmap_read_lock, bracketed by
+ * mmu_interval_read_begin and, under the mirror's mutex,
+ * mmu_interval_read_retry: if the CPU's page tables changed meanwhile (this
+ * mirror's notifier recorded an invalidation), the walk is done again, so
+ * the device never maps what the CPU no longer does. The preemption points
+ * are where the driver holds neither mmap_lock nor the mutex. (A munmap
+ * downgrades to a read lock before it zaps (vms_complete_munmap_vmas), so
+ * its invalidation can also come while hmm_range_fault walks; the walk then
+ * returns -EBUSY or mmu_interval_read_retry catches it: the same retry as a
+ * munmap at "after mmu_interval_read_begin".)
+ */
+function dmirror_range_fault(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  d: dmirror,
+  range: hmm_range,
+  want_write: boolean,
+): number {
+  const notifier = d.notifier as mmu_interval_notifier;
+  for (;;) {
+    range.notifier_seq = mmu_interval_read_begin(notifier);
+    preempt_point(m, 'dmirror_range_fault: after mmu_interval_read_begin', range.start, range.end);
+    /* mmap_read_lock(mm) … mmap_read_unlock(mm) */
+    const ret = hmm_range_fault(m, d.mm, range);
+    preempt_point(m, 'dmirror_range_fault: after mmap_read_unlock', range.start, range.end);
+    if (ret) {
+      /*
+       * -EBUSY: the range was invalidated under the walk, so walk again;
+       * or a fault could not complete. The kernel retries that until
+       * HMM_RANGE_DEFAULT_TIMEOUT; nothing else runs in the engine while
+       * the driver spins, so it would time out: return -EBUSY at once.
+       */
+      if (ret === -EBUSY && mmu_interval_read_retry(notifier, range.notifier_seq)) continue;
+      return ret;
+    }
+    /* mutex_lock(&dmirror->mutex) */
+    if (mmu_interval_read_retry(notifier, range.notifier_seq)) continue;
+    break;
+  }
+  const ret = dmirror_do_fault(m, mod, d, range, want_write);
+  /* mutex_unlock(&dmirror->mutex) */
+  return ret;
+}
+
+/** dmirror_fault: dmirror_range_fault over [start, end), 32 pages at a time. */
 function dmirror_fault(
   m: Machine,
   mod: hmm_dmirror_module,
@@ -659,41 +739,39 @@ function dmirror_fault(
   const want_write = write || d.mdevice.fault_policy === 'write on every fault';
   for (let addr = start; addr < end; ) {
     const next = Math.min(addr + 32 * PAGE_SIZE, end);
-    const range = {
+    if (addr !== start) preempt_point(m, 'dmirror_fault: before the next dmirror_range_fault', addr, next);
+    const range: hmm_range = {
       start: addr,
       end: next,
-      hmm_pfns: [] as number[],
+      hmm_pfns: [],
       default_flags: HMM_PFN_REQ_FAULT | (want_write ? HMM_PFN_REQ_WRITE : 0),
       dev_private_owner: d.mdevice,
+      notifier: d.notifier,
+      notifier_seq: 0,
     };
-    const ret = hmm_range_fault(m, d.mm, range);
+    const ret = dmirror_range_fault(m, mod, d, range, want_write);
     if (ret) return ret;
-    /* dmirror_do_fault */
-    for (const [i, hpfn] of range.hmm_pfns.entries()) {
-      let page = hmm_pfn_to_page(hpfn);
-      const writable = (hmm_pfn_flags(hpfn) & HMM_PFN_WRITE) !== 0;
-      /* Write access was asked for and hmm_range_fault did not grant it. */
-      if (!writable && want_write) {
-        m.warn('dmirror_do_fault', 'hmm_range_fault returned a read-only page for a write fault');
-        return -EFAULT;
-      }
-      /* A page of this device's own memory is stored as the memory the device really reads: its backing page. */
-      if (is_device_private_page(m, page) && page_pgmap(m, page).owner === d.mdevice)
-        page = backing_page(m, mod, page);
-      d.pt.set(vpn(addr) + i, page * 4 + (writable ? DPT_XA_TAG_WRITE : 0));
-    }
     addr = next;
   }
   return 0;
 }
 
+/**
+ * dmirror_read: copy what the device mirrors; at the first page it does not,
+ * fault the rest in (one round, counted in cmd.faults) and copy again. The
+ * mirror's mutex is held only while copying.
+ */
 function dmirror_read(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_dmirror_cmd): number {
   const start = cmd.addr;
   const end = start + cmd.npages * PAGE_SIZE;
   const bounce = { data: new Array(cmd.npages).fill(0), cpages: 0 };
   let ret: number;
   for (;;) {
+    preempt_point(m, 'dmirror_read: before dmirror_do_read', start + bounce.cpages * PAGE_SIZE, end);
+    /* mutex_lock(&dmirror->mutex) */
     ret = dmirror_do_read(m, d, start + bounce.cpages * PAGE_SIZE, end, bounce);
+    /* mutex_unlock(&dmirror->mutex) */
+    preempt_point(m, 'dmirror_read: after dmirror_do_read', start + bounce.cpages * PAGE_SIZE, end);
     if (ret !== -ENOENT) break;
     ret = dmirror_fault(m, mod, d, start + bounce.cpages * PAGE_SIZE, end, false);
     if (ret) break;

@@ -5,7 +5,10 @@
  *
  * Simplified here: hmm_pfns[] entries are numbers, pfn * 16 + flags, built
  * with arithmetic; PMD-mapped THPs report each subpage with the PMD order.
- * No sequence-count retry: the walk runs with nothing else in flight.
+ * The walk goes page by page and faults where it stands instead of
+ * restarting (walk_page_range returning -EBUSY after hmm_vma_fault); the
+ * check for an invalidation that the kernel makes at each restart is made
+ * after each fault.
  */
 
 import {
@@ -42,6 +45,7 @@ import type { Machine } from '../machine';
 import { handle_mm_fault } from './memory';
 import { page_pgmap } from './memremap';
 import { find_vma } from './mmap';
+import { mmu_interval_check_retry, type mmu_interval_notifier } from './mmu_notifier';
 import { pmdp_get, pte_offset_map, ptep_get } from './pgtable-generic';
 
 export const HMM_PFN_VALID = 1;
@@ -67,18 +71,27 @@ export interface hmm_range {
   default_flags: number;
   /** Device-private pages of this owner are reported as they are instead of being migrated back. */
   dev_private_owner: unknown;
+  /** The caller's interval notifier and its mmu_interval_read_begin count (none for a walk outside a driver). */
+  notifier?: mmu_interval_notifier | null;
+  notifier_seq?: number;
 }
+
+/** The range was invalidated since the caller's mmu_interval_read_begin: the walk must be done again. */
+const range_invalidated = (range: hmm_range): boolean =>
+  !!range.notifier && mmu_interval_check_retry(range.notifier, range.notifier_seq ?? 0);
 
 /**
  * hmm_range_fault: fill hmm_pfns[] for [start, end). With REQ_FAULT, missing
  * or insufficient mappings are faulted in first (write faults with REQ_WRITE);
  * a device-private page of another owner is faulted, which migrates it back
  * to system memory. Returns 0, -EFAULT, -EPERM (a write fault in a VMA without
- * VM_WRITE, hmm_vma_fault), or -EBUSY when a fault could not
- * complete (the caller retries).
+ * VM_WRITE, hmm_vma_fault), or -EBUSY when a fault could not complete or
+ * the range was invalidated since the caller's mmu_interval_read_begin (the
+ * caller retries).
  */
 export function hmm_range_fault(m: Machine, mm: mm_struct, range: hmm_range): number {
   range.hmm_pfns.length = 0;
+  if (range_invalidated(range)) return -EBUSY;
   const want_fault = (range.default_flags & HMM_PFN_REQ_FAULT) !== 0;
   const want_write = (range.default_flags & HMM_PFN_REQ_WRITE) !== 0;
   for (let addr = range.start; addr < range.end; addr += PAGE_SIZE) {
@@ -105,6 +118,8 @@ export function hmm_range_fault(m: Machine, mm: mm_struct, range: hmm_range): nu
       const ret = handle_mm_fault(m, vma, addr, FAULT_FLAG_REMOTE | (want_write ? FAULT_FLAG_WRITE : 0));
       if (ret & VM_FAULT_ERROR) return -EFAULT;
       if (ret & VM_FAULT_RETRY) return -EBUSY;
+      /* The fault itself may have invalidated the range (a copy-on-write, a migration back to RAM). */
+      if (range_invalidated(range)) return -EBUSY;
     }
   }
   return 0;

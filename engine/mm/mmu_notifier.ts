@@ -3,12 +3,15 @@
  * notifiers and the invalidate_range_start/end pairs each mm operation fires.
  * Kernel: linux-mm tree, late 2025.
  *
- * Simplified here: no SRCU, no sequence-count retry protocol for readers
- * (mmu_interval_read_begin/retry); a subscriber is called synchronously at
- * range start and at range end. Classic (non-interval) notifiers only get
+ * Simplified here: no SRCU; a subscriber is called synchronously at range
+ * start and at range end. Readers' sequence counts
+ * (mmu_interval_read_begin/_retry) follow the kernel, but a reader never has
+ * to wait for an invalidation in progress: other threads' operations run
+ * whole (kernel/sched.ts). Classic (non-interval) notifiers only get
  * `release`.
  */
 import type { mm_struct } from '../include/linux/mm_types';
+import { EngineUsageError } from '../include/linux/mmdebug';
 
 /** enum mmu_notifier_event. */
 export type mmu_notifier_event =
@@ -70,7 +73,9 @@ export function mmu_interval_notifier_insert(
   length: number,
   ops: mmu_interval_notifier_ops,
 ): mmu_interval_notifier {
-  const sub: mmu_interval_notifier = { mm, start, end: start + length, ops, invalidate_seq: 0 };
+  /* Odd and unequal to the mm's count: not under invalidation, and no reader's seq yet. */
+  const invalidate_seq = mm.notifier_subscriptions.invalidate_seq - 1;
+  const sub: mmu_interval_notifier = { mm, start, end: start + length, ops, invalidate_seq };
   mm.notifier_subscriptions.itree.push(sub);
   return sub;
 }
@@ -96,14 +101,17 @@ export function mmu_notifier_range_init(
 const overlaps = (sub: mmu_interval_notifier, r: mmu_notifier_range): boolean =>
   sub.start < r.end && r.start < sub.end;
 
-/** mmu_notifier_invalidate_range_start: mn_itree_invalidate over every overlapping subscription. */
+/**
+ * mmu_notifier_invalidate_range_start: mn_itree_invalidate over every
+ * overlapping subscription. The subscriber itself records the invalidation
+ * for its readers (mmu_interval_set_seq), or does not, when it ignores it.
+ */
 export function mmu_notifier_invalidate_range_start(range: mmu_notifier_range): void {
   const subs = range.mm.notifier_subscriptions;
   subs.active_invalidate_ranges++;
   subs.invalidate_seq |= 1;
   for (const sub of [...subs.itree]) {
     if (!overlaps(sub, range)) continue;
-    sub.invalidate_seq = subs.invalidate_seq;
     sub.ops.invalidate(sub, range, subs.invalidate_seq);
   }
 }
@@ -115,6 +123,37 @@ export function mmu_notifier_invalidate_range_end(range: mmu_notifier_range): vo
     if (overlaps(sub, range)) sub.ops.invalidate_end?.(sub, range);
   }
   if (--subs.active_invalidate_ranges === 0) subs.invalidate_seq++;
+}
+
+/** mmu_interval_set_seq: called by an invalidate callback that acts on the invalidation, so readers retry. */
+export function mmu_interval_set_seq(sub: mmu_interval_notifier, cur_seq: number): void {
+  sub.invalidate_seq = cur_seq;
+}
+
+/**
+ * mmu_interval_read_begin: the sequence count a reader (a driver about to
+ * call hmm_range_fault) checks afterwards with mmu_interval_read_retry. The
+ * kernel waits here while an invalidation of the range is in progress; in
+ * the engine none can be in progress when a reader starts.
+ */
+export function mmu_interval_read_begin(sub: mmu_interval_notifier): number {
+  const seq = sub.invalidate_seq;
+  if (seq === sub.mm.notifier_subscriptions.invalidate_seq)
+    throw new EngineUsageError(
+      'mmu_interval_read_begin',
+      'called while an invalidation of the range is in progress: the reader would wait for it',
+    );
+  return seq;
+}
+
+/** mmu_interval_check_retry: the range was invalidated since mmu_interval_read_begin (a lockless peek). */
+export function mmu_interval_check_retry(sub: mmu_interval_notifier, seq: number): boolean {
+  return sub.invalidate_seq !== seq;
+}
+
+/** mmu_interval_read_retry: the same test, made under the driver's lock before it uses what it read. */
+export function mmu_interval_read_retry(sub: mmu_interval_notifier, seq: number): boolean {
+  return sub.invalidate_seq !== seq;
 }
 
 /**
