@@ -3,6 +3,7 @@
  * gives to processes, buffers and pages. Steps call its task methods (the
  * "how"); Then-steps ask questions through support/queries.ts.
  */
+import { AssertionError } from 'node:assert';
 import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import { type entry_view, Kernel, type MachineConfig, type notifier_event } from '../engine';
 import type { daxfs, pmem_device } from '../engine/fs/dax';
@@ -159,12 +160,15 @@ export class MmWorld extends World {
   /** Claim the most recent unclaimed outcome; its kind must match. */
   claim(what: string): Outcome {
     const outcome = [...this.outcomes].reverse().find((o) => !o.claimed);
+    // AssertionError: the reports file a wrong outcome as a failed expectation, not a harness error.
     if (!outcome)
-      throw new Error(`expected the last operation to end in ${what}, but every operation succeeded`);
+      throw new AssertionError({
+        message: `expected the last operation to end in ${what}, but every operation succeeded`,
+      });
     if (outcome.what !== what)
-      throw new Error(
-        `expected ${what}, but the last operation ended in ${outcome.what} (${outcome.detail})`,
-      );
+      throw new AssertionError({
+        message: `expected ${what}, but the last operation ended in ${outcome.what} (${outcome.detail})`,
+      });
     outcome.claimed = true;
     return outcome;
   }
