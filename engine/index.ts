@@ -101,6 +101,7 @@ import {
   type folio_split_phase,
   start_split,
 } from './mm/huge_memory';
+import { hugetlb_report_meminfo } from './mm/hugetlb';
 import { do_madvise } from './mm/madvise';
 import { vm_normal_page } from './mm/memory';
 import { do_mmap, do_vmi_munmap, find_vma, mm_alloc, type mmap_args } from './mm/mmap';
@@ -500,6 +501,11 @@ export class Kernel {
   /** read() of /proc/pid/pagemap: one 64-bit entry per page from addr (PM_* bits, fs/proc/task_mmu.ts). */
   pagemap(task: task_struct, addr: number, nr_pages: number): bigint[] {
     return pagemap_read(this.machine, this.mm_of(task), addr, nr_pages);
+  }
+
+  /** The hugetlb pool as /proc/meminfo shows it: HugePages_Total, HugePages_Free, HugePages_Rsvd. */
+  hugetlb_meminfo(): { total: number; free: number; reserved: number } {
+    return hugetlb_report_meminfo(this.machine);
   }
 
   /** Free pages in the buddy allocator. */

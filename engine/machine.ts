@@ -7,7 +7,7 @@
  *
  * Simplified here: one NUMA node, one zone. RAM starts at pfn 0. The first
  * pageblock holds the huge zero folio, the first page of the second the
- * shared zero page.
+ * shared zero page; a hugetlb pool (hugepages=N) takes its pageblocks after them.
  */
 
 import type { dev_pagemap } from './include/linux/memremap';
@@ -25,6 +25,7 @@ import type { KernelWarning } from './include/linux/mmdebug';
 import { PG_reserved } from './include/linux/page-flags';
 import type { preemption } from './kernel/sched';
 import type { folio_split_phase } from './mm/huge_memory';
+import { type hstate, hugetlb_init } from './mm/hugetlb';
 import { __alloc_pages, zone, zone_init } from './mm/page_alloc';
 
 export interface MachineConfig {
@@ -64,6 +65,11 @@ export interface MachineConfig {
    * (split_device_private_folio) froze and split it while still mapped.
    */
   device_private_split: 'merged' | 'v2';
+  /**
+   * hugepages=N on the kernel command line: how many default-size (2 MiB)
+   * hugetlb folios the pool takes from the buddy allocator at boot.
+   */
+  nr_hugepages: number;
 }
 
 export const DEFAULT_CONFIG: MachineConfig = {
@@ -74,6 +80,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   coherent_longterm_pin: 'migrate',
   devmap_refcount: 'fixed',
   device_private_split: 'merged',
+  nr_hugepages: 0,
 };
 
 export class Machine {
@@ -88,6 +95,8 @@ export class Machine {
   readonly mms = new Set<mm_struct>();
   readonly anon_vmas = new Map<number, anon_vma>();
   readonly address_spaces = new Map<number, address_space>();
+  /** The default hstate: the hugetlb pool of 2 MiB folios. */
+  readonly hstate: hstate;
   /** The deferred-split queue (ds_queue): head pfns of partially mapped anon THPs. */
   readonly deferred_split_queue = new Set<number>();
   /** Pagemaps by id (mem_map.pgmap); slot 0 is ordinary RAM. */
@@ -144,6 +153,7 @@ export class Machine {
     }
     this.zero_pfn = __alloc_pages(this, this.zone, 0);
     this.mem.flags[this.zero_pfn] |= PG_reserved;
+    this.hstate = hugetlb_init(this, this.config.nr_hugepages);
   }
 
   /** VM_WARN_ON_ONCE: record a warning; the harness fails any scenario that does not claim it. */

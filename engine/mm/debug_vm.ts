@@ -13,7 +13,13 @@ import {
   MEMORY_DEVICE_GENERIC,
   MEMORY_DEVICE_PRIVATE,
 } from '../include/linux/memremap';
-import { folio_test_anon, GUP_PIN_COUNTING_BIAS, is_huge_zero_pfn, is_zero_pfn } from '../include/linux/mm';
+import {
+  folio_test_anon,
+  GUP_PIN_COUNTING_BIAS,
+  is_huge_zero_pfn,
+  is_vm_hugetlb_page,
+  is_zero_pfn,
+} from '../include/linux/mm';
 import {
   HPAGE_PMD_NR,
   HPAGE_PMD_ORDER,
@@ -23,6 +29,7 @@ import {
   MM_SHMEMPAGES,
   type mm_struct,
   NR_MM_COUNTERS,
+  PMD_SIZE,
   PTRS_PER_PTE,
 } from '../include/linux/mm_types';
 import { KernelInvariantViolation } from '../include/linux/mmdebug';
@@ -31,6 +38,7 @@ import {
   PG_anon_exclusive,
   PG_buddy,
   PG_head,
+  PG_hugetlb,
   PG_locked,
   PG_reserved,
   PG_swapbacked,
@@ -55,6 +63,8 @@ import {
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
 import { dump_page } from './debug';
+import { hugetlb_outstanding_reservations } from './hugetlb';
+import { find_vma } from './mmap';
 
 /** Every invariant the checker knows, with the rule it states. */
 export const DEBUG_VM_INVARIANTS = {
@@ -94,6 +104,11 @@ export const DEBUG_VM_INVARIANTS = {
     "fixed devmap design: an FS-DAX page's refcount is its mappings plus its pins and GUP references, so an idle page sits at 0",
   'a devmap page holds its idle reference and none for its PTEs':
     'old devmap design: an FS-DAX or device-DAX page sits at refcount 1 (0 once memunmap_pages dropped it) plus its pins and GUP references; its devmap PTEs take no reference and no mapcount',
+  'a hugetlb folio is mapped only by a hugetlb VMA':
+    'a huge PTE of a hugetlb VMA maps a hugetlb folio, a hugetlb VMA has nothing but huge PTEs, and nothing else maps a hugetlb folio',
+  'hugetlb usage matches the page tables': "each mm's hugetlb_usage equals the pages its huge PTEs map",
+  'the hugetlb pool accounts for every huge page':
+    'HugePages_Total counts every hugetlb folio, HugePages_Free exactly the unreferenced ones on the free list, and HugePages_Rsvd the reservations private mappings still hold',
 } as const;
 export type debug_vm_invariant = keyof typeof DEBUG_VM_INVARIANTS;
 
@@ -118,14 +133,44 @@ export function debug_vm_check(m: Machine): void {
     mem.flags[pfn] & PG_anon ? MM_ANONPAGES : mem.flags[pfn] & PG_swapbacked ? MM_SHMEMPAGES : MM_FILEPAGES;
   const head_of = (pfn: number): number => (mem.flags[pfn] & PG_tail ? pfn & ~(HPAGE_PMD_NR - 1) : pfn);
 
-  const rss_seen: [mm_struct, Int32Array][] = [];
+  const rss_seen: [mm_struct, Int32Array, number][] = [];
   for (const mm of m.mms) {
     const rss = new Int32Array(NR_MM_COUNTERS);
+    let hugetlb_usage = 0;
     for (const [idx, pmd] of mm.pmd) {
+      const vma = find_vma(mm, idx * PMD_SIZE);
+      const hugetlb = vma !== null && is_vm_hugetlb_page(vma);
+      if (hugetlb && !pmd_trans_huge(pmd))
+        violation(
+          m,
+          'a hugetlb folio is mapped only by a hugetlb VMA',
+          -1,
+          `PMD #${idx} of hugetlb VMA in mm ${mm.id} is not a huge PTE`,
+        );
       if (pmd_trans_huge(pmd)) {
         const folio = pmd_pfn(pmd);
         if (mem.flags[folio] & PG_buddy)
           violation(m, 'no mapping of a free page', folio, `huge PMD #${idx} of mm ${mm.id}`);
+        if (hugetlb !== ((mem.flags[folio] & PG_hugetlb) !== 0))
+          violation(
+            m,
+            'a hugetlb folio is mapped only by a hugetlb VMA',
+            folio,
+            `huge PMD #${idx} of mm ${mm.id}, in a ${hugetlb ? '' : 'non-'}hugetlb VMA`,
+          );
+        if (hugetlb) {
+          /* A huge PTE: mapcount as a PMD mapping, hugetlb_usage instead of rss. */
+          pmd_maps[folio]++;
+          hugetlb_usage += HPAGE_PMD_NR;
+          if (pte_write(pmd) && mem.flags[folio] & PG_anon && !(mem.flags[folio] & PG_anon_exclusive))
+            violation(
+              m,
+              'a writable anonymous PTE maps an exclusive page',
+              folio,
+              `writable huge PTE #${idx} of mm ${mm.id}`,
+            );
+          continue;
+        }
         if (is_huge_zero_pfn(m, folio)) {
           if (pte_write(pmd))
             violation(m, 'the zero page is never writable', folio, `huge zero PMD #${idx} of mm ${mm.id}`);
@@ -172,6 +217,8 @@ export function debug_vm_check(m: Machine): void {
           }
           if (mem.flags[pfn] & PG_buddy) violation(m, 'no mapping of a free page', pfn, where);
           if (is_private(pfn)) violation(m, 'a present PTE never maps device-private memory', pfn, where);
+          if (mem.flags[head_of(pfn)] & PG_hugetlb)
+            violation(m, 'a hugetlb folio is mapped only by a hugetlb VMA', pfn, `${where} maps it by a PTE`);
           pte_maps[pfn]++;
           rss[counter_of(head_of(pfn))]++;
           if (pte_write(pte) && mem.flags[head_of(pfn)] & PG_anon && !(mem.flags[pfn] & PG_anon_exclusive))
@@ -196,7 +243,7 @@ export function debug_vm_check(m: Machine): void {
         rss[counter_of(head_of(pfn))]++;
       }
     }
-    rss_seen.push([mm, rss]);
+    rss_seen.push([mm, rss, hugetlb_usage]);
   }
 
   /* The per-page rules come first: a broken refcount is the cause, a wrong rss counter its echo. */
@@ -242,7 +289,15 @@ export function debug_vm_check(m: Machine): void {
     if (longterm > 0 && mem.pgmap[folio] !== 0 && m.pgmaps[mem.pgmap[folio]]?.type !== MEMORY_DEVICE_GENERIC)
       violation(m, 'a long-term pinned page is never in ZONE_DEVICE', folio, `${longterm} long-term pins`);
   }
-  for (const [mm, rss] of rss_seen)
+  check_hugetlb_pool(m);
+  for (const [mm, rss, hugetlb_usage] of rss_seen) {
+    if (hugetlb_usage !== mm.hugetlb_usage)
+      violation(
+        m,
+        'hugetlb usage matches the page tables',
+        -1,
+        `mm ${mm.id} hugetlb_usage is ${mm.hugetlb_usage}, its huge PTEs map ${hugetlb_usage}`,
+      );
     for (let c = 0; c < NR_MM_COUNTERS; c++)
       if (rss[c] !== mm.rss_stat[c])
         violation(
@@ -251,10 +306,50 @@ export function debug_vm_check(m: Machine): void {
           -1,
           `mm ${mm.id} ${MM_COUNTER_NAMES[c]} is ${mm.rss_stat[c]}, page tables map ${rss[c]}`,
         );
+  }
   for (const check of m.driver_checks) check(m);
   for (const folio of m.deferred_split_queue)
     if (!(mem.flags[folio] & PG_head) || !folio_test_anon(m, folio))
       violation(m, 'deferred split holds anonymous large folios', folio, 'queued for deferred split');
+}
+
+/**
+ * The hugetlb pool's counters against the folios themselves: every hugetlb
+ * folio is counted, the free list holds exactly the unreferenced ones, and
+ * the reservations add up (hugetlb_outstanding_reservations).
+ */
+function check_hugetlb_pool(m: Machine): void {
+  const mem = m.mem;
+  const h = m.hstate;
+  const free = new Set(h.hugepage_freelist);
+  let total = 0;
+  for (let pfn = 0; pfn < mem.nr_pfns; pfn += HPAGE_PMD_NR) {
+    if (!(mem.flags[pfn] & PG_hugetlb)) continue;
+    total++;
+    const idle = mem._refcount[pfn] === 0;
+    if (idle !== free.has(pfn))
+      violation(
+        m,
+        'the hugetlb pool accounts for every huge page',
+        pfn,
+        `refcount ${mem._refcount[pfn]}, ${free.has(pfn) ? 'on' : 'not on'} the free list`,
+      );
+  }
+  const detail = `${total} hugetlb folios; HugePages_Total ${h.nr_huge_pages}, _Free ${h.free_huge_pages} (${free.size} listed), _Rsvd ${h.resv_huge_pages}`;
+  if (
+    total !== h.nr_huge_pages ||
+    free.size !== h.free_huge_pages ||
+    free.size !== h.hugepage_freelist.length
+  )
+    violation(m, 'the hugetlb pool accounts for every huge page', -1, detail);
+  const outstanding = hugetlb_outstanding_reservations(m);
+  if (h.resv_huge_pages !== outstanding || h.resv_huge_pages > h.free_huge_pages)
+    violation(
+      m,
+      'the hugetlb pool accounts for every huge page',
+      -1,
+      `${detail}; private mappings hold ${outstanding} reservations`,
+    );
 }
 
 function check_folio(

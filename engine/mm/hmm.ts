@@ -18,6 +18,7 @@ import {
   FAULT_FLAG_REMOTE,
   FAULT_FLAG_WRITE,
   is_huge_zero_pfn,
+  is_vm_hugetlb_page,
   VM_FAULT_ERROR,
   VM_FAULT_RETRY,
   VM_IO,
@@ -102,7 +103,10 @@ export function hmm_range_fault(m: Machine, mm: mm_struct, range: hmm_range): nu
       continue;
     }
     for (let tries = 0; ; tries++) {
-      const entry = hmm_vma_handle(m, mm, addr, range, want_write);
+      /* walk_page_range hands a hugetlb VMA to hmm_vma_walk_hugetlb_entry, anything else to the PMD walk. */
+      const entry = is_vm_hugetlb_page(vma)
+        ? hmm_vma_walk_hugetlb_entry(mm, addr, want_write)
+        : hmm_vma_handle(m, mm, addr, range, want_write);
       if (entry >= 0 && (!want_fault || (entry % MUL) & HMM_PFN_VALID)) {
         range.hmm_pfns.push(entry);
         break;
@@ -173,4 +177,19 @@ function hmm_vma_handle(
   if (pte_protnone(pte)) return -EFAULT;
   if (want_write && !pte_write(pte)) return -1;
   return make(pte_pfn(pte), HMM_PFN_VALID | (pte_write(pte) ? HMM_PFN_WRITE : 0));
+}
+
+/**
+ * hmm_vma_walk_hugetlb_entry: a page of a hugetlb VMA reports its huge PTE:
+ * valid (and writable) as the entry is, and always the huge page's order
+ * (hmm_pfn_flags_order(huge_page_order)), whatever subpage it is. Returns -1
+ * when write access is asked of a read-only entry (hmm_pte_need_fault).
+ */
+function hmm_vma_walk_hugetlb_entry(mm: mm_struct, addr: number, want_write: boolean): number {
+  const entry = pmdp_get(mm, addr);
+  /* pte_to_hmm_pfn_flags: nothing is valid in an empty entry; a fault is needed if one was asked for. */
+  if (!pmd_trans_huge(entry)) return make(0, HMM_PFN_ORDER_PMD);
+  if (want_write && !pte_write(entry)) return -1;
+  const pfn = pmd_pfn(entry) + ((addr / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1));
+  return make(pfn, HMM_PFN_VALID | (pte_write(entry) ? HMM_PFN_WRITE : 0) | HMM_PFN_ORDER_PMD);
 }

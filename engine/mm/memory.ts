@@ -24,6 +24,7 @@ import {
   folio_test_anon,
   folio_test_large,
   is_cow_mapping,
+  is_vm_hugetlb_page,
   is_zero_pfn,
   PageAnonExclusive,
   page_folio,
@@ -105,6 +106,7 @@ import {
   thp_vma_allowable_order,
   zap_huge_pmd,
 } from './huge_memory';
+import { __unmap_hugepage_range, copy_hugetlb_page_range, hugetlb_fault } from './hugetlb';
 import { page_pgmap } from './memremap';
 import {
   mmu_notifier_invalidate_range_end,
@@ -194,6 +196,7 @@ export function handle_mm_fault(m: Machine, vma: vm_area_struct, address: number
   const mm = vma.vm_mm;
   const addr = address - (address % PAGE_SIZE);
   m.vm_events.PGFAULT++;
+  if (is_vm_hugetlb_page(vma)) return hugetlb_fault(m, vma, addr, flags);
   /* sanitize_fault_flags: UNSHARE only means something in a COW mapping, and never with WRITE. */
   if (flags & FAULT_FLAG_UNSHARE) {
     if (flags & FAULT_FLAG_WRITE) return VM_FAULT_SIGSEGV;
@@ -661,6 +664,7 @@ export function vmf_insert_page_mkwrite(m: Machine, vmf: vm_fault, page: number,
  * concurrent GUP-fast pin backs off.
  */
 export function copy_page_range(m: Machine, dst_vma: vm_area_struct, src_vma: vm_area_struct): number {
+  if (is_vm_hugetlb_page(src_vma)) return copy_hugetlb_page_range(m, dst_vma, src_vma);
   const src_mm = src_vma.vm_mm;
   const cow = is_cow_mapping(src_vma.vm_flags);
   let range = null;
@@ -841,6 +845,11 @@ function copy_nonpresent_pte(
  * one VMA. A huge PMD only partly covered is split first.
  */
 export function unmap_page_range(m: Machine, vma: vm_area_struct, addr: number, end: number): void {
+  /* unmap_single_vma: a hugetlb VMA has huge PTEs, not THPs. */
+  if (is_vm_hugetlb_page(vma)) {
+    __unmap_hugepage_range(m, vma, addr, end);
+    return;
+  }
   const mm = vma.vm_mm;
   while (addr < end) {
     const next = Math.min(addr - (addr % PMD_SIZE) + PMD_SIZE, end);

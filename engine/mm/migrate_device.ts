@@ -39,6 +39,7 @@ import {
   folio_test_anon,
   folio_test_large,
   is_huge_zero_pfn,
+  is_vm_hugetlb_page,
   is_zero_pfn,
   PageAnonExclusive,
   page_folio,
@@ -121,7 +122,7 @@ export function migrate_vma_setup(m: Machine, args: migrate_vma): number {
   const nr = (args.end - args.start) / PAGE_SIZE;
   const { vma } = args;
   if (args.start % PAGE_SIZE || args.end % PAGE_SIZE) return -EINVAL;
-  if (!vma || vma.vm_flags & VM_SPECIAL) return -EINVAL;
+  if (!vma || is_vm_hugetlb_page(vma) || vma.vm_flags & VM_SPECIAL) return -EINVAL;
   if (nr <= 0 || args.start < vma.vm_start || args.start >= vma.vm_end || args.end > vma.vm_end)
     return -EINVAL;
   if (!args.src || !args.dst) return -EINVAL;

@@ -15,6 +15,7 @@ import {
   ENOMEM,
   MAP_ANONYMOUS,
   MAP_FIXED,
+  MAP_HUGETLB,
   MAP_PRIVATE,
   MAP_SHARED,
   PROT_EXEC,
@@ -42,6 +43,7 @@ import { pmd_index } from '../include/linux/pgtable';
 import type { Machine } from '../machine';
 import { shmem_zero_setup } from './filemap';
 import { vma_adjust_trans_huge } from './huge_memory';
+import { hugetlb_file_setup } from './hugetlb';
 import { unmap_page_range } from './memory';
 import {
   mmu_notifier_invalidate_range_end,
@@ -65,6 +67,7 @@ export function mm_alloc(m: Machine): mm_struct {
     pte_tables: new Map(),
     deposited: new Map(),
     rss_stat: new Int32Array(NR_MM_COUNTERS),
+    hugetlb_usage: 0,
     flags: 0,
     write_protect_seq: 0,
     notifier_subscriptions: new_mmu_notifier_subscriptions(),
@@ -130,7 +133,17 @@ export function do_mmap(m: Machine, mm: mm_struct, args: mmap_args): number {
   if (!(flags & MAP_ANONYMOUS) && !args.file) return -EINVAL;
   let file = flags & MAP_ANONYMOUS ? null : (args.file ?? null);
   let pgoff = args.pgoff ?? 0;
-  if (file && pgoff + args.len / PAGE_SIZE > file.i_pages.length)
+  let len = args.len;
+  /*
+   * ksys_mmap_pgoff: MAP_HUGETLB backs an anonymous mapping with an unlinked
+   * hugetlbfs file, the length rounded up to the huge page size.
+   */
+  if (flags & MAP_HUGETLB) {
+    if (!(flags & MAP_ANONYMOUS)) return -EINVAL;
+    len = Math.ceil(len / PMD_SIZE) * PMD_SIZE;
+    file = hugetlb_file_setup(m, len);
+  }
+  if (file && pgoff + len / PAGE_SIZE > file.i_pages.length)
     throw new EngineUsageError(
       'mapping past the end of a file',
       `${file.name} has ${file.i_pages.length} pages`,
@@ -139,20 +152,21 @@ export function do_mmap(m: Machine, mm: mm_struct, args: mmap_args): number {
   if (flags & MAP_FIXED) {
     if (args.addr === undefined || args.addr % PAGE_SIZE) return -EINVAL;
     addr = args.addr;
-    do_vmi_munmap(m, mm, addr, args.len);
+    do_vmi_munmap(m, mm, addr, len);
   } else {
-    const align = !file && args.len >= PMD_SIZE ? PMD_SIZE : PAGE_SIZE;
-    addr = get_unmapped_area(mm, args.len, align);
+    /* hugetlb_get_unmapped_area aligns to the huge page size. */
+    const align = (!file || flags & MAP_HUGETLB) && len >= PMD_SIZE ? PMD_SIZE : PAGE_SIZE;
+    addr = get_unmapped_area(mm, len, align);
     if (addr < 0) return addr;
   }
-  if (flags & MAP_SHARED && flags & MAP_ANONYMOUS) {
-    file = shmem_zero_setup(m, args.len / PAGE_SIZE);
+  if (flags & MAP_SHARED && flags & MAP_ANONYMOUS && !(flags & MAP_HUGETLB)) {
+    file = shmem_zero_setup(m, len / PAGE_SIZE);
     pgoff = 0;
   }
   /* Anonymous VMAs index their pages by virtual page number (vm_pgoff = addr >> PAGE_SHIFT). */
   const vma: vm_area_struct = {
     vm_start: addr,
-    vm_end: addr + args.len,
+    vm_end: addr + len,
     vm_flags: calc_vm_flags(prot, flags),
     vm_pgoff: file ? pgoff : addr / PAGE_SIZE,
     vm_mm: mm,
@@ -187,6 +201,8 @@ export function __split_vma(m: Machine, vma: vm_area_struct, addr: number): vm_a
     vm_file: vma.vm_file,
     anon_vma: null,
     anon_vma_chain: [],
+    /* vm_area_dup copies it; hugetlb_vm_op_open shares the resv_map between the halves. */
+    vm_private_data: vma.vm_private_data,
   };
   anon_vma_clone(upper, vma);
   vma.vm_end = addr;
@@ -203,6 +219,21 @@ export function vma_split_range(m: Machine, mm: mm_struct, start: number, end: n
   return mm.mmap.filter((v) => v.vm_start >= start && v.vm_end <= end);
 }
 
+/**
+ * The vm_ops->may_split check __split_vma makes before it splits: 0, or the
+ * -errno with which a VMA straddling start or end refuses (hugetlb: -EINVAL
+ * off a huge page boundary).
+ */
+export function vma_may_split_range(mm: mm_struct, start: number, end: number): number {
+  for (const addr of [start, end]) {
+    const vma = find_vma(mm, addr - (addr === end ? 1 : 0));
+    if (!vma || vma.vm_start >= addr || vma.vm_end <= addr) continue;
+    const err = vma.vm_file?.vm_ops?.may_split?.(vma, addr) ?? 0;
+    if (err) return err;
+  }
+  return 0;
+}
+
 /** True if every byte of [start, end) is covered by some VMA. */
 export function range_is_mapped(mm: mm_struct, start: number, end: number): boolean {
   let addr = start;
@@ -217,6 +248,8 @@ export function range_is_mapped(mm: mm_struct, start: number, end: number): bool
 
 function remove_vma(m: Machine, vma: vm_area_struct): void {
   const mm = vma.vm_mm;
+  /* vma_close: the file's vm_ops->close (hugetlb returns unused reservations). */
+  vma.vm_file?.vm_ops?.close?.(vma);
   mm.mmap.splice(mm.mmap.indexOf(vma), 1);
   vma.vm_file?.i_mmap.delete(vma);
   unlink_anon_vmas(m, vma);
@@ -238,6 +271,8 @@ function free_pgtables(mm: mm_struct, start: number, end: number): void {
 export function do_vmi_munmap(m: Machine, mm: mm_struct, start: number, len: number): number {
   if (start % PAGE_SIZE || len <= 0) return -EINVAL;
   const end = start + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  const err = vma_may_split_range(mm, start, end);
+  if (err) return err;
   const vmas = vma_split_range(m, mm, start, end);
   if (vmas.length === 0) return 0;
   const range = mmu_notifier_range_init('MMU_NOTIFY_UNMAP', mm, start, end);
@@ -272,6 +307,8 @@ function can_merge(a: vm_area_struct, b: vm_area_struct): boolean {
     a.vm_end === b.vm_start &&
     a.vm_flags === b.vm_flags &&
     a.vm_file === b.vm_file &&
+    /* can_merge_remove_vma: merging would remove b without its vm_ops->close. */
+    !b.vm_file?.vm_ops?.close &&
     a.anon_vma === b.anon_vma &&
     a.vm_pgoff + (a.vm_end - a.vm_start) / PAGE_SIZE === b.vm_pgoff
   );

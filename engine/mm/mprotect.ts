@@ -11,6 +11,7 @@ import {
   EINVAL,
   ENOMEM,
   folio_test_anon,
+  is_vm_hugetlb_page,
   PageAnonExclusive,
   PROT_EXEC,
   PROT_READ,
@@ -48,8 +49,9 @@ import {
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
 import { __split_huge_pmd } from './huge_memory';
+import { hugetlb_change_protection } from './hugetlb';
 import { vm_normal_page } from './memory';
-import { range_is_mapped, vma_modify_flags, vma_split_range } from './mmap';
+import { range_is_mapped, vma_may_split_range, vma_modify_flags, vma_split_range } from './mmap';
 import {
   mmu_notifier_invalidate_range_end,
   mmu_notifier_invalidate_range_start,
@@ -70,6 +72,8 @@ export function do_mprotect(m: Machine, mm: mm_struct, start: number, len: numbe
     if (vma.vm_end <= start || vma.vm_start >= end) continue;
     if (newbits & VM_WRITE && !(vma.vm_flags & VM_MAYWRITE)) return -EACCES;
   }
+  const err = vma_may_split_range(mm, start, end);
+  if (err) return err;
   for (const vma of vma_split_range(m, mm, start, end))
     mprotect_fixup(m, vma, (vma.vm_flags & ~VM_ACCESS_FLAGS) | newbits);
   return 0;
@@ -110,6 +114,11 @@ function change_protection(
   end: number,
   try_write: boolean,
 ): void {
+  /* change_protection: a hugetlb VMA has huge PTEs of its own (hugetlb_change_protection). */
+  if (is_vm_hugetlb_page(vma)) {
+    hugetlb_change_protection(vma, start, end);
+    return;
+  }
   const mm = vma.vm_mm;
   const inaccessible = !(vma.vm_flags & VM_ACCESS_FLAGS);
   let range = null;

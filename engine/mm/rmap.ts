@@ -288,6 +288,54 @@ export function folio_add_rmap_pmd(m: Machine, folio: number, vma: vm_area_struc
   }
 }
 
+/* ---- hugetlb folios (mm/rmap.c, include/linux/rmap.h) ---- */
+
+/*
+ * A hugetlb folio is only ever mapped whole, by one huge PTE (here a PMD):
+ * its entire mapcount and large mapcount move together, and, unlike other
+ * large folios, it is not tracked per mm (_mm_id). Its PageAnonExclusive is
+ * the head page's bit; the engine sets every page's, so that
+ * PageAnonExclusive(subpage) reads the same.
+ */
+
+/** hugetlb_add_new_anon_rmap: map a new anonymous hugetlb folio, exclusively. */
+export function hugetlb_add_new_anon_rmap(
+  m: Machine,
+  folio: number,
+  vma: vm_area_struct,
+  address: number,
+): void {
+  const b = folio >> HPAGE_PMD_ORDER;
+  set_anon_mapping(m, folio, vma, address);
+  m.mem._entire_mapcount[b] = 1;
+  m.mem._large_mapcount[b] = 1;
+  const nr = folio_nr_pages(m, folio);
+  for (let i = 0; i < nr; i++) m.mem.flags[folio + i] |= PG_anon_exclusive;
+}
+
+/**
+ * hugetlb_try_dup_anon_rmap: fork shares the folio with the child; refused
+ * (-EBUSY) for an exclusive folio that may be pinned, which fork must copy.
+ */
+export function hugetlb_try_dup_anon_rmap(m: Machine, folio: number, vma: vm_area_struct): number {
+  const b = folio >> HPAGE_PMD_ORDER;
+  if (PageAnonExclusive(m, folio)) {
+    if (folio_needs_cow_for_dma(m, vma, folio)) return -EBUSY;
+    const nr = folio_nr_pages(m, folio);
+    for (let i = 0; i < nr; i++) m.mem.flags[folio + i] &= ~PG_anon_exclusive;
+  }
+  m.mem._entire_mapcount[b]++;
+  m.mem._large_mapcount[b]++;
+  return 0;
+}
+
+/** hugetlb_remove_rmap: one huge PTE less. */
+export function hugetlb_remove_rmap(m: Machine, folio: number): void {
+  const b = folio >> HPAGE_PMD_ORDER;
+  m.mem._entire_mapcount[b]--;
+  m.mem._large_mapcount[b]--;
+}
+
 /* ---- fork: duplicating mappings ---- */
 
 /**

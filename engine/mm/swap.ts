@@ -6,11 +6,12 @@
  * reaches zero goes straight back to its allocator.
  */
 
-import { folio_is_zone_device, folio_order, folio_test_large } from '../include/linux/mm';
+import { folio_is_zone_device, folio_order, folio_test_hugetlb, folio_test_large } from '../include/linux/mm';
 import { KernelInvariantViolation } from '../include/linux/mmdebug';
 import { PG_reserved } from '../include/linux/page-flags';
 import type { Machine } from '../machine';
 import { dump_page } from './debug';
+import { free_huge_folio } from './hugetlb';
 import { free_zone_device_folio } from './memremap';
 import { __free_pages } from './page_alloc';
 
@@ -38,6 +39,11 @@ export function folio_put_refs(m: Machine, folio: number, refs: number): void {
 export function __folio_put(m: Machine, folio: number): void {
   if (folio_is_zone_device(m, folio)) {
     free_zone_device_folio(m, folio);
+    return;
+  }
+  /* A hugetlb folio goes back to its pool, not to the buddy allocator. */
+  if (folio_test_hugetlb(m, folio)) {
+    free_huge_folio(m, folio);
     return;
   }
   if (folio_test_large(m, folio)) m.deferred_split_queue.delete(folio);

@@ -8,7 +8,15 @@
  */
 import type { Machine } from '../../machine';
 import { HPAGE_PMD_ORDER, type vm_area_struct } from './mm_types';
-import { PG_anon, PG_anon_exclusive, PG_head, PG_locked, PG_reserved, PG_tail } from './page-flags';
+import {
+  PG_anon,
+  PG_anon_exclusive,
+  PG_head,
+  PG_hugetlb,
+  PG_locked,
+  PG_reserved,
+  PG_tail,
+} from './page-flags';
 
 /* vm_flags */
 export const VM_NONE = 0;
@@ -23,6 +31,10 @@ export const VM_MAYSHARE = 0x80;
 export const VM_PFNMAP = 0x400;
 export const VM_IO = 0x4000;
 export const VM_DONTCOPY = 0x20000;
+/** The VMA may not grow by mremap (hugetlbfs sets it); part of VM_SPECIAL, so such a VMA never merges. */
+export const VM_DONTEXPAND = 0x40000;
+/** A hugetlbfs mapping (is_vm_hugetlb_page). */
+export const VM_HUGETLB = 0x400000;
 export const VM_MIXEDMAP = 0x10000000;
 export const VM_HUGEPAGE = 0x20000000;
 export const VM_NOHUGEPAGE = 0x40000000;
@@ -30,6 +42,8 @@ export const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
 
 /** is_cow_mapping: private and may become writable. */
 export const is_cow_mapping = (flags: number): boolean => (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
+/** is_vm_hugetlb_page: the VMA maps hugetlb folios, one huge PTE (here a PMD) each. */
+export const is_vm_hugetlb_page = (vma: { vm_flags: number }): boolean => (vma.vm_flags & VM_HUGETLB) !== 0;
 /** vma_is_anonymous: no file behind it (MAP_SHARED|MAP_ANONYMOUS is shmem, so not anonymous). */
 export const vma_is_anonymous = (vma: vm_area_struct): boolean => vma.vm_file === null;
 
@@ -42,6 +56,8 @@ export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
 export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
+/** Back an anonymous mapping with hugetlb pages of the default size. */
+export const MAP_HUGETLB = 0x40000;
 
 /* madvise advice */
 export const MADV_DONTNEED = 4;
@@ -125,6 +141,9 @@ export const folio_is_reserved = (m: Machine, folio: number): boolean =>
   (m.mem.flags[folio] & PG_reserved) !== 0;
 /** folio_is_zone_device: the folio belongs to a dev_pagemap rather than to RAM. */
 export const folio_is_zone_device = (m: Machine, folio: number): boolean => m.mem.pgmap[folio] !== 0;
+/** folio_test_hugetlb: a folio of the hugetlb pool, free or in use. */
+export const folio_test_hugetlb = (m: Machine, folio: number): boolean =>
+  (m.mem.flags[folio] & PG_hugetlb) !== 0;
 
 /** folio_has_pincount: on 64-bit every large folio keeps an exact _pincount. */
 export const folio_has_pincount = (m: Machine, folio: number): boolean => folio_test_large(m, folio);

@@ -165,6 +165,10 @@ export interface vm_operations_struct {
   page_mkwrite?(vmf: vm_fault): number;
   /** A write to a read-only PTE of a shared mapping without a normal page, or of FS-DAX (wp_pfn_shared). */
   pfn_mkwrite?(vmf: vm_fault): number;
+  /** The VMA is going away (remove_vma → vma_close); hugetlb returns its unused reservations. */
+  close?(vma: vm_area_struct): void;
+  /** __split_vma asks first: 0, or -errno to refuse a split at addr (hugetlb: not huge-page aligned). */
+  may_split?(vma: vm_area_struct, addr: number): number;
 }
 
 export interface vm_area_struct {
@@ -178,6 +182,8 @@ export interface vm_area_struct {
   anon_vma: anon_vma | null;
   /** Every anon_vma this VMA is chained into (anon_vma_chain). */
   anon_vma_chain: anon_vma[];
+  /** The driver's or filesystem's own data (hugetlb: the reservation map of a private mapping). */
+  vm_private_data?: unknown;
 }
 
 export interface mm_struct {
@@ -191,6 +197,8 @@ export interface mm_struct {
   /** Page tables deposited for huge PMDs (pgtable_trans_huge_deposit). */
   readonly deposited: Map<number, Uint32Array>;
   readonly rss_stat: Int32Array;
+  /** hugetlb_usage: pages of hugetlb folios mapped, which rss_stat does not count. */
+  hugetlb_usage: number;
   /** MMF_* bits. */
   flags: number;
   /** write_protect_seq: odd while fork write-protects this mm. */

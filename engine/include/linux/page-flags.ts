@@ -26,6 +26,8 @@ export const PG_uptodate = 1 << 10;
 /** The large folio is on the deferred-split queue because only part of it is mapped. */
 export const PG_partially_mapped = 1 << 11;
 export const PG_large_rmappable = 1 << 12;
+/** folio_test_hugetlb: the folio belongs to the hugetlb pool (the kernel's PGTY_hugetlb page type). */
+export const PG_hugetlb = 1 << 13;
 
 const NAMES: ReadonlyArray<[number, string]> = [
   [PG_locked, 'locked'],
@@ -41,6 +43,7 @@ const NAMES: ReadonlyArray<[number, string]> = [
   [PG_uptodate, 'uptodate'],
   [PG_partially_mapped, 'partially_mapped'],
   [PG_large_rmappable, 'large_rmappable'],
+  [PG_hugetlb, 'hugetlb'],
 ];
 
 /** The flag names in the order the kernel's %pGp printer uses, e.g. "anon|anon_exclusive|dirty". */
