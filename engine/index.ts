@@ -76,7 +76,7 @@ import {
   pte_young,
 } from './include/linux/pgtable';
 import { type softleaf_type, softleaf_type_of, swp_offset_pfn } from './include/linux/swapops';
-import { copy_process, do_exit } from './kernel/fork';
+import { copy_process, do_exit, kill_pid, wait_task_zombie } from './kernel/fork';
 import type { preemption, preemption_point } from './kernel/sched';
 import {
   type dmirror,
@@ -94,6 +94,7 @@ import { Machine, type MachineConfig } from './machine';
 import { debug_vm_check } from './mm/debug_vm';
 import { create_file, filemap_read, generic_perform_write } from './mm/filemap';
 import { get_user_pages, gup_fast_fallback, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
+import { type gup_test, gup_test_ioctl } from './mm/gup_test';
 import {
   __folio_split,
   __split_huge_pmd,
@@ -117,6 +118,7 @@ export * as mm from './include/linux/mm';
 export { EngineUsageError, KernelInvariantViolation } from './include/linux/mmdebug';
 export * as test_hmm from './lib/test_hmm';
 export type { MachineConfig } from './machine';
+export * as gup_test from './mm/gup_test';
 
 /** What one virtual page is mapped by, as a Then-step or a picture sees it. */
 export interface entry_view {
@@ -250,6 +252,14 @@ export class Kernel {
     this.mm_of(task);
     this.op(() => do_exit(this.machine, task));
   }
+  /** kill(pid, SIGKILL): 0, or -ESRCH; the task dies at once. */
+  kill(task: task_struct, sig: number): number {
+    return this.op(() => kill_pid(this.machine, task, sig));
+  }
+  /** waitpid(pid, &status, 0) on an exited task: its pid and wait status, or -ECHILD. */
+  waitpid(task: task_struct): { pid: number; status: number } | number {
+    return wait_task_zombie(this.machine, task);
+  }
   /** A user load or store of one word in each page of the range (see user_store for what a store writes). */
   access(
     task: task_struct,
@@ -292,6 +302,10 @@ export class Kernel {
     const pages: number[] = [];
     const r = this.op(() => gup_fast_fallback(this.machine, this.mm_of(task), addr, nr_pages, flags, pages));
     return { ...r, pages };
+  }
+  /** ioctl(gup_fd, cmd, &gup) on /sys/kernel/debug/gup_test (mm/gup_test.c), in the task's context. */
+  gup_test_ioctl(task: task_struct, cmd: number, gup: gup_test): number {
+    return this.op(() => gup_test_ioctl(this.machine, this.mm_of(task), cmd, gup));
   }
   unpin_user_page(page: number): void {
     this.page(page);

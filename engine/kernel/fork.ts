@@ -1,15 +1,18 @@
 /*
  * Mirrors kernel/fork.c (copy_process → copy_mm → dup_mm) and mm/mmap.c
  * dup_mmap: the child gets a copy of each VMA and, where needed, of its page
- * tables.
+ * tables; and the end of a task (kernel/exit.c do_exit and wait, a fatal
+ * kill from kernel/signal.c).
  * Kernel: linux-mm tree, late 2025.
  *
- * Simplified here: a task is only a pid, a name and an mm. MMF_HAS_PINNED is
- * not inherited, as it is not in MMF_INIT_MASK.
+ * Simplified here: a task is only a pid, a name, an mm and its exit code.
+ * MMF_HAS_PINNED is not inherited, as it is not in MMF_INIT_MASK. No
+ * parent links: any task may wait for any exited one. Only SIGKILL is sent.
  */
 
-import { ENOMEM, VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP } from '../include/linux/mm';
+import { ECHILD, ENOMEM, ESRCH, VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP } from '../include/linux/mm';
 import type { mm_struct, task_struct, vm_area_struct } from '../include/linux/mm_types';
+import { EngineUsageError } from '../include/linux/mmdebug';
 import type { Machine } from '../machine';
 import { copy_page_range } from '../mm/memory';
 import { exit_mmap, mm_alloc } from '../mm/mmap';
@@ -61,9 +64,42 @@ export function copy_process(m: Machine, parent: task_struct, comm: string): tas
   return child;
 }
 
-/** do_exit → exit_mm → mmput → exit_mmap. */
-export function do_exit(m: Machine, task: task_struct): void {
+/**
+ * do_exit (kernel/exit.c) → exit_mm → mmput → exit_mmap. The task stays a
+ * zombie holding its wait status until its parent reaps it: code is
+ * (status & 0xff) << 8 for exit(status), or the number of the fatal signal.
+ */
+export function do_exit(m: Machine, task: task_struct, code = 0): void {
   if (task.mm) exit_mmap(m, task.mm);
   task.mm = null;
+  task.exit_code = code;
   m.tasks.delete(task.pid);
+}
+
+/** SIGKILL: the one signal the engine delivers. */
+export const SIGKILL = 9;
+
+/**
+ * kill(2) of a task with SIGKILL (kernel/signal.c): 0, or -ESRCH when it is
+ * gone. A fatal signal makes the task die at once: get_signal →
+ * do_group_exit(SIGKILL) → do_exit(SIGKILL).
+ */
+export function kill_pid(m: Machine, task: task_struct, sig: number): number {
+  if (sig !== SIGKILL) throw new EngineUsageError('not modelled', `signal ${sig}: only SIGKILL is delivered`);
+  if (!m.tasks.has(task.pid)) return -ESRCH;
+  do_exit(m, task, sig);
+  return 0;
+}
+
+/**
+ * waitpid(pid, &status, 0) on an exited child (wait_task_zombie): reaps it
+ * and returns its pid and wait status; -ECHILD when there is no such zombie.
+ * A child still running would make waitpid sleep, which a scenario cannot.
+ */
+export function wait_task_zombie(m: Machine, task: task_struct): { pid: number; status: number } | number {
+  if (m.tasks.has(task.pid))
+    throw new EngineUsageError('would block', `waitpid for ${task.comm}, which is still running`);
+  if (task.exit_code === undefined || task.reaped) return -ECHILD;
+  task.reaped = true;
+  return { pid: task.pid, status: task.exit_code };
 }

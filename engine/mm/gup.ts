@@ -533,6 +533,26 @@ export function gup_fast_fallback(
   return { ret: fast + ret, fast };
 }
 
+/** get_user_pages_fast: GUP-fast first, FOLL_GET references. Returns the pages taken, or -errno. */
+export const get_user_pages_fast = (
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr: number,
+  flags: number,
+  pages: number[],
+): number => gup_fast_fallback(m, mm, start, nr, flags | FOLL_GET, pages).ret;
+
+/** pin_user_pages_fast: GUP-fast first, FOLL_PIN pins. Returns the pages pinned, or -errno. */
+export const pin_user_pages_fast = (
+  m: Machine,
+  mm: mm_struct,
+  start: number,
+  nr: number,
+  flags: number,
+  pages: number[],
+): number => gup_fast_fallback(m, mm, start, nr, flags | FOLL_PIN, pages).ret;
+
 /** unpin_user_page. */
 export function unpin_user_page(m: Machine, page: number): void {
   const folio = page_folio(m, page);

@@ -107,7 +107,9 @@ export const GUP_PIN_COUNTING_BIAS = 1 << 10;
 /* errno values returned as negative numbers, as the kernel does. */
 export const EPERM = 1;
 export const ENOENT = 2;
+export const ESRCH = 3;
 export const EINTR = 4;
+export const ECHILD = 10;
 export const EIO = 5;
 export const ENOMEM = 12;
 export const EFAULT = 14;

@@ -215,4 +215,8 @@ export interface task_struct {
   readonly pid: number;
   readonly comm: string;
   mm: mm_struct | null;
+  /** Set by do_exit: the wait status a parent's waitpid reads (exit status << 8, or the fatal signal). */
+  exit_code?: number;
+  /** The parent's wait reaped this zombie. */
+  reaped?: boolean;
 }
