@@ -59,7 +59,17 @@ function bounceOf(world: MmWorld, name: string): number[] {
  * bounce data into the mirror; WRITE sends the mirror's words.
  */
 export function dmirrorCmd(world: MmWorld, task: task_struct, fd: number, name: string, range: PageRange) {
-  const device = deviceOf(world, fd);
+  dmirrorCmdOnDevice(world, task, deviceOf(world, fd), name, range);
+}
+
+/** hmm_dmirror_cmd() on a file of /dev/hmm_dmirror<device> the process opened itself (a fork child's `child_fd`). */
+export function dmirrorCmdOnDevice(
+  world: MmWorld,
+  task: task_struct,
+  device: number,
+  name: string,
+  range: PageRange,
+) {
   const d = world.mirrors.get(`${device}/${task.pid}`);
   if (!d) throw new Error(`process ${task.comm} has not opened /dev/hmm_dmirror${device}`);
   const mirror = bounceOf(world, range.buffer.name);

@@ -14,6 +14,9 @@
  *
  *   0x00000000  every int 0 (a fresh or zero page)
  *   0xffffffff  every byte 0xFF (the tests' "mirror[i] = -1" fill)
+ *   bits 31-30 11 (other than 0xffffffff): one int set on a zero page, as
+ *               `*ptr = val` leaves it: bits 29-20 the int j, bits 19-0 its
+ *               value (0 to 0xffffe); every other int 0
  *   otherwise   bits 31-30 sign (01: +i, 10: -i), bits 29-20 the constant c
  *               (0-1023), bits 19-0 the page index k in the buffer:
  *               int j of the page holds sign·(1024·k + j) + c
@@ -58,11 +61,24 @@ export function patternWord(p: IntPattern, page: number): number {
   return (((p.sign > 0 ? 1 : 2) << 30) | (p.constant << PAGE_BITS) | page) >>> 0;
 }
 
+const ONE_INT = 3;
+const ONE_INT_MAX = (1 << PAGE_BITS) - 2;
+
+/** `ptr[j] = value` on a page whose word is `word`: the word that follows (only a zero page, or one with just int j set, has one). */
+export function storeInt(word: number, j: number, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > ONE_INT_MAX)
+    throw new RangeError(`a single int can hold 0 to ${ONE_INT_MAX} here, not ${value}`);
+  if (word !== 0 && !(word >>> 30 === ONE_INT && word !== ALL_FF && ((word >>> PAGE_BITS) & 1023) === j))
+    throw new Error(`a page holding ${describeWord(word)} has no word once int ${j} is stored too`);
+  return value === 0 ? 0 : ((ONE_INT << 30) | (j << PAGE_BITS) | value) >>> 0;
+}
+
 /** The value of int `j` (0-1023) of a page whose word is `word`; what `ptr[k*1024 + j]` reads. */
 export function intOf(word: number, j: number): number {
   if (word === 0) return 0;
   if (word === ALL_FF) return -1;
   const kind = word >>> 30;
+  if (kind === ONE_INT) return ((word >>> PAGE_BITS) & 1023) === j ? word & ((1 << PAGE_BITS) - 1) : 0;
   if (kind !== 1 && kind !== 2) return Number.NaN;
   const sign = kind === 1 ? 1 : -1;
   const constant = (word >>> PAGE_BITS) & (MAX_CONSTANT - 1);
@@ -85,6 +101,8 @@ export function describeWord(word: number): string {
   if (word === 0) return '0';
   if (word === ALL_FF) return '0xFF bytes';
   const kind = word >>> 30;
+  if (kind === ONE_INT)
+    return `int ${(word >>> PAGE_BITS) & 1023} = ${word & ((1 << PAGE_BITS) - 1)}, every other int 0`;
   if (kind !== 1 && kind !== 2) return `0x${word.toString(16)}`;
   const constant = (word >>> PAGE_BITS) & (MAX_CONSTANT - 1);
   return `${kind === 2 ? '-' : ''}i${constant ? ` + ${constant}` : ''} of page ${word & (MAX_PAGES - 1)}`;
