@@ -19,7 +19,7 @@ import {
   type pmem_device,
   pmem_remove,
 } from './fs/dax';
-import { pagemap_read } from './fs/proc/task_mmu';
+import { clear_refs_soft_dirty, pagemap_read } from './fs/proc/task_mmu';
 import { kmap_local_page } from './include/linux/highmem';
 import {
   type dev_pagemap,
@@ -259,6 +259,10 @@ export class Kernel {
   /** waitpid(pid, &status, 0) on an exited task: its pid and wait status, or -ECHILD. */
   waitpid(task: task_struct): { pid: number; status: number } | number {
     return wait_task_zombie(this.machine, task);
+  }
+  /** echo 4 > /proc/pid/clear_refs: clear the soft-dirty bits, so that writes fault again. */
+  clear_soft_dirty(task: task_struct): void {
+    this.op(() => clear_refs_soft_dirty(this.machine, this.mm_of(task)));
   }
   /** A user load or store of one word in each page of the range (see user_store for what a store writes). */
   access(

@@ -59,6 +59,7 @@ import {
   pfn_pmd,
   pfn_pte,
   pmd_dirty,
+  pmd_mkdirty,
   pmd_mkold,
   pmd_pfn,
   pmd_trans_huge,
@@ -148,7 +149,11 @@ export function do_huge_pmd_anonymous_page(m: Machine, vmf: vm_fault): number {
   m.mem.data.fill(0, folio, folio + HPAGE_PMD_NR);
   folio_add_new_anon_rmap(m, folio, vma, haddr, RMAP_EXCLUSIVE);
   pgtable_trans_huge_deposit(mm, haddr);
-  set_pmd_at(mm, haddr, pfn_pmd(folio, vma.vm_flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY : 0));
+  set_pmd_at(
+    mm,
+    haddr,
+    pfn_pmd(folio, vma.vm_flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0),
+  );
   add_mm_counter(vma, MM_ANONPAGES, HPAGE_PMD_NR);
   return 0;
 }
@@ -156,7 +161,7 @@ export function do_huge_pmd_anonymous_page(m: Machine, vmf: vm_fault): number {
 /** huge_pmd_set_accessed: a CPU access that the huge PMD already allows. */
 export function huge_pmd_set_accessed(vmf: vm_fault, pmd: number): void {
   let entry = pmd | _PAGE_ACCESSED;
-  if (vmf.flags & FAULT_FLAG_WRITE) entry |= _PAGE_DIRTY;
+  if (vmf.flags & FAULT_FLAG_WRITE) entry = pmd_mkdirty(entry);
   set_pmd_at(vmf.vma.vm_mm, vmf.address, entry);
 }
 
@@ -186,7 +191,7 @@ export function do_huge_pmd_wp_page(m: Machine, vmf: vm_fault, pmd: number): num
     m.mem.flags[folio] |= PG_anon_exclusive;
   }
   if (unshare) return 0;
-  let entry = pmd | _PAGE_ACCESSED | _PAGE_DIRTY;
+  let entry = pmd_mkdirty(pmd | _PAGE_ACCESSED);
   if (vma.vm_flags & VM_WRITE) entry |= _PAGE_RW;
   set_pmd_at(vma.vm_mm, haddr, entry);
   return 0;
@@ -202,7 +207,7 @@ function do_huge_zero_wp_pmd(m: Machine, vmf: vm_fault): number {
   const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', vma.vm_mm, haddr, haddr + PMD_SIZE);
   mmu_notifier_invalidate_range_start(range);
   folio_add_new_anon_rmap(m, folio, vma, haddr, RMAP_EXCLUSIVE);
-  set_pmd_at(vma.vm_mm, haddr, pfn_pmd(folio, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED));
+  set_pmd_at(vma.vm_mm, haddr, pfn_pmd(folio, _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED));
   add_mm_counter(vma, MM_ANONPAGES, HPAGE_PMD_NR);
   mmu_notifier_invalidate_range_end(range);
   return 0;

@@ -61,6 +61,7 @@ import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import {
   _PAGE_DIRTY,
   _PAGE_RW,
+  _PAGE_SOFT_DIRTY,
   pfn_pmd,
   pfn_pte,
   pmd_is_table,
@@ -500,7 +501,7 @@ function migrate_vma_insert_page(m: Machine, migrate: migrate_vma, addr: number,
       m.warn('migrate_vma_insert_page', 'Unsupported ZONE_DEVICE page type.');
       return abort();
     }
-    entry = pfn_pte(page, vma.vm_flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY : 0);
+    entry = pfn_pte(page, vma.vm_flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0);
   }
   const table = __pte_alloc(vma.vm_mm, addr);
   const orig = ptep_get(table, addr);
@@ -545,7 +546,7 @@ function migrate_vma_insert_huge_pmd_page(
         : make_readable_device_private_entry(folio);
   else {
     if (folio_is_zone_device(m, folio) && !is_device_coherent_page(m, folio)) return abort();
-    entry = pfn_pmd(folio, vma.vm_flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY : 0);
+    entry = pfn_pmd(folio, vma.vm_flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0);
   }
   add_mm_counter(vma, MM_ANONPAGES, HPAGE_PMD_NR);
   folio_add_new_anon_rmap(m, folio, vma, addr, RMAP_EXCLUSIVE);

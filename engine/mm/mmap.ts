@@ -28,6 +28,7 @@ import {
   VM_MAYWRITE,
   VM_READ,
   VM_SHARED,
+  VM_SOFTDIRTY,
   VM_WRITE,
 } from '../include/linux/mm';
 import {
@@ -167,7 +168,8 @@ export function do_mmap(m: Machine, mm: mm_struct, args: mmap_args): number {
   const vma: vm_area_struct = {
     vm_start: addr,
     vm_end: addr + len,
-    vm_flags: calc_vm_flags(prot, flags),
+    /* __mmap_region: a new VMA is soft-dirty as a whole, so a tracker sees it as new data. */
+    vm_flags: calc_vm_flags(prot, flags) | VM_SOFTDIRTY,
     vm_pgoff: file ? pgoff : addr / PAGE_SIZE,
     vm_mm: mm,
     vm_file: file,
@@ -301,11 +303,14 @@ export function vma_modify_flags(
   return vma_merge_neighbours(m, vma);
 }
 
-/** is_mergeable_vma: same flags, same file at a contiguous offset, same anon_vma. */
+/**
+ * is_mergeable_vma: same flags but those merging ignores (VM_IGNORE_MERGE,
+ * i.e. VM_SOFTDIRTY), same file at a contiguous offset, same anon_vma.
+ */
 function can_merge(a: vm_area_struct, b: vm_area_struct): boolean {
   return (
     a.vm_end === b.vm_start &&
-    a.vm_flags === b.vm_flags &&
+    ((a.vm_flags ^ b.vm_flags) & ~VM_SOFTDIRTY) === 0 &&
     a.vm_file === b.vm_file &&
     /* can_merge_remove_vma: merging would remove b without its vm_ops->close. */
     !b.vm_file?.vm_ops?.close &&
@@ -318,14 +323,17 @@ function vma_merge_neighbours(m: Machine, vma: vm_area_struct): vm_area_struct {
   const mmap = vma.vm_mm.mmap;
   let i = mmap.indexOf(vma);
   const next = mmap[i + 1];
+  /* VM_STICKY: a merged VMA keeps VM_SOFTDIRTY if either part had it. */
   if (next && can_merge(vma, next)) {
     vma.vm_end = next.vm_end;
+    vma.vm_flags |= next.vm_flags & VM_SOFTDIRTY;
     remove_vma(m, next);
   }
   i = mmap.indexOf(vma);
   const prev = mmap[i - 1];
   if (prev && can_merge(prev, vma)) {
     prev.vm_end = vma.vm_end;
+    prev.vm_flags |= vma.vm_flags & VM_SOFTDIRTY;
     remove_vma(m, vma);
     return prev;
   }

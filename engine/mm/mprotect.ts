@@ -2,8 +2,9 @@
  * Mirrors mm/mprotect.c: do_mprotect_pkey → mprotect_fixup → change_protection.
  * Kernel: linux-mm tree, late 2025.
  *
- * Simplified here: no pkeys, no soft-dirty or uffd-wp tracking (so
- * can_change_pte_writable never has to refuse for them), no NUMA hinting.
+ * Simplified here: no pkeys, no uffd-wp tracking, no NUMA hinting.
+ * Soft-dirty tracking is modelled: where it is on, mprotect leaves an entry
+ * that is not soft-dirty write-protected, so the next write faults.
  */
 
 import {
@@ -23,6 +24,7 @@ import {
   VM_READ,
   VM_SHARED,
   VM_WRITE,
+  vma_soft_dirty_enabled,
 } from '../include/linux/mm';
 import { type mm_struct, PAGE_SIZE, PMD_SIZE, type vm_area_struct } from '../include/linux/mm_types';
 import {
@@ -36,6 +38,8 @@ import {
   pte_dirty,
   pte_none,
   pte_present,
+  pte_protnone,
+  pte_soft_dirty,
   pte_wrprotect,
 } from '../include/linux/pgtable';
 import {
@@ -92,9 +96,12 @@ function mprotect_fixup(m: Machine, vma: vm_area_struct, newflags: number): void
  * can_change_pte_writable: mprotect may set the write bit directly only on an
  * exclusive anonymous page in a private mapping, or on a dirty PTE in a shared
  * one. A page shared with a child after fork stays read-only and goes through
- * CoW on the next write.
+ * CoW on the next write. Never on an inaccessible entry, nor where soft-dirty
+ * tracking needs the write fault (pte_needs_soft_dirty_wp).
  */
 function can_change_pte_writable(m: Machine, vma: vm_area_struct, addr: number, pte: number): boolean {
+  if (pte_protnone(pte)) return false;
+  if (vma_soft_dirty_enabled(vma) && !pte_soft_dirty(pte)) return false;
   if (!(vma.vm_flags & VM_SHARED)) {
     const page = vm_normal_page(m, vma, addr, pte);
     return page >= 0 && folio_test_anon(m, page_folio(m, page)) && PageAnonExclusive(m, page);
@@ -188,7 +195,7 @@ function downgrade_nonpresent(m: Machine, entry: number): number {
   return entry;
 }
 
-/** change_huge_pmd: the same for a whole huge PMD. */
+/** change_huge_pmd: the same for a whole huge PMD (can_change_pmd_writable). */
 function change_huge_pmd(
   m: Machine,
   vma: vm_area_struct,
@@ -198,7 +205,12 @@ function change_huge_pmd(
 ): void {
   let entry = pmd;
   if (!(vma.vm_flags & VM_WRITE)) entry = pte_wrprotect(entry);
-  else if (try_write && !(vma.vm_flags & VM_SHARED) && PageAnonExclusive(m, pmd_pfn(pmd)))
+  else if (
+    try_write &&
+    !(vma_soft_dirty_enabled(vma) && !pte_soft_dirty(pmd)) &&
+    !(vma.vm_flags & VM_SHARED) &&
+    PageAnonExclusive(m, pmd_pfn(pmd))
+  )
     entry = (entry | _PAGE_RW) >>> 0;
   set_pmd_at(vma.vm_mm, addr, entry);
 }

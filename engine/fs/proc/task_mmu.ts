@@ -1,8 +1,9 @@
 /*
- * Mirrors fs/proc/task_mmu.c, the /proc/pid/pagemap part: pagemap_read walks
- * the page tables (pagemap_pmd_range, pagemap_pmd_range_thp,
- * pte_to_pagemap_entry, pagemap_pte_hole) and gives one 64-bit entry per
- * virtual page.
+ * Mirrors fs/proc/task_mmu.c, the /proc/pid/pagemap and clear_refs parts:
+ * pagemap_read walks the page tables (pagemap_pmd_range,
+ * pagemap_pmd_range_thp, pte_to_pagemap_entry, pagemap_pte_hole) and gives
+ * one 64-bit entry per virtual page; clear_refs_write(CLEAR_REFS_SOFT_DIRTY)
+ * starts soft-dirty tracking (cow.c's clear_softdirty()).
  * Kernel: linux-mm tree, late 2025, with Dev Jain's 2026 fix "fs/proc:
  * pagemap_pmd_range_thp() warns on device-private PMDs" applied: before it,
  * a device-private PMD met VM_WARN_ON_ONCE(!pmd_is_migration_entry(pmd)),
@@ -11,26 +12,41 @@
  * Simplified here: entries are bigints, read by virtual address rather than
  * through a file offset; the reader has CAP_SYS_ADMIN (show_pfn) unless told
  * otherwise. A swap-style entry's frame carries the engine's own swap type
- * numbers (swapops.ts), not the kernel's. No VM_SOFTDIRTY, uffd-wp or guard
- * regions.
+ * numbers (swapops.ts), not the kernel's. pagemap ignores VM_SOFTDIRTY; no
+ * uffd-wp or guard regions. clear_refs knows only CLEAR_REFS_SOFT_DIRTY, and
+ * swap-style entries keep no soft-dirty bit.
  */
 
-import { folio_test_anon, page_folio } from '../../include/linux/mm';
+import {
+  folio_maybe_dma_pinned,
+  folio_test_anon,
+  is_cow_mapping,
+  page_folio,
+  VM_PFNMAP,
+  VM_SOFTDIRTY,
+} from '../../include/linux/mm';
 import {
   HPAGE_PMD_ORDER,
+  MMF_HAS_PINNED,
   type mm_struct,
   PAGE_SIZE,
+  PMD_SIZE,
   type vm_area_struct,
 } from '../../include/linux/mm_types';
 import {
   _PAGE_SOFT_DIRTY,
+  pmd_clear_soft_dirty,
   pmd_is_table,
   pmd_none,
   pmd_pfn,
   pmd_present,
+  pmd_trans_huge,
+  pte_clear_soft_dirty,
   pte_none,
   pte_pfn,
   pte_present,
+  pte_write,
+  pte_wrprotect,
 } from '../../include/linux/pgtable';
 import {
   is_pfn_swap_entry,
@@ -42,7 +58,12 @@ import {
 import type { Machine } from '../../machine';
 import { vm_normal_page } from '../../mm/memory';
 import { find_vma } from '../../mm/mmap';
-import { pmdp_get, pte_offset_map, ptep_get } from '../../mm/pgtable-generic';
+import {
+  mmu_notifier_invalidate_range_end,
+  mmu_notifier_invalidate_range_start,
+  mmu_notifier_range_init,
+} from '../../mm/mmu_notifier';
+import { pmdp_get, pte_offset_map, ptep_get, set_pmd_at } from '../../mm/pgtable-generic';
 import { folio_maybe_mapped_shared } from '../../mm/rmap';
 
 export const PM_PFRAME_BITS = 55n;
@@ -147,4 +168,58 @@ function pagemap_pmd_range_thp(m: Machine, addr: number, pmd: number, show_pfn: 
   if (!folio_test_anon(m, folio)) flags |= PM_FILE;
   if (flags & PM_PRESENT && !folio_maybe_mapped_shared(m, folio)) flags |= PM_MMAP_EXCLUSIVE;
   return make_pme(frame, flags);
+}
+
+/* ---------------- /proc/pid/clear_refs ---------------- */
+
+export const CLEAR_REFS_SOFT_DIRTY = 4;
+
+/**
+ * pte_is_pinned: clear_refs leaves a writable PTE of a maybe-DMA-pinned page
+ * in a COW mapping alone, since write-protecting it would break the pin at
+ * the next CoW (Torvalds, 9348b73c2e1b).
+ */
+function pte_is_pinned(m: Machine, vma: vm_area_struct, addr: number, pte: number): boolean {
+  if (!pte_write(pte)) return false;
+  if (!is_cow_mapping(vma.vm_flags)) return false;
+  if (!(vma.vm_mm.flags & MMF_HAS_PINNED)) return false;
+  const page = vm_normal_page(m, vma, addr, pte);
+  return page >= 0 && folio_maybe_dma_pinned(m, page_folio(m, page));
+}
+
+/**
+ * clear_refs_write(CLEAR_REFS_SOFT_DIRTY), "echo 4 > /proc/pid/clear_refs":
+ * every VMA loses VM_SOFTDIRTY (so soft-dirty tracking is on for it), and
+ * every present entry is write-protected and loses its soft-dirty bit
+ * (clear_soft_dirty, clear_soft_dirty_pmd), so the next write faults and
+ * sets it again. Secondary MMUs see one MMU_NOTIFY_SOFT_DIRTY range over
+ * the whole address space.
+ */
+export function clear_refs_soft_dirty(m: Machine, mm: mm_struct): void {
+  for (const vma of mm.mmap) if (vma.vm_flags & VM_SOFTDIRTY) vma.vm_flags &= ~VM_SOFTDIRTY;
+  const range = mmu_notifier_range_init('MMU_NOTIFY_SOFT_DIRTY', mm, 0, Number.MAX_SAFE_INTEGER);
+  mmu_notifier_invalidate_range_start(range);
+  for (const vma of mm.mmap) {
+    /* clear_refs_test_walk */
+    if (vma.vm_flags & VM_PFNMAP) continue;
+    for (let addr = vma.vm_start; addr < vma.vm_end; ) {
+      const next = Math.min(vma.vm_end, (Math.floor(addr / PMD_SIZE) + 1) * PMD_SIZE);
+      const pmd = pmdp_get(mm, addr);
+      if (pmd_trans_huge(pmd)) {
+        /* clear_soft_dirty_pmd: pmdp_invalidate, then the old dirty and young bits, write-protected and clean of soft-dirty. */
+        set_pmd_at(mm, addr, pmd_clear_soft_dirty(pte_wrprotect(pmd)));
+      } else if (pmd_is_table(pmd)) {
+        const table = pte_offset_map(mm, addr) as Uint32Array;
+        for (let a = addr; a < next; a += PAGE_SIZE) {
+          const i = Math.floor(a / PAGE_SIZE) & 511;
+          const pte = table[i];
+          /* clear_soft_dirty; the engine keeps no soft-dirty bit in swap-style entries. */
+          if (!pte_present(pte) || pte_is_pinned(m, vma, a, pte)) continue;
+          table[i] = pte_clear_soft_dirty(pte_wrprotect(pte));
+        }
+      }
+      addr = next;
+    }
+  }
+  mmu_notifier_invalidate_range_end(range);
 }

@@ -35,10 +35,19 @@ export const VM_DONTCOPY = 0x20000;
 export const VM_DONTEXPAND = 0x40000;
 /** A hugetlbfs mapping (is_vm_hugetlb_page). */
 export const VM_HUGETLB = 0x400000;
+/** The VMA is new or grew since the last clear of soft-dirty bits (CONFIG_MEM_SOFT_DIRTY); sticky across merges. */
+export const VM_SOFTDIRTY = 0x08000000;
 export const VM_MIXEDMAP = 0x10000000;
 export const VM_HUGEPAGE = 0x20000000;
 export const VM_NOHUGEPAGE = 0x40000000;
 export const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
+
+/**
+ * vma_soft_dirty_enabled: soft-dirty tracking is on for a VMA once its
+ * VM_SOFTDIRTY was cleared (echo 4 > /proc/pid/clear_refs) and until the
+ * VMA is recreated or grows; then writes must fault to set the PTE bit.
+ */
+export const vma_soft_dirty_enabled = (vma: { vm_flags: number }): boolean => !(vma.vm_flags & VM_SOFTDIRTY);
 
 /** is_cow_mapping: private and may become writable. */
 export const is_cow_mapping = (flags: number): boolean => (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;

@@ -55,6 +55,9 @@ export const pte_wrprotect = (pte: number): number => (pte & ~_PAGE_RW) >>> 0;
 export const pte_mkwrite = (pte: number): number => (pte | _PAGE_RW) >>> 0;
 export const pte_mkdirty = (pte: number): number => (pte | _PAGE_DIRTY | _PAGE_SOFT_DIRTY) >>> 0;
 export const pte_mkclean = (pte: number): number => (pte & ~_PAGE_DIRTY) >>> 0;
+/** pte_soft_dirty: written since the last clear_refs; set by pte_mkdirty, never by the hardware. */
+export const pte_soft_dirty = (pte: number): boolean => (pte & _PAGE_SOFT_DIRTY) !== 0;
+export const pte_clear_soft_dirty = (pte: number): number => (pte & ~_PAGE_SOFT_DIRTY) >>> 0;
 export const pte_mkyoung = (pte: number): number => (pte | _PAGE_ACCESSED) >>> 0;
 export const pte_mkold = (pte: number): number => (pte & ~_PAGE_ACCESSED) >>> 0;
 
@@ -67,6 +70,10 @@ export const pmd_trans_huge = (pmd: number): boolean =>
 export const PMD_TABLE = _PAGE_PRESENT;
 export const pmd_is_table = (pmd: number): boolean => pmd === PMD_TABLE;
 export const pmd_write = pte_write;
+/** pmd_mkdirty: as pte_mkdirty, the software soft-dirty bit with the hardware one. */
+export const pmd_mkdirty = pte_mkdirty;
+export const pmd_soft_dirty = pte_soft_dirty;
+export const pmd_clear_soft_dirty = pte_clear_soft_dirty;
 export const pmd_young = pte_young;
 export const pmd_dirty = pte_dirty;
 export const pmd_wrprotect = pte_wrprotect;
