@@ -102,6 +102,10 @@ When('{process} unmaps {pages}', function (this: MmWorld, task: task_struct, ran
   expect(this.kernel.munmap(task, this.address(range), range.count * PAGE), 'munmap()').to.equal(0);
 });
 
+When('{process} clears its soft-dirty bits', function (this: MmWorld, task: task_struct) {
+  this.kernel.clear_soft_dirty(task);
+});
+
 When(
   '{process} makes {pages} {protection}',
   function (this: MmWorld, task: task_struct, range: PageRange, prot: number) {
@@ -131,32 +135,45 @@ When(
 );
 
 /**
- * The backings cow.c runs its anonymous tests on, as buffer X holding a
- * value in every page: a small page; a PMD-mapped THP; a PTE-mapped THP
- * (mprotect of one page splits the PMD, the VMA merges back); a single PTE of
- * a THP (MADV_DONTNEED of all but the first page).
+ * The backings cow.c runs its anonymous tests on (do_run_with_base_page,
+ * do_run_with_thp), as buffer X covering the `mem, size` the test gets, every
+ * page holding the value (cow.c's memset):
+ *   a small page      one page, MADV_NOHUGEPAGE
+ *   a PMD-mapped THP  a 2 MiB-aligned window of a 4 MiB mapping, MADV_HUGEPAGE
+ *   a PTE-mapped THP  the same, PTE-mapped by mprotect of its second page to
+ *                     read-only and back (the VMA merges again)
+ *   one THP PTE       the same, then MADV_DONTNEED of all but the first page;
+ *                     buffer X is that first page only
  */
 Given(
-  '{process} has {word} {word} {word} as buffer X, holding {value}',
-  function (this: MmWorld, task: task_struct, a: string, b: string, c: string, value: number) {
-    const backing = `${a} ${b} ${c}`;
-    const thp = backing !== 'a small page';
-    if (!['a small page', 'a PMD-mapped THP', 'a PTE-mapped THP', 'one THP PTE'].includes(backing))
-      throw new Error(`unknown backing "${backing}"`);
-    mapAnonymous(this, task, thp ? 512 : 1, mm.MAP_PRIVATE, mm.PROT_READ | mm.PROT_WRITE, 'X');
+  '{process} has {cow backing} as buffer X, holding {value}',
+  function (this: MmWorld, task: task_struct, backing: string, value: number) {
+    if (backing === 'a small page') {
+      mapAnonymous(this, task, 1, mm.MAP_PRIVATE, mm.PROT_READ | mm.PROT_WRITE, 'X');
+      const { start } = this.buffer('X');
+      expect(this.kernel.madvise(task, start, PAGE, mm.MADV_NOHUGEPAGE), 'MADV_NOHUGEPAGE').to.equal(0);
+      expect(this.kernel.access(task, start, 1, true, value).fault, 'writing the page').to.equal(null);
+      return;
+    }
+    mapAligned(this, task, 1024, mm.MAP_PRIVATE, mm.PROT_READ | mm.PROT_WRITE, 512, 'X');
     const { start, pages } = this.buffer('X');
-    if (thp)
-      expect(this.kernel.madvise(task, start, pages * PAGE, mm.MADV_HUGEPAGE), 'MADV_HUGEPAGE').to.equal(0);
-    expect(this.kernel.access(task, start, pages, true, value).fault, 'writing the buffer').to.equal(null);
+    expect(this.kernel.madvise(task, start, pages * PAGE, mm.MADV_HUGEPAGE), 'MADV_HUGEPAGE').to.equal(0);
+    expect(this.kernel.access(task, start, pages, true, value).fault, 'writing the THP').to.equal(null);
+    expect(
+      this.kernel.folio_nr_pages(this.entry(task, { buffer: this.buffer('X'), first: 0, count: 1 }).page),
+      'a THP was populated',
+    ).to.equal(512);
     if (backing === 'a PTE-mapped THP' || backing === 'one THP PTE') {
       expect(this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ)).to.equal(0);
       expect(this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ | mm.PROT_WRITE)).to.equal(0);
     }
-    if (backing === 'one THP PTE')
+    if (backing === 'one THP PTE') {
       expect(
         this.kernel.madvise(task, start + PAGE, (pages - 1) * PAGE, mm.MADV_DONTNEED),
         'MADV_DONTNEED',
       ).to.equal(0);
+      this.addBuffer({ name: 'X', start, pages: 1 });
+    }
   },
 );
 

@@ -261,3 +261,10 @@ defineParameterType({
   regexp: /MREMAP_MAYMOVE \| MREMAP_FIXED(?: \| MREMAP_DONTUNMAP)?/,
   transformer: (s: string): boolean => s.endsWith('MREMAP_DONTUNMAP'),
 });
+
+/** A backing cow.c runs its anonymous cases on: `Given process P has a PTE-mapped THP as buffer X, holding 0x01`. */
+defineParameterType({
+  name: 'cow backing',
+  regexp: /a small page|a PMD-mapped THP|a PTE-mapped THP|one THP PTE/,
+  transformer: (s: string): string => s,
+});

@@ -2,136 +2,263 @@
 Feature: cow.c, anonymous memory: copy-on-write with GUP references and pins
   tools/testing/selftests/mm/cow.c (Hildenbrand) checks that copy-on-write
   never lets a write leak between parent and child, and never leaves a GUP
-  reference or pin looking at a page the process no longer maps. Each case
-  runs on a small page, a PMD-mapped THP, a PTE-mapped THP and a single PTE
-  of a THP. "A pipe" here is a FOLL_GET reference, as vmsplice() takes;
-  "io_uring fixed buffer" a read-write long-term pin. The checks look at the
-  first page, as cow.c's memcmp of the first bytes does.
+  reference or pin looking at a page the process no longer maps. Each of its
+  anonymous cases (anon_test_cases) runs on a base page, a PMD-mapped THP, a
+  PTE-mapped THP and a single PTE of a THP; buffer X is the `mem, size` the
+  case gets, first filled with 0x01. Process P is the test, process C its
+  child. "A GUP reference, as vmsplice does" is the read-only FOLL_GET
+  reference vmsplice() takes into a pipe, and "what P grabbed" is what the
+  pipe (or the pin) reads back. An io_uring fixed buffer is a read-write
+  long-term pin (FOLL_WRITE | FOLL_PIN | FOLL_LONGTERM); the R/O pins are
+  gup_test's PIN_LONGTERM_TEST_START, by the slow path or GUP-fast.
+  "Clears the soft-dirty bits" is cow.c's clear_softdirty() (echo 4 >
+  /proc/self/clear_refs): with soft-dirty tracking on, mprotect() may no
+  longer map a page writable by itself, so the next write faults.
 
   Background:
-    Given a process A
+    Given a process P
 
-  @cow:basic @kernel:do_wp_page
-  Rule: after fork, the parent's write never shows in the child
+  @cow:basic @kernel:do_wp_page @kernel:wp_page_copy
+  Scenario Outline: Basic COW after fork() ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C
+    And process P writes 0xff to buffer X
+    Then buffer X in process C holds 0x01
+    And buffer X in process P holds 0xff
 
-    Scenario Outline: basic CoW on <backing>
-      Given process A has <backing> as buffer X, holding 0x5a
-      And process A forks process B
-      When process A writes 0xff to page 0 of buffer X
-      Then page 0 of buffer X in process B holds 0x5a
-      And page 0 of buffer X in process A holds 0xff
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
 
-      Examples:
-        | backing          |
-        | a small page     |
-        | a PMD-mapped THP |
-        | a PTE-mapped THP |
-        | one THP PTE      |
+  @cow:basic_mprotect @kernel:can_change_pte_writable @kernel:do_wp_page
+  Scenario Outline: Basic COW after fork() with mprotect() optimization ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C
+    And process P makes buffer X read-only
+    And process P makes buffer X read-write
+    And process P writes 0xff to buffer X
+    Then buffer X in process C holds 0x01
+    And buffer X in process P holds 0xff
+
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
 
   @cow:vmsplice_in_child @kernel:wp_can_reuse_anon_folio
-  Rule: vmsplice() in the child, then unmap in the child: the parent's write must not reach the child's pipe (CVE-2020-29374)
+  Scenario Outline: vmsplice() + unmap in child ... with <backing>
+    CVE-2020-29374: the child's pipe must keep the old bytes when the parent writes.
 
-    Scenario Outline: vmsplice in the child on <backing>
-      Given process A has <backing> as buffer X, holding 0x5a
-      And process A forks process B
-      And process B takes a GUP reference on page 0 of buffer X, as vmsplice does
-      And process B unmaps buffer X
-      When process A writes 0xff to page 0 of buffer X
-      Then what process B grabbed of page 0 of buffer X holds 0x5a
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C
+    And process C takes a GUP reference on buffer X, as vmsplice does
+    And process C unmaps buffer X
+    And process P writes 0xff to buffer X
+    Then what process C grabbed of buffer X holds 0x01
 
-      Examples:
-        | backing          |
-        | a small page     |
-        | a PMD-mapped THP |
-        | a PTE-mapped THP |
-        | one THP PTE      |
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
+
+  @cow:vmsplice_in_child_mprotect @kernel:wp_can_reuse_anon_folio @kernel:can_change_pte_writable
+  Scenario Outline: vmsplice() + unmap in child with mprotect() optimization ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C
+    And process C takes a GUP reference on buffer X, as vmsplice does
+    And process C unmaps buffer X
+    And process P makes buffer X read-only
+    And process P makes buffer X read-write
+    And process P writes 0xff to buffer X
+    Then what process C grabbed of buffer X holds 0x01
+
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
 
   @cow:vmsplice_before_fork @kernel:wp_can_reuse_anon_folio
-  Rule: vmsplice() before fork, unmap in the parent after fork: the child's write must not reach the parent's pipe
+  Scenario Outline: vmsplice() before fork(), unmap in parent after fork() ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P takes a GUP reference on buffer X, as vmsplice does
+    And process P forks process C
+    And process P unmaps buffer X
+    And process C writes 0xff to buffer X
+    And process C exits
+    Then what process P grabbed of buffer X holds 0x01
 
-    Scenario Outline: vmsplice before fork on <backing>
-      Given process A has <backing> as buffer X, holding 0x5a
-      And process A takes a GUP reference on page 0 of buffer X, as vmsplice does
-      And process A forks process B
-      And process A unmaps buffer X
-      When process B writes 0xff to page 0 of buffer X
-      Then what process A grabbed of page 0 of buffer X holds 0x5a
-
-      Examples:
-        | backing          |
-        | a small page     |
-        | a PMD-mapped THP |
-        | a PTE-mapped THP |
-        | one THP PTE      |
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
 
   @cow:vmsplice_after_fork @kernel:wp_can_reuse_anon_folio
-  Rule: vmsplice() after fork, unmap in the parent: the child's write must not reach the parent's pipe
+  Scenario Outline: vmsplice() + unmap in parent after fork() ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C
+    And process P takes a GUP reference on buffer X, as vmsplice does
+    And process P unmaps buffer X
+    And process C writes 0xff to buffer X
+    And process C exits
+    Then what process P grabbed of buffer X holds 0x01
 
-    Scenario Outline: vmsplice after fork on <backing>
-      Given process A has <backing> as buffer X, holding 0x5a
-      And process A forks process B
-      And process A takes a GUP reference on page 0 of buffer X, as vmsplice does
-      And process A unmaps buffer X
-      When process B writes 0xff to page 0 of buffer X
-      Then what process A grabbed of page 0 of buffer X holds 0x5a
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
 
-      Examples:
-        | backing          |
-        | a small page     |
-        | a PMD-mapped THP |
-        | a PTE-mapped THP |
-        | one THP PTE      |
+  @cow:iouring_ro @kernel:can_change_pte_writable @kernel:wp_can_reuse_anon_folio
+  Scenario Outline: R/O-mapping a page registered as iouring fixed buffer ... with <backing>
+    The write after mprotect() must fault and reuse the pinned page, not copy it.
 
-  @cow:ro_longterm_pin @kernel:gup_must_unshare
-  Rule: a read-only long-term pin unshares first, so the process's later writes are seen through the pin
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P pins buffer X long-term for writing
+    And process P makes buffer X read-only
+    And process P clears its soft-dirty bits
+    And process P makes buffer X read-write
+    Then in process P, buffer X is <read-only>
+    When process P writes 0xff to buffer X
+    Then what process P grabbed of buffer X holds 0xff
+    And what process P grabbed of buffer X is the page mapped there
 
-    Scenario Outline: read-only long-term pin (<path>) of a page that is <state>, on <backing>
-      Given process A has <backing> as buffer X, holding 0x5a
-      And <setup>
-      When process A pins page 0 of buffer X <pin>
-      And <restore>
-      And process A writes 0xff to page 0 of buffer X
-      Then what process A grabbed of page 0 of buffer X holds 0xff
+    Examples:
+      | backing          | read-only           |
+      | a small page     | mapped read-only    |
+      | a PMD-mapped THP | PMD-mapped read-only |
+      | a PTE-mapped THP | mapped read-only    |
+      | one THP PTE      | mapped read-only    |
 
-      Examples:
-        | state             | path     | backing          | setup                              | pin                                 | restore                             |
-        | shared            | slow GUP | a small page     | process A forks process B          | long-term read-only                 | process A reads page 0 of buffer X  |
-        | shared            | GUP-fast | a small page     | process A forks process B          | long-term read-only with GUP-fast   | process A reads page 0 of buffer X  |
-        | shared            | slow GUP | a PMD-mapped THP | process A forks process B          | long-term read-only                 | process A reads page 0 of buffer X  |
-        | shared            | GUP-fast | a PTE-mapped THP | process A forks process B          | long-term read-only with GUP-fast   | process A reads page 0 of buffer X  |
-        | previously shared | slow GUP | a small page     | process A forks process B, which exits | long-term read-only             | process A reads page 0 of buffer X  |
-        | previously shared | GUP-fast | a PMD-mapped THP | process A forks process B, which exits | long-term read-only with GUP-fast | process A reads page 0 of buffer X  |
-        | exclusive         | slow GUP | a small page     | process A makes buffer X read-only | long-term read-only                 | process A makes buffer X read-write |
-        | exclusive         | GUP-fast | a PTE-mapped THP | process A makes buffer X read-only | long-term read-only with GUP-fast   | process A makes buffer X read-write |
+  @cow:iouring_fork @kernel:copy_present_pte @kernel:folio_needs_cow_for_dma
+  Scenario Outline: fork() with an iouring fixed buffer ... with <backing>
+    The pinned page stays the parent's: fork copies it for the child instead of sharing it.
 
-  @cow:iouring_fixed_buffer @kernel:can_change_pte_writable @kernel:do_wp_page
-  Rule: an io_uring fixed buffer (a read-write long-term pin) keeps seeing the process's writes, after mprotect and after fork
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P pins buffer X long-term for writing
+    And process P forks process C
+    And process P writes 0xff to buffer X
+    Then what process P grabbed of buffer X holds 0xff
+    And what process P grabbed of buffer X is the page mapped there
 
-    Scenario Outline: mprotect read-only and back keeps the pinned <backing>
-      Given process A has <backing> as buffer X, holding 0x5a
-      And process A pins page 0 of buffer X long-term for writing
-      And process A makes buffer X read-only
-      And process A makes buffer X read-write
-      When process A writes 0xff to page 0 of buffer X
-      Then what process A grabbed of page 0 of buffer X holds 0xff
-      And what process A grabbed of page 0 of buffer X is the page mapped there
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
 
-      Examples:
-        | backing          |
-        | a small page     |
-        | a PMD-mapped THP |
-        | a PTE-mapped THP |
+  @cow:ro_pin_shared @kernel:gup_must_unshare @kernel:do_wp_page
+  Scenario Outline: R/O GUP pin on R/O-mapped shared page ... with <backing>
+    The read-only pin must unshare first, so the parent's later write shows through it.
 
-    Scenario Outline: fork with a pinned <backing> leaves the pinned page to the parent
-      Given process A has <backing> as buffer X, holding 0x5a
-      And process A pins page 0 of buffer X long-term for writing
-      And process A forks process B
-      When process A writes 0xff to page 0 of buffer X
-      Then what process A grabbed of page 0 of buffer X holds 0xff
-      And page 0 of buffer X in process B holds 0x5a
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C
+    And process P pins buffer X long-term read-only
+    And process P writes 0xff to buffer X
+    Then what process P grabbed of buffer X holds 0xff
+    And buffer X in process C holds 0x01
 
-      Examples:
-        | backing          |
-        | a small page     |
-        | a PMD-mapped THP |
-        | a PTE-mapped THP |
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
+
+  @cow:ro_fast_pin_shared @kernel:gup_must_unshare @kernel:gup_fast_pte_range
+  Scenario Outline: R/O GUP-fast pin on R/O-mapped shared page ... with <backing>
+    GUP-fast cannot unshare: it leaves a shared anonymous page to the slow path.
+
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C
+    And process P pins buffer X long-term read-only with GUP-fast
+    And process P writes 0xff to buffer X
+    Then what process P grabbed of buffer X holds 0xff
+    And buffer X in process C holds 0x01
+
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
+
+  @cow:ro_pin_previously_shared @kernel:gup_must_unshare @kernel:do_wp_page
+  Scenario Outline: R/O GUP pin on R/O-mapped previously-shared page ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C, which exits
+    And process P pins buffer X long-term read-only
+    And process P writes 0xff to buffer X
+    Then what process P grabbed of buffer X holds 0xff
+
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
+
+  @cow:ro_fast_pin_previously_shared @kernel:gup_must_unshare @kernel:gup_fast_pte_range
+  Scenario Outline: R/O GUP-fast pin on R/O-mapped previously-shared page ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P forks process C, which exits
+    And process P pins buffer X long-term read-only with GUP-fast
+    And process P writes 0xff to buffer X
+    Then what process P grabbed of buffer X holds 0xff
+
+    Examples:
+      | backing          |
+      | a small page     |
+      | a PMD-mapped THP |
+      | a PTE-mapped THP |
+      | one THP PTE      |
+
+  @cow:ro_pin_exclusive @kernel:gup_must_unshare @kernel:wp_can_reuse_anon_folio
+  Scenario Outline: R/O GUP pin on R/O-mapped exclusive page ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P makes buffer X read-only
+    And process P clears its soft-dirty bits
+    And process P makes buffer X read-write
+    Then in process P, buffer X is <read-only>
+    When process P pins buffer X long-term read-only
+    And process P writes 0xff to buffer X
+    Then what process P grabbed of buffer X holds 0xff
+    And what process P grabbed of buffer X is the page mapped there
+
+    Examples:
+      | backing          | read-only            |
+      | a small page     | mapped read-only     |
+      | a PMD-mapped THP | PMD-mapped read-only |
+      | a PTE-mapped THP | mapped read-only     |
+      | one THP PTE      | mapped read-only     |
+
+  @cow:ro_fast_pin_exclusive @kernel:gup_must_unshare @kernel:gup_fast_pte_range
+  Scenario Outline: R/O GUP-fast pin on R/O-mapped exclusive page ... with <backing>
+    Given process P has <backing> as buffer X, holding 0x01
+    When process P makes buffer X read-only
+    And process P clears its soft-dirty bits
+    And process P makes buffer X read-write
+    Then in process P, buffer X is <read-only>
+    When process P pins buffer X long-term read-only with GUP-fast
+    And process P writes 0xff to buffer X
+    Then what process P grabbed of buffer X holds 0xff
+    And what process P grabbed of buffer X is the page mapped there
+
+    Examples:
+      | backing          | read-only            |
+      | a small page     | mapped read-only     |
+      | a PMD-mapped THP | PMD-mapped read-only |
+      | a PTE-mapped THP | mapped read-only     |
+      | one THP PTE      | mapped read-only     |
