@@ -112,13 +112,6 @@ Given(
   },
 );
 
-When('{process} opens the fixture device', function (this: MmWorld, task: task_struct) {
-  const device = deviceOf(this, 0);
-  if (this.mirrors.has(`${device}/${task.pid}`))
-    throw new Error(`process ${task.comm} has /dev/hmm_dmirror${device} open already`);
-  this.mirror(device, task);
-});
-
 When('{process} closes {fd}', function (this: MmWorld, task: task_struct, fd: number) {
   const key = `${deviceOf(this, fd)}/${task.pid}`;
   const d = this.mirrors.get(key);
