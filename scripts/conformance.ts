@@ -7,13 +7,16 @@
  * the counts by status and every case that did not pass with its reason,
  * and writes reports/conformance.json.
  * Exits 1 if any case lacks a scenario, did not pass, is pending, or the
- * last run did not cover the whole suite.
+ * last run did not cover the whole suite. A case the kernel itself fails
+ * (@kernel-fails: the scenario states the kernel's actual outcome and
+ * passed) is listed with its reason but does not fail the run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
   type ConformanceCase,
   conformanceTable,
   counts,
+  failing,
   loadKernelTests,
   runBenchSmall,
   STATUS_ORDER,
@@ -55,7 +58,7 @@ if (benches.length)
   );
 
 const exceptions = cases.filter((c) => c.status !== 'passed');
-const byStatus = (c: ConformanceCase) => `${c.status.padEnd(8)} ${c.suite} ${c.id}: ${c.reason}`;
+const byStatus = (c: ConformanceCase) => `${c.status.padEnd(12)} ${c.suite} ${c.id}: ${c.reason}`;
 if (exceptions.length) {
   console.log(`\n${exceptions.length} case(s) not passing:`);
   for (const c of exceptions) console.log(`  ${byStatus(c)}`);
@@ -71,4 +74,4 @@ if (problems.length) {
 console.log(
   '\nTable: reports/conformance.json; published by npm run report as reports/site/conformance.html',
 );
-process.exit(exceptions.length || problems.length ? 1 : 0);
+process.exit(cases.some(failing) || problems.length ? 1 : 0);

@@ -40,7 +40,7 @@ code,kbd{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f4f4f4;padd
 .quote{color:#555;font-style:italic}.small{font-size:.85rem;color:#555}
 .badge{display:inline-block;border-radius:.7rem;padding:0 .55rem;font-size:.8rem;font-weight:600;white-space:nowrap}
 .accepted{background:#d9f2d9;color:#145214}.disputed{background:#fde7c2;color:#7a4a00}.superseded{background:#e3e3f3;color:#33336b}
-.passed{background:#d9f2d9;color:#145214}.failed{background:#f8d4d4;color:#8a1010}.not-run,.none{background:#eee;color:#555}.pending{background:#fde7c2;color:#7a4a00}.missing{background:#f8d4d4;color:#8a1010}
+.passed{background:#d9f2d9;color:#145214}.failed{background:#f8d4d4;color:#8a1010}.not-run,.none{background:#eee;color:#555}.pending,.kernel-fails{background:#fde7c2;color:#7a4a00}.missing{background:#f8d4d4;color:#8a1010}
 ul.scen{margin:0;padding-left:1rem}#claims td:first-child{white-space:nowrap}nav a{margin-right:1rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
 .card{border:1px solid #ddd;border-radius:.5rem;padding:.8rem 1rem}.card h3{margin:.1rem 0 .4rem;font-size:1.05rem}
@@ -273,7 +273,7 @@ export function conformancePage(
       .filter((c) => c.suite === suite)
       .map(
         (c) =>
-          `<tr><td><code>${esc(c.id)}</code></td><td>${badge(c.status.replace(' ', '-'), c.status)}</td><td>${
+          `<tr><td><code>${esc(c.id)}</code></td><td>${badge(c.status.replace(/ /g, '-'), c.status)}</td><td>${
             c.bench
               ? `<span class="small">${esc(c.bench)}</span>`
               : `<ul class="scen">${c.scenarios.map(scenario).join('')}</ul>`
