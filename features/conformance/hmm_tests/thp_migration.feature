@@ -247,7 +247,7 @@ Feature: hmm-tests.c, device-private THP: migrating whole 2 MiB folios, splittin
     source folio is split while unmapped; back to system memory, the device
     THP goes to small system pages. The C test's mirror is 2P; only its
     first P is used.
-    Pending: on the coherent variant the C test expects HMM_DMIRROR_MIGRATE_TO_SYS to return 0, but lib/test_hmm.c returns -ENOMEM there: the coherent device has no free PMD-order folios (its one chunk is cut into single pages at load, and dmirror_allocate_chunk cannot memremap a second chunk over the same special-purpose memory), so the THP went to the device as 512 order-0 pages, and dmirror_devmem_fault_alloc_and_copy answers FAIL_ALLOC on an order-0 page with VM_FAULT_OOM. The scenario states what the kernel does.
+    Kernel fails: on the coherent variant the C test expects HMM_DMIRROR_MIGRATE_TO_SYS to return 0, but lib/test_hmm.c returns -ENOMEM there: the coherent device has no free PMD-order folios (its one chunk is cut into single pages at load, and dmirror_allocate_chunk cannot memremap a second chunk over the same special-purpose memory), so the THP went to the device as 512 order-0 pages, and dmirror_devmem_fault_alloc_and_copy answers FAIL_ALLOC on an order-0 page with VM_FAULT_OOM. The scenario states what the kernel does.
 
     Given the hmm fixture with variant <variant>
     And process T maps 4 MiB of private anonymous memory, buffer B being its first 2 MiB-aligned 2 MiB
@@ -284,7 +284,7 @@ Feature: hmm-tests.c, device-private THP: migrating whole 2 MiB folios, splittin
       | variant            | small pages              | THP                                 | to system | memory after |
       | hmm_device_private | device-private, writable | PMD-mapped device-private, writable | 0         | system RAM   |
 
-    @device-coherent @pending
+    @device-coherent @kernel-fails
     Examples: coherent
       | variant             | small pages     | THP             | to system | memory after           |
       | hmm_device_coherent | mapped writable | mapped writable | -ENOMEM   | device-coherent memory |
