@@ -125,6 +125,13 @@ function judge(
   const notRun = results.find((r) => r.outcome === 'not run');
   if (notRun)
     return { status: 'not run', reason: `${notRun.uri}:${notRun.line} did not run in the last run`, results };
+  const kernelFails = scenarios.find((s) => s.tags.includes('@kernel-fails'));
+  if (kernelFails)
+    return {
+      status: 'kernel fails',
+      reason: reasonLine(kernelFails, 'Kernel fails', '@kernel-fails'),
+      results,
+    };
   return { status: 'passed', reason: '', results };
 }
 
