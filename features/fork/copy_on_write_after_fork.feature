@@ -49,7 +49,7 @@ Feature: Copy-on-write after fork
       And page "original" has refcount 1 and mapcount 1
       And page 0 of buffer X in process B holds 0x22
 
-  @kernel:copy_present_pte @room:memory @cow:mprotect
+  @kernel:copy_present_pte @room:memory @cow:basic_mprotect
   Rule: mprotect back to read-write does not make a page shared after fork writable
 
     Scenario: the parent's mprotect round trip still ends in a copy
@@ -73,7 +73,7 @@ Feature: Copy-on-write after fork
       And in process B, buffer S is mapped writable
       And process A has 1 shmem page
 
-  @kernel:copy_present_page @kernel:folio_needs_cow_for_dma @room:memory @cow:fork_with_pin
+  @kernel:copy_present_page @kernel:folio_needs_cow_for_dma @room:memory @cow:iouring_fork
   Rule: a possibly pinned exclusive page is copied for the child at fork, so the pin keeps the parent's page
 
     Scenario: fork copies the pinned page for the child and leaves the parent's mapping writable

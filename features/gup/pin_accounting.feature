@@ -36,7 +36,7 @@ Feature: Pin accounting: FOLL_GET references versus FOLL_PIN pins
       Then the folio behind page 0 of buffer T in process A has refcount 2 and mapcount 1
       And the folio behind page 0 of buffer T in process A has pincount 1
 
-  @kernel:gup_must_unshare @kernel:do_wp_page @room:gup @cow:ro_pin_on_shared
+  @kernel:gup_must_unshare @kernel:do_wp_page @room:gup @cow:ro_pin_shared
   Rule: a read-only pin of a page shared after fork unshares it first, so later writes are seen through the pin
 
     Scenario: the pinned page is the one the parent keeps writing to

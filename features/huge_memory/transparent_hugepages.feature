@@ -103,7 +103,7 @@ Feature: Transparent huge pages: PMD-mapped anonymous THPs
       And in process A, pages 1-511 of buffer T are mapped writable
       And the THP behind page 0 of buffer T in process A is not queued for deferred split
 
-  @kernel:copy_huge_pmd @kernel:copy_present_page @room:huge_memory @cow:fork_with_pinned_thp
+  @kernel:copy_huge_pmd @kernel:copy_present_page @room:huge_memory @cow:iouring_fork
   Rule: a pinned THP is not shared at fork: the parent's PMD is split and the child gets copies
 
     Scenario: fork with a pinned THP copies every pinned page for the child
