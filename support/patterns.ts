@@ -96,6 +96,18 @@ export function incremented(word: number): number {
   return ((word & ~((MAX_CONSTANT - 1) << PAGE_BITS)) | ((constant + 1) << PAGE_BITS)) >>> 0;
 }
 
+/** A linear pattern word's formula (`i`, `-i + 3`) and the page it was written for; null for any other word. */
+export function patternParts(word: number): { formula: string; page: number } | null {
+  const w = word >>> 0;
+  const kind = w >>> 30;
+  if (w === 0 || w === ALL_FF || (kind !== 1 && kind !== 2)) return null;
+  const constant = (w >>> PAGE_BITS) & (MAX_CONSTANT - 1);
+  return {
+    formula: `${kind === 2 ? '-' : ''}i${constant ? ` + ${constant}` : ''}`,
+    page: w & (MAX_PAGES - 1),
+  };
+}
+
 /** A word as a reader would describe it: "ptr[i] = -i (page 3)", "0", "0xFF bytes". */
 export function describeWord(word: number): string {
   if (word === 0) return '0';

@@ -12,7 +12,7 @@
 import type { Viz } from '@viz-js/viz';
 import type { Kernel } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
-import { type PageRow, pageTable } from './queries';
+import { dataText, type PageRow, pageTable, pfnText } from './queries';
 import type { Buffer as MmBuffer } from './world';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -48,7 +48,7 @@ export function pageSvg(title: string, rows: PageRow[]): string {
   shown.forEach((r, n) => {
     const y = 42 + n * rowH;
     const pages = `${r.buffer}[${r.first === r.last ? r.first : `${r.first}-${r.last}`}]`;
-    const folio = r.pfn < 0 ? '-' : `${hex(r.pfn)} ${r.memory}${r.order ? ` order ${r.order}` : ''}`;
+    const folio = r.pfn < 0 ? '-' : `${pfnText(r)} ${r.memory}${r.order ? ` order ${r.order}` : ''}`;
     const counts = r.pfn < 0 ? '-' : `${r.refcount} / ${r.mapcount} / ${r.pincount}`;
     out.push(
       `<rect x="${x[2] - 4}" y="${y}" width="${cols[2] - 4}" height="${rowH - 3}" fill="${entryColour(r.entry)}" stroke="#999"/>`,
@@ -125,9 +125,10 @@ function folioLabel(
   const f = kernel.folio(r.pfn);
   const owner = f.owner as { id?: number } | null;
   const device = owner && typeof owner.id === 'number' ? `device ${owner.id}` : '';
-  const data = r.data < 0 ? '(device)' : hex(r.data);
+  const data = dataText(r);
+  const more = r.folios > 1 ? ` and ${r.folios - 1} more like it` : '';
   return {
-    label: `folio ${hex(head)}${f.order ? ` order ${f.order}` : ''}\nref ${f.refcount} map ${f.mapcount} pin ${f.pincount}\n${r.memory}, holds ${data}`,
+    label: `folio ${hex(head)}${f.order ? ` order ${f.order}` : ''}${more}\nref ${f.refcount} map ${f.mapcount} pin ${f.pincount}\n${r.memory}, holds ${data}`,
     memory: f.memory,
     device,
   };

@@ -5,6 +5,7 @@
 import type { entry_view, Kernel } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import type { MappingState } from './parameter_types';
+import { patternParts } from './patterns';
 import type { Buffer } from './world';
 
 const PAGE = 4096;
@@ -43,8 +44,10 @@ export interface PageRow {
   exclusive: boolean;
   /** Where the page lives: RAM, or the ZONE_DEVICE type. */
   memory: string;
-  /** The contents word; -1 for device-private memory, which the CPU cannot read. */
+  /** The contents word (of the run's first page); -1 for device-private memory, which the CPU cannot read. */
   data: number;
+  /** How many small folios a run of order-0 pages spans (1 for a single page or a large folio). */
+  folios: number;
 }
 
 function rowFor(kernel: Kernel, process: string, task: task_struct, buffer: Buffer, i: number): PageRow {
@@ -65,6 +68,7 @@ function rowFor(kernel: Kernel, process: string, task: task_struct, buffer: Buff
     exclusive: false,
     memory: '-',
     data: 0,
+    folios: 1,
   };
   if (e.kind === 'huge zero page') return { ...row, order: 9 };
   if (e.page < 0 || e.kind === 'zero page') return row;
@@ -92,23 +96,39 @@ const MEMORY_SHORT: Record<string, string> = {
 const folioOf = (r: PageRow): number => (r.order > 0 ? r.pfn - (r.pfn % (1 << r.order)) : r.pfn);
 
 /**
+ * The contents of pages `first` and `first + k` continue one another: the
+ * same word, or the same selftest int pattern written for consecutive pages
+ * (support/patterns.ts), as `ptr[i] = i` over a buffer writes.
+ */
+const sameData = (run: PageRow, b: PageRow): boolean => {
+  if (run.data === b.data) return true;
+  const a = patternParts(run.data);
+  const c = patternParts(b.data);
+  return a !== null && c !== null && a.formula === c.formula && c.page - a.page === b.first - run.first;
+};
+
+/**
  * Two rows belong to one run when they look the same and map either nothing,
- * the shared zero page, or consecutive pages of one large folio.
+ * the shared zero page, consecutive pages of one large folio, or small folios
+ * alike in every column (the run then counts them in `folios`).
  */
 const sameRun = (run: PageRow, b: PageRow): boolean =>
   run.entry === b.entry &&
   run.writable === b.writable &&
   run.refcount === b.refcount &&
   run.mapcount === b.mapcount &&
+  run.pincount === b.pincount &&
   run.exclusive === b.exclusive &&
   run.memory === b.memory &&
-  run.data === b.data &&
+  sameData(run, b) &&
   run.order === b.order &&
   (run.pfn < 0
     ? b.pfn < 0
     : run.entry === 'the zero page'
       ? b.pfn === run.pfn
-      : run.order > 0 && b.pfn === run.pfn + (b.first - run.first) && folioOf(b) === folioOf(run));
+      : run.order > 0
+        ? b.pfn === run.pfn + (b.first - run.first) && folioOf(b) === folioOf(run)
+        : b.pfn >= 0 && b.pfn !== run.pfn);
 
 /** The pages of every buffer in every live process, runs of identical pages collapsed into one row. */
 export function pageRows(
@@ -129,8 +149,10 @@ export function pageRows(
       let run: PageRow | null = null;
       for (let i = 0; i < buffer.pages; i++) {
         const row = rowFor(kernel, name, task, buffer, i);
-        if (run && sameRun(run, row)) run.last = i;
-        else {
+        if (run && sameRun(run, row)) {
+          run.last = i;
+          if (run.order === 0 && run.entry !== 'the zero page') run.folios++;
+        } else {
           run = row;
           rows.push(row);
         }
@@ -141,6 +163,20 @@ export function pageRows(
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/** A run's first pfn; `0x1234 +N` when it spans N more small folios. */
+export const pfnText = (r: PageRow): string =>
+  r.pfn < 0 ? '-' : r.folios > 1 ? `${hex(r.pfn)} +${r.folios - 1}` : hex(r.pfn);
+
+/**
+ * A run's contents: `(device)` for device-private memory, a selftest pattern
+ * by its formula and first page (`i from page 2`), else the word.
+ */
+export const dataText = (r: PageRow): string => {
+  if (r.data < 0) return '(device)';
+  const p = patternParts(r.data);
+  return p ? `${p.formula} from page ${p.page}` : hex(r.data);
+};
 
 /** The rows as a fixed-width text table, for diffs in the report. */
 export function pageTable(rows: PageRow[]): string {
@@ -164,13 +200,13 @@ export function pageTable(rows: PageRow[]): string {
     r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`,
     r.entry,
     r.memory,
-    r.pfn < 0 ? '-' : hex(r.pfn),
+    pfnText(r),
     r.pfn < 0 ? '-' : `${r.order}`,
     r.pfn < 0 ? '-' : `${r.refcount}`,
     r.pfn < 0 ? '-' : `${r.mapcount}`,
     r.pfn < 0 ? '-' : `${r.pincount}`,
     r.exclusive ? 'yes' : '-',
-    r.pfn < 0 ? '-' : r.data < 0 ? '(device)' : hex(r.data),
+    r.pfn < 0 ? '-' : dataText(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
