@@ -20,6 +20,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import sirv from 'sirv';
 import { ensureChromium } from './ensure-browser';
 import { loadClaims, seedClaimIds, sharedDir } from './lib/claims';
+import { loadKernelTests, STATUS_ORDER } from './lib/conformance';
 import { readUsage } from './lib/run';
 import { SITE } from './site';
 
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     await claimsPage(page, origin);
     await scenarioPage(page);
     await otherReports(page, origin);
+    await conformancePage(page, origin);
     check(
       errors.length === 0,
       `no script errors on the pages${errors.length ? `: ${errors.join('; ')}` : ''}`,
@@ -106,6 +108,7 @@ async function indexPage(page: Page, origin: string): Promise<void> {
     'allure-single/index.html',
     'cucumber.html',
     'steps.html',
+    'conformance.html',
   ])
     check(hrefs.includes(want), `the index links ${want}`);
   for (const href of hrefs) {
@@ -202,6 +205,29 @@ async function otherReports(page: Page, origin: string): Promise<void> {
     'the step catalogue lists the parameter types',
   );
   await page.screenshot({ path: join(SHOTS, 'steps.png') });
+}
+
+/** The conformance table: one row per kernel test case of the registry, each with a status. */
+async function conformancePage(page: Page, origin: string): Promise<void> {
+  await page.goto(`${origin}/conformance.html`);
+  const registry = loadKernelTests();
+  const hmm = registry['hmm-tests'].tests.reduce(
+    (n, t) => n + (registry['hmm-tests'].variants[t.fixture]?.length ?? 0),
+    0,
+  );
+  const cow = registry.cow.cases.length * registry.cow.backings.length;
+  const rows = page.locator('table.conformance tbody tr');
+  check(
+    (await rows.count()) === hmm + cow,
+    `the conformance table has a row per kernel test case (${hmm} of hmm-tests.c, ${cow} of cow.c)`,
+  );
+  const statuses = await rows.locator('td:nth-child(2)').allInnerTexts();
+  const unknown = statuses.filter((t) => !STATUS_ORDER.includes(t.trim() as (typeof STATUS_ORDER)[number]));
+  check(
+    unknown.length === 0,
+    `every case shows a status${unknown.length ? `: ${unknown.slice(0, 3).join(', ')}` : ''}`,
+  );
+  await page.screenshot({ path: join(SHOTS, 'conformance.png') });
 }
 
 main().catch((e) => {
