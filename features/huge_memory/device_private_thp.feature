@@ -150,6 +150,18 @@ Feature: Device-private THPs: PMD-level device-private entries, and how such a f
       And the THP behind page 0 of buffer T in process A is in small folios
       And in process A, buffer T is device-private, writable
 
+    Scenario: merged design: a CPU fault in the middle of the split waits on the migration entry, then brings its page back
+      Given the next THP split stops at the split
+      When the kernel splits the THP behind page 0 of buffer T in process A
+      And process A reads page 3 of buffer T
+      Then the access waits for the migration
+      When the split continues
+      Then the split succeeds
+      When process A reads page 3 of buffer T
+      Then process A read 0x5a
+      And page 3 of buffer T in process A is in system RAM
+      And in process A, page 4 of buffer T is device-private, writable
+
   @claim:S004-8 @kernel:set_pmd_migration_entry @kernel:folio_mapcount
   Rule: a migration entry is not a CPU mapping: a folio mapped only by migration entries has mapcount 0
 
