@@ -44,19 +44,14 @@ function fileNamed(world: MmWorld, name: string): address_space {
   return file;
 }
 
-function mapAnon(
+const mapAnon = (
   world: MmWorld,
   task: task_struct,
   pages: number,
   flags: number,
   prot: number,
   name: string,
-) {
-  const start = world.kernel.mmap(task, { len: pages * PAGE, prot, flags: flags | mm.MAP_ANONYMOUS });
-  expect(start, 'mmap()').to.be.at.least(0);
-  world.addBuffer({ name, start, pages });
-  return start;
-}
+) => world.mapAnonymous(task, pages, flags, prot, name);
 
 /* ---------------- mappings ---------------- */
 

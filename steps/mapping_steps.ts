@@ -4,18 +4,14 @@ import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
 
-function mapAnonymous(
+const mapAnonymous = (
   world: MmWorld,
   task: task_struct,
   pages: number,
   sharing: number,
   prot: number,
   name: string,
-) {
-  const start = world.kernel.mmap(task, { len: pages * PAGE, prot, flags: sharing | mm.MAP_ANONYMOUS });
-  expect(start, 'mmap()').to.be.at.least(0);
-  world.addBuffer({ name, start, pages });
-}
+) => world.mapAnonymous(task, pages, sharing, prot, name);
 
 Given(
   '{process} maps {size} of {sharing} anonymous memory as buffer {word}',

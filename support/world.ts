@@ -8,6 +8,7 @@ import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumb
 import { type entry_view, Kernel, type MachineConfig, type notifier_event } from '../engine';
 import type { daxfs, pmem_device } from '../engine/fs/dax';
 import type { migrate_vma } from '../engine/include/linux/migrate';
+import { MAP_ANONYMOUS } from '../engine/include/linux/mm';
 import type { address_space, task_struct } from '../engine/include/linux/mm_types';
 import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
 
@@ -109,6 +110,15 @@ export class MmWorld extends World {
   addBuffer(buffer: Buffer): void {
     this.buffers.set(buffer.name, buffer);
     this.picture.buffers.add(buffer.name);
+  }
+
+  /** mmap an anonymous buffer (`flags` gives MAP_PRIVATE or MAP_SHARED) and name it; returns its start. */
+  mapAnonymous(task: task_struct, pages: number, flags: number, prot: number, name: string): number {
+    const start = this.kernel.mmap(task, { len: pages * PAGE, prot, flags: flags | MAP_ANONYMOUS });
+    if (start < 0)
+      throw new AssertionError({ message: `mmap() of ${pages} pages as buffer ${name} returned ${start}` });
+    this.addBuffer({ name, start, pages });
+    return start;
   }
 
   address(range: PageRange, offset = 0): number {
