@@ -2,19 +2,8 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { KernelInvariantViolation, mm, test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { DMIRROR_IOCTLS } from '../support/parameter_types';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
-
-const COMMANDS: Record<string, number> = {
-  READ: test_hmm.HMM_DMIRROR_READ,
-  WRITE: test_hmm.HMM_DMIRROR_WRITE,
-  MIGRATE_TO_DEV: test_hmm.HMM_DMIRROR_MIGRATE_TO_DEV,
-  MIGRATE_TO_SYS: test_hmm.HMM_DMIRROR_MIGRATE_TO_SYS,
-  SNAPSHOT: test_hmm.HMM_DMIRROR_SNAPSHOT,
-  RELEASE: test_hmm.HMM_DMIRROR_RELEASE,
-  EXCLUSIVE: test_hmm.HMM_DMIRROR_EXCLUSIVE,
-  CHECK_EXCLUSIVE: test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE,
-  FLAGS: test_hmm.HMM_DMIRROR_FLAGS,
-};
 
 function ioctl(
   world: MmWorld,
@@ -25,8 +14,7 @@ function ioctl(
   ptr: number[] = [],
 ) {
   const d = world.mirror(device, task);
-  const cmd = { addr: world.address(range), ptr, npages: range.count, cpages: 0, faults: 0 };
-  const ret = world.kernel.dmirror_ioctl(world.driver(), d, COMMANDS[name], cmd);
+  const { ret, cmd } = world.dmirrorIoctl(d, DMIRROR_IOCTLS[name], world.address(range), range.count, ptr);
   world.lastCommand = { name, ret, cmd };
   if (ret !== 0) world.expectClaim(`errno ${ret}`, `HMM_DMIRROR_${name} on /dev/hmm_dmirror${device}`);
 }
@@ -115,11 +103,13 @@ Then(
   '{device} still holds exclusive access to {pages} of {process}',
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     const d = this.mirror(device, task);
-    const cmd = { addr: this.address(range), ptr: [], npages: range.count, cpages: 0, faults: 0 };
-    expect(
-      this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE, cmd),
-      'CHECK_EXCLUSIVE',
-    ).to.equal(-mm.EPERM);
+    const { ret } = this.dmirrorIoctl(
+      d,
+      test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE,
+      this.address(range),
+      range.count,
+    );
+    expect(ret, 'CHECK_EXCLUSIVE').to.equal(-mm.EPERM);
   },
 );
 
@@ -127,11 +117,13 @@ Then(
   '{device} no longer holds exclusive access to {pages} of {process}',
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     const d = this.mirror(device, task);
-    const cmd = { addr: this.address(range), ptr: [], npages: range.count, cpages: 0, faults: 0 };
-    expect(
-      this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE, cmd),
-      'CHECK_EXCLUSIVE',
-    ).to.equal(0);
+    const { ret } = this.dmirrorIoctl(
+      d,
+      test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE,
+      this.address(range),
+      range.count,
+    );
+    expect(ret, 'CHECK_EXCLUSIVE').to.equal(0);
   },
 );
 
@@ -139,22 +131,15 @@ Given(
   'the next allocation of {device} for {process} fails',
   function (this: MmWorld, device: number, task: task_struct) {
     const d = this.mirror(device, task);
-    const cmd = { addr: 0, ptr: [], npages: test_hmm.HMM_DMIRROR_FLAG_FAIL_ALLOC, cpages: 0, faults: 0 };
-    expect(
-      this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_FLAGS, cmd),
-      'HMM_DMIRROR_FLAGS',
-    ).to.equal(0);
+    const { ret } = this.dmirrorIoctl(d, test_hmm.HMM_DMIRROR_FLAGS, 0, test_hmm.HMM_DMIRROR_FLAG_FAIL_ALLOC);
+    expect(ret, 'HMM_DMIRROR_FLAGS').to.equal(0);
   },
 );
 
 When('{device} releases its memory', function (this: MmWorld, device: number) {
   const [task] = this.processes.values();
   const d = this.mirror(device, task);
-  const cmd = { addr: 0, ptr: [], npages: 1, cpages: 0, faults: 0 };
-  expect(
-    this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_RELEASE, cmd),
-    'HMM_DMIRROR_RELEASE',
-  ).to.equal(0);
+  expect(this.dmirrorIoctl(d, test_hmm.HMM_DMIRROR_RELEASE, 0, 1).ret, 'HMM_DMIRROR_RELEASE').to.equal(0);
 });
 
 When('{process} closes {device}', function (this: MmWorld, task: task_struct, device: number) {

@@ -8,8 +8,8 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { DMIRROR_IOCTLS } from '../support/parameter_types';
 import {
   firstMismatch,
   INTS_PER_PAGE,
@@ -19,17 +19,6 @@ import {
   patternWord,
 } from '../support/patterns';
 import type { MmWorld, PageRange } from '../support/world';
-
-const IOCTL: Record<string, number> = {
-  READ: test_hmm.HMM_DMIRROR_READ,
-  WRITE: test_hmm.HMM_DMIRROR_WRITE,
-  MIGRATE_TO_DEV: test_hmm.HMM_DMIRROR_MIGRATE_TO_DEV,
-  MIGRATE_TO_SYS: test_hmm.HMM_DMIRROR_MIGRATE_TO_SYS,
-  SNAPSHOT: test_hmm.HMM_DMIRROR_SNAPSHOT,
-  EXCLUSIVE: test_hmm.HMM_DMIRROR_EXCLUSIVE,
-  CHECK_EXCLUSIVE: test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE,
-  RELEASE: test_hmm.HMM_DMIRROR_RELEASE,
-};
 
 function fixture(world: MmWorld) {
   if (!world.kselftest) throw new Error('no hmm-tests fixture: add "Given the hmm fixture with variant …"');
@@ -74,8 +63,7 @@ export function dmirrorCmdOnDevice(
   if (!d) throw new Error(`process ${task.comm} has not opened /dev/hmm_dmirror${device}`);
   const mirror = bounceOf(world, range.buffer.name);
   const ptr = name === 'WRITE' ? mirror.slice(range.first, range.first + range.count) : [];
-  const cmd = { addr: world.address(range), ptr, npages: range.count, cpages: 0, faults: 0 };
-  const ret = world.kernel.dmirror_ioctl(world.driver(), d, IOCTL[name], cmd);
+  const { ret, cmd } = world.dmirrorIoctl(d, DMIRROR_IOCTLS[name], world.address(range), range.count, ptr);
   world.lastCommand = { name, ret, cmd };
   if (ret === 0 && name !== 'WRITE')
     cmd.ptr.forEach((word, k) => {

@@ -48,8 +48,12 @@ When(
     if (!f) throw new Error('no hmm-tests fixture');
     const d = this.mirrors.get(`${f.devices[0]}/${task.pid}`);
     if (!d) throw new Error(`process ${task.comm} has not opened /dev/hmm_dmirror${f.devices[0]}`);
-    const cmd = { addr: this.buffer(name).start, ptr: [], npages: FLAGS[flag], cpages: 0, faults: 0 };
-    const ret = this.kernel.dmirror_ioctl(this.driver(), d, test_hmm.HMM_DMIRROR_FLAGS, cmd);
+    const { ret, cmd } = this.dmirrorIoctl(
+      d,
+      test_hmm.HMM_DMIRROR_FLAGS,
+      this.buffer(name).start,
+      FLAGS[flag],
+    );
     this.lastCommand = { name: 'FLAGS', ret, cmd };
     if (ret !== 0) this.expectClaim(`errno ${ret}`, `HMM_DMIRROR_FLAGS on /dev/hmm_dmirror${f.devices[0]}`);
   },

@@ -14,8 +14,7 @@ function dmirrorCmd(
   command: number,
   addr: number,
 ): number {
-  const cmd = { addr, ptr: [], npages: 1, cpages: 0, faults: 0 };
-  return world.kernel.dmirror_ioctl(world.driver(), world.mirror(device, task), command, cmd);
+  return world.dmirrorIoctl(world.mirror(device, task), command, addr, 1).ret;
 }
 
 const exclusiveHeld = (world: MmWorld, task: task_struct, addr: number): boolean =>

@@ -3,7 +3,7 @@
  * parameter types. Each doc comment gives an example step.
  */
 import { defineParameterType } from '@cucumber/cucumber';
-import { mm } from '../engine';
+import { mm, test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import { type IntPattern, parsePattern } from './patterns';
 import type { MmWorld, PageRange } from './world';
@@ -222,6 +222,19 @@ defineParameterType({
   regexp: /fd[01]?/,
   transformer: (s: string): number => (s === 'fd1' ? 1 : 0),
 });
+
+/** The ioctls of lib/test_hmm.c by their uapi names without the HMM_DMIRROR_ prefix (READ, MIGRATE_TO_DEV…). */
+export const DMIRROR_IOCTLS: Record<string, number> = {
+  READ: test_hmm.HMM_DMIRROR_READ,
+  WRITE: test_hmm.HMM_DMIRROR_WRITE,
+  MIGRATE_TO_DEV: test_hmm.HMM_DMIRROR_MIGRATE_TO_DEV,
+  MIGRATE_TO_SYS: test_hmm.HMM_DMIRROR_MIGRATE_TO_SYS,
+  SNAPSHOT: test_hmm.HMM_DMIRROR_SNAPSHOT,
+  EXCLUSIVE: test_hmm.HMM_DMIRROR_EXCLUSIVE,
+  CHECK_EXCLUSIVE: test_hmm.HMM_DMIRROR_CHECK_EXCLUSIVE,
+  RELEASE: test_hmm.HMM_DMIRROR_RELEASE,
+  FLAGS: test_hmm.HMM_DMIRROR_FLAGS,
+};
 
 /** An ioctl of lib/test_hmm.c, by its uapi name: `When process T runs HMM_DMIRROR_READ on buffer B`. */
 defineParameterType({

@@ -136,6 +136,22 @@ export class MmWorld extends World {
     return this.hmm;
   }
 
+  /**
+   * One ioctl of lib/test_hmm.c on an open device file, as hmm-tests.c's
+   * hmm_dmirror_cmd() issues it: the return value, and the command struct as
+   * the driver left it (cpages, faults, and the bounce data in ptr).
+   */
+  dmirrorIoctl(
+    d: dmirror,
+    command: number,
+    addr: number,
+    npages: number,
+    ptr: number[] = [],
+  ): { ret: number; cmd: hmm_dmirror_cmd } {
+    const cmd: hmm_dmirror_cmd = { addr, ptr, npages, cpages: 0, faults: 0 };
+    return { ret: this.kernel.dmirror_ioctl(this.driver(), d, command, cmd), cmd };
+  }
+
   /** The task's open file of a dmirror device, opened on first use (the mirror binds to the opener's mm). */
   mirror(device: number, task: task_struct): dmirror {
     const key = `${device}/${task.pid}`;
