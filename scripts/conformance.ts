@@ -12,15 +12,7 @@
  * passed) is listed with its reason but does not fail the run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import {
-  type ConformanceCase,
-  conformanceTable,
-  counts,
-  failing,
-  loadKernelTests,
-  runBenchSmall,
-  STATUS_ORDER,
-} from './lib/conformance';
+import { type ConformanceCase, conformanceTable, counts, failing, STATUS_ORDER } from './lib/conformance';
 import { featureFiles, loadFeatures } from './lib/features';
 import { readLastRun } from './lib/run';
 
@@ -30,17 +22,7 @@ if (!run) {
   process.exit(1);
 }
 const missingFiles = featureFiles().filter((f) => !run.uris.has(f));
-const registry = loadKernelTests();
-const variants = registry['hmm-tests'].variants;
-const { cases, problems } = conformanceTable(
-  loadFeatures(),
-  run,
-  (test) => {
-    const fixture = registry['hmm-tests'].tests.find((t) => t.name === test)?.fixture ?? 'hmm';
-    return runBenchSmall(test, variants[fixture] ?? []);
-  },
-  registry,
-);
+const { cases, problems } = conformanceTable(loadFeatures(), run);
 
 mkdirSync('reports', { recursive: true });
 writeFileSync('reports/conformance.json', `${JSON.stringify({ cases, problems }, null, 2)}\n`);

@@ -18,8 +18,6 @@ import {
   conformanceTable,
   counts,
   KERNEL_TESTS,
-  loadKernelTests,
-  runBenchSmall,
   type ScenarioResult,
   STATUS_ORDER,
 } from './lib/conformance';
@@ -309,19 +307,7 @@ export function buildSite(): { claims: number; steps: number } {
   if (existsSync('reports/cucumber.html')) copyFileSync('reports/cucumber.html', join(SITE, 'cucumber.html'));
   writeFileSync(join(SITE, 'claims.html'), claimsPage(claims, features, run, threads));
   writeFileSync(join(SITE, 'steps.html'), stepsPage(usage, run));
-  const registry = loadKernelTests();
-  const conformance = conformanceTable(
-    features,
-    run,
-    (test) =>
-      runBenchSmall(
-        test,
-        registry['hmm-tests'].variants[
-          registry['hmm-tests'].tests.find((t) => t.name === test)?.fixture ?? 'hmm'
-        ] ?? [],
-      ),
-    registry,
-  );
+  const conformance = conformanceTable(features, run);
   writeFileSync(
     join(SITE, 'conformance.html'),
     conformancePage(conformance.cases, conformance.problems, allureUids()),
