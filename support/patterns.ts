@@ -108,16 +108,12 @@ export function patternParts(word: number): { formula: string; page: number } | 
   };
 }
 
-/** A word as a reader would describe it: "ptr[i] = -i (page 3)", "0", "0xFF bytes". */
+/** A word as a reader would describe it: "-i of page 3", "0", "0xFF bytes". */
 export function describeWord(word: number): string {
   if (word === 0) return '0';
   if (word === ALL_FF) return '0xFF bytes';
-  const kind = word >>> 30;
-  if (kind === ONE_INT)
-    return `int ${(word >>> PAGE_BITS) & 1023} = ${word & ((1 << PAGE_BITS) - 1)}, every other int 0`;
-  if (kind !== 1 && kind !== 2) return `0x${word.toString(16)}`;
-  const constant = (word >>> PAGE_BITS) & (MAX_CONSTANT - 1);
-  return `${kind === 2 ? '-' : ''}i${constant ? ` + ${constant}` : ''} of page ${word & (MAX_PAGES - 1)}`;
+  const p = patternParts(word);
+  return p ? `${p.formula} of page ${p.page}` : `0x${word.toString(16)}`;
 }
 
 /**
