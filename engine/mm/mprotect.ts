@@ -93,6 +93,14 @@ function mprotect_fixup(m: Machine, vma: vm_area_struct, newflags: number): void
 }
 
 /**
+ * pte_needs_soft_dirty_wp / pmd_needs_soft_dirty_wp: soft-dirty tracking is
+ * on for the VMA and the entry has not been written since it was cleared, so
+ * a write must fault to set the bit.
+ */
+const needs_soft_dirty_wp = (vma: vm_area_struct, entry: number): boolean =>
+  vma_soft_dirty_enabled(vma) && !pte_soft_dirty(entry);
+
+/**
  * can_change_pte_writable: mprotect may set the write bit directly only on an
  * exclusive anonymous page in a private mapping, or on a dirty PTE in a shared
  * one. A page shared with a child after fork stays read-only and goes through
@@ -101,7 +109,7 @@ function mprotect_fixup(m: Machine, vma: vm_area_struct, newflags: number): void
  */
 function can_change_pte_writable(m: Machine, vma: vm_area_struct, addr: number, pte: number): boolean {
   if (pte_protnone(pte)) return false;
-  if (vma_soft_dirty_enabled(vma) && !pte_soft_dirty(pte)) return false;
+  if (needs_soft_dirty_wp(vma, pte)) return false;
   if (!(vma.vm_flags & VM_SHARED)) {
     const page = vm_normal_page(m, vma, addr, pte);
     return page >= 0 && folio_test_anon(m, page_folio(m, page)) && PageAnonExclusive(m, page);
@@ -207,7 +215,7 @@ function change_huge_pmd(
   if (!(vma.vm_flags & VM_WRITE)) entry = pte_wrprotect(entry);
   else if (
     try_write &&
-    !(vma_soft_dirty_enabled(vma) && !pte_soft_dirty(pmd)) &&
+    !needs_soft_dirty_wp(vma, pmd) &&
     !(vma.vm_flags & VM_SHARED) &&
     PageAnonExclusive(m, pmd_pfn(pmd))
   )
