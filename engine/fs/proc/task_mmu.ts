@@ -41,6 +41,7 @@ import {
   pmd_pfn,
   pmd_present,
   pmd_trans_huge,
+  pmd_wrprotect,
   pte_clear_soft_dirty,
   pte_none,
   pte_pfn,
@@ -49,7 +50,9 @@ import {
   pte_wrprotect,
 } from '../../include/linux/pgtable';
 import {
+  is_migration_entry,
   is_pfn_swap_entry,
+  pte_swp_clear_soft_dirty,
   pte_swp_soft_dirty,
   swp_offset,
   swp_offset_pfn,
@@ -189,14 +192,15 @@ function pte_is_pinned(m: Machine, vma: vm_area_struct, addr: number, pte: numbe
 
 /**
  * clear_refs_write(CLEAR_REFS_SOFT_DIRTY), "echo 4 > /proc/pid/clear_refs":
- * every VMA loses VM_SOFTDIRTY (so soft-dirty tracking is on for it), and
- * every present entry is write-protected and loses its soft-dirty bit
+ * every VMA loses VM_SOFTDIRTY (so soft-dirty tracking is on for it), every
+ * present entry is write-protected and loses its soft-dirty bit
  * (clear_soft_dirty, clear_soft_dirty_pmd), so the next write faults and
- * sets it again. Secondary MMUs see one MMU_NOTIFY_SOFT_DIRTY range over
+ * sets it again, and a swap-style entry (a PMD one only if it is a
+ * migration entry) loses its swap soft-dirty bit. Secondary MMUs see one MMU_NOTIFY_SOFT_DIRTY range over
  * the whole address space.
  */
 export function clear_refs_soft_dirty(m: Machine, mm: mm_struct): void {
-  for (const vma of mm.mmap) if (vma.vm_flags & VM_SOFTDIRTY) vma.vm_flags &= ~VM_SOFTDIRTY;
+  for (const vma of mm.mmap) vma.vm_flags &= ~VM_SOFTDIRTY;
   const range = mmu_notifier_range_init('MMU_NOTIFY_SOFT_DIRTY', mm, 0, Number.MAX_SAFE_INTEGER);
   mmu_notifier_invalidate_range_start(range);
   for (const vma of mm.mmap) {
@@ -207,15 +211,18 @@ export function clear_refs_soft_dirty(m: Machine, mm: mm_struct): void {
       const pmd = pmdp_get(mm, addr);
       if (pmd_trans_huge(pmd)) {
         /* clear_soft_dirty_pmd: pmdp_invalidate, then the old dirty and young bits, write-protected and clean of soft-dirty. */
-        set_pmd_at(mm, addr, pmd_clear_soft_dirty(pte_wrprotect(pmd)));
+        set_pmd_at(mm, addr, pmd_clear_soft_dirty(pmd_wrprotect(pmd)));
+      } else if (is_migration_entry(pmd)) {
+        set_pmd_at(mm, addr, pte_swp_clear_soft_dirty(pmd));
       } else if (pmd_is_table(pmd)) {
         const table = pte_offset_map(mm, addr) as Uint32Array;
         for (let a = addr; a < next; a += PAGE_SIZE) {
           const i = Math.floor(a / PAGE_SIZE) & 511;
           const pte = table[i];
-          /* clear_soft_dirty; the engine keeps no soft-dirty bit in swap-style entries. */
-          if (!pte_present(pte) || pte_is_pinned(m, vma, a, pte)) continue;
-          table[i] = pte_clear_soft_dirty(pte_wrprotect(pte));
+          /* clear_soft_dirty */
+          if (pte_none(pte)) continue;
+          if (!pte_present(pte)) table[i] = pte_swp_clear_soft_dirty(pte);
+          else if (!pte_is_pinned(m, vma, a, pte)) table[i] = pte_clear_soft_dirty(pte_wrprotect(pte));
         }
       }
       addr = next;

@@ -69,6 +69,7 @@ export const make_device_exclusive_entry = (pfn: number): number => swp_entry(SW
 export const make_hwpoison_entry = (pfn: number): number => swp_entry(SWP_HWPOISON, pfn);
 
 export const pte_swp_soft_dirty = (e: number): boolean => (e & _PAGE_SWP_SOFT_DIRTY) !== 0;
+export const pte_swp_clear_soft_dirty = (e: number): number => (e & ~_PAGE_SWP_SOFT_DIRTY) >>> 0;
 export const pte_swp_uffd_wp = (e: number): boolean => (e & _PAGE_SWP_UFFD_WP) !== 0;
 /** Carries the swap soft-dirty and uffd-wp bits of `from` over to `to`. */
 export const swp_keep_bits = (from: number, to: number): number =>
