@@ -4,7 +4,7 @@ import { KernelInvariantViolation, mm } from '../engine';
 import type { pmem_device } from '../engine/fs/dax';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import type { PteKind } from '../support/parameter_types';
-import { type MmWorld, PAGE, type PageRange } from '../support/world';
+import type { MmWorld, PageRange } from '../support/world';
 
 function pmemOf(world: MmWorld): pmem_device {
   if (!world.pmem) throw new Error('no pmem device: add a DAX file or a device-DAX device first');
@@ -50,14 +50,7 @@ Given(
   function (this: MmWorld, task: task_struct, name: string) {
     const file = this.kernel.devdax_open(pmemOf(this));
     const pages = this.kernel.dax_file(file).pages;
-    const start = this.kernel.mmap(task, {
-      len: pages * PAGE,
-      prot: mm.PROT_READ | mm.PROT_WRITE,
-      flags: mm.MAP_SHARED,
-      file,
-    });
-    expect(start, 'mmap() of the device-DAX device').to.be.at.least(0);
-    this.addBuffer({ name, start, pages });
+    this.mapBuffer(task, name, pages, { prot: mm.PROT_READ | mm.PROT_WRITE, flags: mm.MAP_SHARED, file });
   },
 );
 

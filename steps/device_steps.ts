@@ -67,14 +67,7 @@ Given(
   "{process} maps {size} of {device}'s file as buffer {word}",
   function (this: MmWorld, task: task_struct, pages: number, device: number, name: string) {
     const file = this.kernel.dmirror_file(this.driver(), device, pages);
-    const start = this.kernel.mmap(task, {
-      len: pages * PAGE,
-      prot: mm.PROT_READ | mm.PROT_WRITE,
-      flags: mm.MAP_SHARED,
-      file,
-    });
-    expect(start, 'mmap() of the device file').to.be.at.least(0);
-    this.addBuffer({ name, start, pages });
+    this.mapBuffer(task, name, pages, { prot: mm.PROT_READ | mm.PROT_WRITE, flags: mm.MAP_SHARED, file });
   },
 );
 

@@ -118,9 +118,7 @@ Given(
   function (this: MmWorld, task: task_struct, name: string, sharing: number, buffer: string) {
     const file = fileNamed(this, name);
     const pages = file.i_pages.length;
-    const start = this.kernel.mmap(task, { len: pages * PAGE, prot: mm.PROT_READ, flags: sharing, file });
-    expect(start, 'mmap()').to.be.at.least(0);
-    this.addBuffer({ name: buffer, start, pages });
+    this.mapBuffer(task, buffer, pages, { prot: mm.PROT_READ, flags: sharing, file });
   },
 );
 

@@ -30,17 +30,13 @@ function callsOf(world: MmWorld): ProcessCalls {
 /** asm-generic/signal.h */
 const SIGKILL = 9;
 
-function mapBuffer(
+const mapBuffer = (
   world: MmWorld,
   task: task_struct,
   name: string,
   pages: number,
   args: Omit<mmap_args, 'len'>,
-): void {
-  const start = world.kernel.mmap(task, { len: pages * PAGE, ...args });
-  expect(start, 'mmap()').to.be.at.least(0);
-  world.addBuffer({ name, start, pages });
-}
+) => world.mapBuffer(task, name, pages, args);
 
 /** `mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)`: reserve addresses only. */
 Given(

@@ -83,14 +83,7 @@ Given(
     const mapping = [...this.kernel.machine.address_spaces.values()].find((a) => a.name === file);
     if (!mapping) throw new Error(`unknown file "${file}"`);
     const pages = mapping.i_pages.length;
-    const start = this.kernel.mmap(task, {
-      len: pages * PAGE,
-      prot: mm.PROT_READ | mm.PROT_WRITE,
-      flags: sharing,
-      file: mapping,
-    });
-    expect(start, 'mmap()').to.be.at.least(0);
-    this.addBuffer({ name, start, pages });
+    this.mapBuffer(task, name, pages, { prot: mm.PROT_READ | mm.PROT_WRITE, flags: sharing, file: mapping });
   },
 );
 

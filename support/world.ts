@@ -11,6 +11,7 @@ import type { migrate_vma } from '../engine/include/linux/migrate';
 import { MAP_ANONYMOUS } from '../engine/include/linux/mm';
 import type { address_space, task_struct } from '../engine/include/linux/mm_types';
 import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
+import type { mmap_args } from '../engine/mm/mmap';
 
 export const PAGE = 4096;
 
@@ -112,13 +113,18 @@ export class MmWorld extends World {
     this.picture.buffers.add(buffer.name);
   }
 
-  /** mmap an anonymous buffer (`flags` gives MAP_PRIVATE or MAP_SHARED) and name it; returns its start. */
-  mapAnonymous(task: task_struct, pages: number, flags: number, prot: number, name: string): number {
-    const start = this.kernel.mmap(task, { len: pages * PAGE, prot, flags: flags | MAP_ANONYMOUS });
+  /** mmap `pages` pages (of anonymous memory, or of args.file) and name them as a buffer; returns its start. */
+  mapBuffer(task: task_struct, name: string, pages: number, args: Omit<mmap_args, 'len'>): number {
+    const start = this.kernel.mmap(task, { len: pages * PAGE, ...args });
     if (start < 0)
       throw new AssertionError({ message: `mmap() of ${pages} pages as buffer ${name} returned ${start}` });
     this.addBuffer({ name, start, pages });
     return start;
+  }
+
+  /** mmap an anonymous buffer (`flags` gives MAP_PRIVATE or MAP_SHARED) and name it; returns its start. */
+  mapAnonymous(task: task_struct, pages: number, flags: number, prot: number, name: string): number {
+    return this.mapBuffer(task, name, pages, { prot, flags: flags | MAP_ANONYMOUS });
   }
 
   address(range: PageRange, offset = 0): number {
