@@ -86,17 +86,31 @@ function expectPattern(words: readonly number[], p: IntPattern, range: PageRange
   ).to.equal(null);
 }
 
+type Variant = { fixture: 'hmm' | 'hmm2'; variant: string; devices: number[] };
+
+function setUpFixture(world: MmWorld, name: string, v: Variant, chunk_pages?: number): void {
+  if (name !== v.fixture)
+    throw new Error(`variant ${v.variant} belongs to FIXTURE(${v.fixture}), not ${name}`);
+  world.hmm = world.kernel.load_hmm_dmirror({ coherent: v.devices[0] === 2, chunk_pages });
+  world.kselftest = v;
+  const task = world.kernel.spawn('T');
+  world.addProcess('T', task);
+  /* FIXTURE_SETUP: hmm opens one device, hmm2 two. */
+  for (const device of v.fixture === 'hmm' ? v.devices.slice(0, 1) : v.devices) world.mirror(device, task);
+}
+
 Given(
   'the {word} fixture with variant {kselftest variant}',
-  function (this: MmWorld, name: string, v: { fixture: 'hmm' | 'hmm2'; variant: string; devices: number[] }) {
-    if (name !== v.fixture)
-      throw new Error(`variant ${v.variant} belongs to FIXTURE(${v.fixture}), not ${name}`);
-    this.hmm = this.kernel.load_hmm_dmirror({ coherent: v.devices[0] === 2 });
-    this.kselftest = v;
-    const task = this.kernel.spawn('T');
-    this.addProcess('T', task);
-    /* FIXTURE_SETUP: hmm opens one device, hmm2 two. */
-    for (const device of v.fixture === 'hmm' ? v.devices.slice(0, 1) : v.devices) this.mirror(device, task);
+  function (this: MmWorld, name: string, v: Variant) {
+    setUpFixture(this, name, v);
+  },
+);
+
+/* The engine's chunks are 1024 pages unless a scenario asks for the driver's 256 MiB (DEVMEM_CHUNK_SIZE). */
+Given(
+  'the {word} fixture with variant {kselftest variant}, its chunks {size} each',
+  function (this: MmWorld, name: string, v: Variant, pages: number) {
+    setUpFixture(this, name, v, pages);
   },
 );
 
