@@ -1,30 +1,203 @@
 /**
- * npm run kernel [-- --kernel 7.2|6.12] [--patched] [--scenarios]
+ * npm run kernel [-- --kernel 7.2|6.12] [--patched] [--timeout SECONDS]
  *
- * The oracle: builds a real kernel with lib/test_hmm.c, boots it under qemu,
- * runs the kernel's own hmm-tests and cow in it, and compares each case with
- * what mmspec's conformance table says the kernel does.
+ * The oracle. Builds a real kernel with lib/test_hmm.c (once; cached in
+ * ~/.cache/mmspec/kernel), boots it under qemu, runs the kernel's own
+ * hmm-tests and cow in it, and sets each case beside what mmspec's
+ * conformance table says the kernel does (the engine's last run,
+ * reports/messages.ndjson).
+ *
+ * Writes reports/kernel.json, and the run's console.log and tap.txt under
+ * reports/kernel/. Exits 1 on a difference that conformance/kernel-tests.yaml
+ * does not record (kernel_differences), 2 when the oracle itself could not run
+ * (a missing package, no source, a build that failed, a guest that never
+ * reached its tests).
  */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ConformanceCase, conformanceTable, loadKernelTests } from './lib/conformance';
+import { loadFeatures } from './lib/features';
 import { buildKernel } from './lib/kernel/build';
-import { ensurePackages, kernelSource, log, OracleError } from './lib/kernel/host';
+import { boot, buildInitramfs, CMDLINE, chooseAccel, type GuestPlan } from './lib/kernel/guest';
+import { ensurePackages, KERNELS, kernelSource, log, OracleError } from './lib/kernel/host';
+import {
+  compare,
+  KERNEL_REPORT,
+  type KernelCase,
+  type KernelOutcome,
+  parseTap,
+  unrecorded,
+} from './lib/kernel/tap';
+import { readLastRun } from './lib/run';
 
-function main(): void {
-  const argv = process.argv.slice(2);
-  const series = argv.includes('--kernel') ? argv[argv.indexOf('--kernel') + 1] : '7.2';
-  const patched = argv.includes('--patched');
+const REPORT = KERNEL_REPORT;
+const LOGS = 'reports/kernel';
+
+function args(argv: string[]): { series: string; patched: boolean; timeout: number } {
+  const known = new Set(['--kernel', '--patched', '--timeout']);
+  for (const a of argv)
+    if (a.startsWith('--') && !known.has(a))
+      throw new OracleError(
+        `unknown option ${a} (npm run kernel -- [--kernel ${Object.keys(KERNELS).join('|')}] [--patched] [--timeout SECONDS])`,
+      );
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (!v || v.startsWith('--')) throw new OracleError(`${flag} needs a value`);
+    return v;
+  };
+  const timeout = Number(value('--timeout') ?? 1800);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new OracleError(`--timeout ${value('--timeout')}: not a number of seconds`);
+  return { series: value('--kernel') ?? '7.2', patched: argv.includes('--patched'), timeout };
+}
+
+function previousOutcomes(): Map<string, KernelOutcome> {
+  const m = new Map<string, KernelOutcome>();
+  if (!existsSync(REPORT)) return m;
+  try {
+    for (const c of JSON.parse(readFileSync(REPORT, 'utf8')).cases ?? [])
+      m.set(`${c.suite} ${c.id}`, c.kernel);
+  } catch {
+    /* An unreadable old report only loses the "previously" column. */
+  }
+  return m;
+}
+
+function main(): number {
+  const opt = args(process.argv.slice(2));
+  const registry = loadKernelTests();
+  const run = readLastRun();
+  if (!run) throw new OracleError('no results of a run in reports/: run the scenarios first (npm test)');
+  const table = conformanceTable(loadFeatures(), run, registry);
+
   ensurePackages();
-  const src = kernelSource(series);
-  log(`source ${src.dir} (${src.version}, ${src.pkgVersion})`);
-  const built = buildKernel(src, { patched });
-  log(`built ${built.bzImage}: ${JSON.stringify(built.steps)}`);
+  const src = kernelSource(opt.series);
+  log(`source: ${src.pkgVersion} (${src.version}) in ${src.dir}`);
+  const built = buildKernel(src, { patched: opt.patched });
+  for (const [s, t] of Object.entries(built.steps))
+    log(`${s}: ${t.cached ? `cached (took ${t.seconds} s)` : `${t.seconds} s`}`);
+
+  const { accel, why } = chooseAccel(built.bzImage, built.dir);
+  log(`accelerator: ${accel.toUpperCase()}: ${why}`);
+  const plan: GuestPlan = {
+    thp: 'madvise',
+    hugepages: 64,
+    swapBytes: 1 << 30,
+    programs: [
+      { name: 'hmm-tests', binary: built.hmmTests, args: [], timeout: Math.floor(opt.timeout / 3) },
+      { name: 'cow', binary: built.cow, args: [], timeout: Math.floor(opt.timeout / 2) },
+    ],
+  };
+  const initrd = buildInitramfs(built.dir, plan);
+  log(
+    `booting ${built.version}${opt.patched ? ' (patched)' : ''} under ${accel.toUpperCase()} (timeout ${opt.timeout} s)`,
+  );
+  const guest = boot(accel, built.bzImage, initrd, join(built.dir, 'run'), opt.timeout, plan.swapBytes);
+  mkdirSync(LOGS, { recursive: true });
+  for (const f of ['console.log', 'tap.txt'])
+    if (existsSync(join(guest.dir, f))) copyFileSync(join(guest.dir, f), join(LOGS, f));
+  const out = parseTap(guest.tap);
+  log(
+    `guest: ${guest.seconds} s${guest.timedOut ? ', killed at the timeout' : ''}; ${out.programs.map((p) => `${p.name} ${p.cases.length} cases, rc=${p.rc ?? 'never ended'}`).join('; ')}`,
+  );
+  if (!out.programs.length)
+    throw new OracleError(
+      `the guest ran no test program (${guest.timedOut ? 'timed out' : `qemu exited ${guest.exitCode}`}); its console: ${join(LOGS, 'console.log')}\n${guest.console.split('\n').slice(-15).join('\n')}`,
+    );
+
+  /* cow.c lists every mTHP size it detects; its PMD-mapped cases use the largest (the PMD size). */
+  const sizes = [...guest.tap.matchAll(/detected THP size: (\d+) KiB/g)].map((m) => Number(m[1]));
+  const thp = String(sizes.length ? Math.max(...sizes) : 2048);
+  const kernelName = (c: ConformanceCase): string => {
+    if (c.suite !== 'cow.c') return c.id;
+    const b = registry.cow.kernel_backings?.[c.variant] ?? c.variant;
+    const desc = c.id.slice(0, c.id.length - ` ... with ${c.variant}`.length);
+    return `${desc} ... with ${b.replace('<thp>', `${thp} kB`)}`;
+  };
+  const cases = compare(
+    table.cases,
+    out,
+    kernelName,
+    registry.kernel_differences ?? [],
+    opt.series,
+    previousOutcomes(),
+  );
+  const warnings = [
+    ...guest.console.matchAll(/^\[[\s\d.]+\] (WARNING: .*|BUG: .*|Oops.*|Kernel panic.*)$/gm),
+  ].map((m) => m[1].replace(/, CPU#\d+: .*$/, ''));
+  const distinct = [...new Set(warnings)];
+  const inTable = new Set(cases.map((c) => `${c.suite.replace(/\.c$/, '')}\0${c.kernelName}`));
+  const others = out.programs.flatMap((p) => p.cases.filter((t) => !inTable.has(`${p.name}\0${t.name}`)));
+
+  const report = {
+    kernel: {
+      series: opt.series,
+      version: built.version,
+      package: src.pkgVersion,
+      patched: built.patched,
+      config: 'defconfig + kvm_guest.config + kernel/hmm.config',
+      cache: built.dir,
+      diskBytes: built.diskBytes,
+      build: built.steps,
+    },
+    guest: {
+      accel,
+      why,
+      seconds: guest.seconds,
+      timedOut: guest.timedOut,
+      cmdline: CMDLINE.join(' '),
+      facts: out.facts,
+      programs: out.programs.map((p) => ({ name: p.name, rc: p.rc, cases: p.cases.length })),
+      warnings: distinct.map((w) => ({ text: w, count: warnings.filter((x) => x === w).length })),
+    },
+    summary: {} as Record<string, number>,
+    cases,
+    /* The kernel's cases mmspec's table does not restate (cow.c's other backings, its non-anonymous tests). */
+    notInTable: {
+      total: others.length,
+      ok: others.filter((t) => t.outcome === 'ok').length,
+      notOk: others.filter((t) => t.outcome === 'not ok').map((t) => `${t.program}: ${t.name}`),
+      skip: others.filter((t) => t.outcome === 'skip').length,
+    },
+  };
+  for (const c of cases) report.summary[c.verdict] = (report.summary[c.verdict] ?? 0) + 1;
+  writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
+
+  const agree = cases.filter((c) => c.verdict === 'agree').length;
+  console.log(
+    `\nLinux ${built.version} (${accel.toUpperCase()}) against the conformance table: ${agree} of ${cases.length} cases agree`,
+  );
+  console.log(
+    `  ${Object.entries(report.summary)
+      .map(([v, n]) => `${n} ${v}`)
+      .join(', ')}`,
+  );
+  const show = (k: KernelCase): string =>
+    `  ${k.verdict.padEnd(18)} ${k.suite} ${k.id}: kernel ${k.kernel}, engine ${k.engine}${k.note ? ` (${k.note})` : ''}${k.previously ? ` [was ${k.previously}]` : ''}`;
+  for (const k of cases.filter((c) => c.verdict !== 'agree' || c.expected === 'not ok' || c.previously))
+    console.log(show(k));
+  console.log(
+    `  kernel cases outside the table: ${report.notInTable.total} (${report.notInTable.ok} ok, ${report.notInTable.notOk.length} not ok, ${report.notInTable.skip} skipped)`,
+  );
+  for (const w of report.guest.warnings) console.log(`  kernel log: ${w.count}× ${w.text}`);
+  console.log(`\nReport: ${REPORT}; the guest's serial ports: ${LOGS}/console.log, ${LOGS}/tap.txt`);
+  const bad = cases.filter(unrecorded);
+  if (bad.length) {
+    console.log(
+      `\n${bad.length} difference(s) that conformance/kernel-tests.yaml does not record (kernel_differences): a kernel change, or an engine bug`,
+    );
+    return 1;
+  }
+  return 0;
 }
 
 try {
-  main();
+  process.exitCode = main();
 } catch (e) {
   if (e instanceof OracleError) {
     process.stderr.write(`kernel: ${e.message}\n`);
-    process.exit(2);
-  }
-  throw e;
+    process.exitCode = 2;
+  } else throw e;
 }

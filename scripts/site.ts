@@ -22,6 +22,7 @@ import {
   STATUS_ORDER,
 } from './lib/conformance';
 import { type Features, loadFeatures, type ScenarioRun, tagValues } from './lib/features';
+import { KERNEL_REPORT, type KernelReport, readKernelReport } from './lib/kernel/tap';
 import { type LastRun, type Outcome, pickleKey, readLastRun, readUsage, type Usage } from './lib/run';
 
 export const SITE = 'reports/site';
@@ -242,7 +243,23 @@ export function conformancePage(
   cases: readonly ConformanceCase[],
   problems: readonly string[],
   uids: Map<string, string>,
+  kernel: KernelReport | null = readKernelReport(),
 ): string {
+  const real = new Map((kernel?.cases ?? []).map((k) => [`${k.suite} ${k.id}`, k]));
+  const realCell = (c: ConformanceCase): string => {
+    if (!kernel) return '';
+    const k = real.get(`${c.suite} ${c.id}`);
+    if (!k) return '<td class="small">not in the last kernel run</td>';
+    const cls = k.verdict === 'agree' ? 'passed' : k.verdict.startsWith('differs') ? 'failed' : 'not-run';
+    return `<td>${badge(cls, `${k.kernel}: ${k.verdict}`)}${k.note && k.verdict !== 'agree' ? `<div class="small">${esc(k.note)}</div>` : ''}</td>`;
+  };
+  const kernelIntro = kernel
+    ? `<p>The <b>real kernel</b> column: Linux ${esc(kernel.kernel.version)} (Debian ${esc(kernel.kernel.package)}${kernel.kernel.patched.length ? `, patched with ${esc(kernel.kernel.patched.join(', '))}` : ''}) under qemu (${esc(kernel.guest.accel.toUpperCase())}), running the kernel’s own tests (<code>npm run kernel</code>, ${esc(KERNEL_REPORT)}): ${Object.entries(
+        kernel.summary,
+      )
+        .map(([v, n]) => `${n} ${esc(v)}`)
+        .join(', ')}.</p>`
+    : `<p>No real-kernel run in ${esc(KERNEL_REPORT)} (<code>npm run kernel</code> adds the real kernel column).</p>`;
   const summary = [...counts(cases)]
     .map(([suite, by]) => {
       const total = [...by.values()].reduce((a, b) => a + b, 0);
@@ -275,13 +292,13 @@ export function conformancePage(
             c.bench
               ? `<span class="small">${esc(c.bench)}</span>`
               : `<ul class="scen">${c.scenarios.map(scenario).join('')}</ul>`
-          }</td><td class="small">${esc(c.reason)}</td></tr>`,
+          }</td>${realCell(c)}<td class="small">${esc(c.reason)}</td></tr>`,
       );
-    return `<h2>${esc(suite)}</h2><table class="conformance"><thead><tr><th>kernel test case</th><th>status</th><th>scenarios (last run)</th><th>note</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+    return `<h2>${esc(suite)}</h2><table class="conformance"><thead><tr><th>kernel test case</th><th>status</th><th>scenarios (last run)</th>${kernel ? '<th>real kernel</th>' : ''}<th>note</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
   };
   return page(
     'Conformance with the kernel’s own tests',
-    `<p>Every case of <code>tools/testing/selftests/mm/hmm-tests.c</code> (each test on the device-private and the device-coherent fixture variant) and of <code>cow.c</code>’s anonymous-memory cases (on each backing), matched with the scenarios that restate it and their outcome in the last run. Generated from <code>${esc(KERNEL_TESTS)}</code> and the run’s results.</p><ul>${summary}</ul>${
+    `<p>Every case of <code>tools/testing/selftests/mm/hmm-tests.c</code> (each test on the device-private and the device-coherent fixture variant) and of <code>cow.c</code>’s anonymous-memory cases (on each backing), matched with the scenarios that restate it and their outcome in the last run. Generated from <code>${esc(KERNEL_TESTS)}</code> and the run’s results.</p><ul>${summary}</ul>${kernelIntro}${
       problems.length
         ? `<p><b>Problems:</b></p><ul>${problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`
         : ''

@@ -57,9 +57,16 @@ interface HmmTest {
   fixture: string;
   bench?: boolean;
 }
-interface Registry {
+export interface Registry {
   'hmm-tests': { file: string; source: string; variants: Record<string, string[]>; tests: HmmTest[] };
-  cow: { file: string; source: string; backings: string[]; cases: { tag: string; desc: string }[] };
+  cow: {
+    file: string;
+    source: string;
+    backings: string[];
+    kernel_backings?: Record<string, string>;
+    cases: { tag: string; desc: string }[];
+  };
+  kernel_differences?: { case: string; kernel: string; reason: string }[];
 }
 
 export function loadKernelTests(file = KERNEL_TESTS): Registry {
@@ -70,6 +77,14 @@ export function loadKernelTests(file = KERNEL_TESTS): Registry {
   for (const t of r?.['hmm-tests']?.tests ?? [])
     if (!r['hmm-tests'].variants[t.fixture])
       problems.push(`hmm-tests ${t.name}: unknown fixture ${t.fixture}`);
+  for (const b of Object.keys(r?.cow?.kernel_backings ?? {}))
+    if (!r.cow.backings.includes(b)) problems.push(`cow kernel_backings: "${b}" is not one of backings`);
+  (r?.kernel_differences ?? []).forEach((d, i) => {
+    if (!d?.case || !d?.kernel || !d?.reason)
+      problems.push(
+        `kernel_differences[${i}]: needs case ("<suite> <id>"), kernel (a series: 7.2) and reason`,
+      );
+  });
   if (problems.length) throw new Error(`${file}: ${problems.join('; ')}`);
   return r;
 }
