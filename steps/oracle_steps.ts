@@ -1,0 +1,73 @@
+/**
+ * The oracle's reading of a guest's test port (scripts/lib/kernel/tap.ts),
+ * on TAP text the scenario gives: `Given the guest printed on its test port:`,
+ * `When the oracle compares it with <case>, which the engine's table marks <status>`,
+ * `Then the oracle's verdict is "<verdict>"`.
+ */
+import { Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import type { CaseStatus, ConformanceCase } from '../scripts/lib/conformance';
+import { compare, type KernelCase, parseTap, type RecordedDifference } from '../scripts/lib/kernel/tap';
+import type { MmWorld } from '../support/world';
+
+interface OracleState {
+  tap: string;
+  recorded: RecordedDifference[];
+  result?: KernelCase;
+}
+const states = new WeakMap<MmWorld, OracleState>();
+
+function state(world: MmWorld): OracleState {
+  const s = states.get(world);
+  if (!s)
+    throw new Error(
+      'no guest output: the scenario must start with "Given the guest printed on its test port:"',
+    );
+  return s;
+}
+
+const STATUSES: readonly CaseStatus[] = ['passed', 'kernel fails', 'failed', 'not run', 'pending', 'missing'];
+
+Given('the guest printed on its test port:', function (this: MmWorld, text: string) {
+  states.set(this, { tap: text, recorded: [] });
+});
+
+Given(
+  'kernel-tests.yaml records a difference for {string} on {string}: {string}',
+  function (this: MmWorld, id: string, kernel: string, reason: string) {
+    state(this).recorded.push({ case: id, kernel, reason });
+  },
+);
+
+When(
+  /^the oracle compares it with (hmm-tests\.c|cow\.c) "([^"]+)", which the engine's table marks (.+)$/,
+  function (this: MmWorld, suite: string, id: string, status: string) {
+    if (!STATUSES.includes(status as CaseStatus))
+      throw new Error(`"${status}" is not a conformance status (${STATUSES.join(', ')})`);
+    const s = state(this);
+    const c: ConformanceCase = {
+      suite,
+      id,
+      test: id,
+      variant: '',
+      status: status as CaseStatus,
+      reason: status === 'passed' ? '' : `the engine's case is ${status}`,
+      scenarios: [],
+    };
+    [s.result] = compare([c], parseTap(s.tap), (x) => x.id, s.recorded, '7.2', new Map());
+  },
+);
+
+Then("the oracle's verdict is {string}", function (this: MmWorld, verdict: string) {
+  const r = state(this).result;
+  expect(r, 'the oracle has not compared anything yet').to.not.equal(undefined);
+  expect(r?.verdict, JSON.stringify(r)).to.equal(verdict);
+});
+
+Then("the kernel's outcome is {string}", function (this: MmWorld, outcome: string) {
+  expect(state(this).result?.kernel).to.equal(outcome);
+});
+
+Then("the oracle's note mentions {string}", function (this: MmWorld, text: string) {
+  expect(state(this).result?.note ?? '').to.contain(text);
+});
