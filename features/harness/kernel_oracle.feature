@@ -52,6 +52,19 @@ Feature: The oracle reads the real kernel's TAP case by case
         | ok 1 # XFAIL Basic COW after fork() ... with base page | ok     | agree   |
         | not ok 1 Basic COW after fork() ... with base page    | not ok | differs |
 
+    Scenario: 6.12's cow.c names the case on its [RUN] line and prints the check's message as the result
+      Given the guest printed on its test port:
+        """
+        mmspec: begin cow
+        # [RUN] Basic COW after fork() ... with base page
+        not ok 1 Leak from parent into child
+        mmspec: end cow rc=1
+        """
+      When the oracle compares it with cow.c "Basic COW after fork() ... with base page", which the engine's table marks passed
+      Then the kernel's outcome is "not ok"
+      And the oracle's verdict is "differs"
+      And the oracle's note mentions "Leak from parent into child"
+
   Rule: a program that never ended leaves its unreported cases absent, and says so
 
     Scenario: hmm-tests stops after its first case (an Oops, a hang, the boot timeout)

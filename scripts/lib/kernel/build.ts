@@ -251,7 +251,8 @@ function buildSelftests(tree: string, dir: string, out: string): void {
     '-isystem',
     join(tree, 'tools/include/uapi'),
   ];
-  const helpers = ['vm_util.c', 'hugepage_settings.c']
+  /* hugepage_settings.c was thp_settings.c before 7.x. */
+  const helpers = ['vm_util.c', 'hugepage_settings.c', 'thp_settings.c']
     .filter((f) => existsSync(join(mm, f)))
     .map((f) => join(mm, f));
   const cc = (name: string, main: string, libs: string[]): void =>

@@ -8,6 +8,9 @@
  *   ok 3 name # SKIP reason          (kselftest_harness: ksft_test_result_code)
  *   ok 7 # SKIP name                 (cow.c: ksft_test_result_skip)
  *   ok 9 # XFAIL name                (an expected failure: the test passed)
+ * cow.c names each case on a "# [RUN] <case>" line first; 6.12's cow.c then
+ * prints only the check's message on the result line ("ok 1 No leak from
+ * parent into child"), so the [RUN] line names the case.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { ConformanceCase } from '../conformance';
@@ -45,6 +48,8 @@ export function parseTap(text: string): GuestOutput {
   const programs: ProgramRun[] = [];
   let cur: ProgramRun | null = null;
   let diag: string[] = [];
+  /* cow.c's "# [RUN] <case>" line: before 7.x its result line carried only the check's message. */
+  let runName: string | null = null;
   let done = false;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
@@ -67,7 +72,9 @@ export function parseTap(text: string): GuestOutput {
     if (!cur) continue;
     const r = RESULT.exec(line);
     if (!r) {
-      if (line.startsWith('#')) diag.push(line);
+      const named = /^# \[RUN\] (.*)$/.exec(line);
+      if (named) runName = named[1].trim();
+      else if (line.startsWith('#')) diag.push(line);
       continue;
     }
     const [, not, num, rest] = r;
@@ -85,15 +92,17 @@ export function parseTap(text: string): GuestOutput {
       }
     }
     const skip = /^SKIP\b/.test(directive);
+    const detail = runName && runName !== name.trim() ? [`# ${name.trim()}`] : [];
     cur.cases.push({
       program: cur.name,
       num: Number(num),
-      name: name.trim(),
+      name: runName ?? name.trim(),
       outcome: not ? 'not ok' : skip ? 'skip' : 'ok',
       directive,
-      diagnostics: diag.filter((d) => !/^#\s+(RUN|OK)\s/.test(d)).slice(-8),
+      diagnostics: [...diag.filter((d) => !/^#\s+(RUN|OK)\s/.test(d)).slice(-8), ...detail],
     });
     diag = [];
+    runName = null;
   }
   return { facts, programs, done };
 }
