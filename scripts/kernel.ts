@@ -13,7 +13,7 @@
  * (a missing package, no source, a build that failed, a guest that never
  * reached its tests).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConformanceCase, conformanceTable, loadKernelTests } from './lib/conformance';
 import { loadFeatures } from './lib/features';
@@ -26,11 +26,12 @@ import {
   type KernelCase,
   type KernelOutcome,
   parseTap,
+  programOf,
+  readKernelReport,
   unrecorded,
 } from './lib/kernel/tap';
 import { readLastRun } from './lib/run';
 
-const REPORT = KERNEL_REPORT;
 const LOGS = 'reports/kernel';
 
 function args(argv: string[]): { series: string; patched: boolean; timeout: number } {
@@ -53,17 +54,9 @@ function args(argv: string[]): { series: string; patched: boolean; timeout: numb
   return { series: value('--kernel') ?? '7.2', patched: argv.includes('--patched'), timeout };
 }
 
-function previousOutcomes(): Map<string, KernelOutcome> {
-  const m = new Map<string, KernelOutcome>();
-  if (!existsSync(REPORT)) return m;
-  try {
-    for (const c of JSON.parse(readFileSync(REPORT, 'utf8')).cases ?? [])
-      m.set(`${c.suite} ${c.id}`, c.kernel);
-  } catch {
-    /* An unreadable old report only loses the "previously" column. */
-  }
-  return m;
-}
+/* The last run's outcomes; a missing or unreadable report only loses the "previously" column. */
+const previousOutcomes = (): Map<string, KernelOutcome> =>
+  new Map((readKernelReport()?.cases ?? []).map((c) => [`${c.suite} ${c.id}`, c.kernel]));
 
 function main(): number {
   const opt = args(process.argv.slice(2));
@@ -86,8 +79,8 @@ function main(): number {
     hugepages: 64,
     swapBytes: 1 << 30,
     programs: [
-      { name: 'hmm-tests', binary: built.hmmTests, args: [], timeout: Math.floor(opt.timeout / 3) },
-      { name: 'cow', binary: built.cow, args: [], timeout: Math.floor(opt.timeout / 2) },
+      { name: 'hmm-tests', binary: built.hmmTests, timeout: Math.floor(opt.timeout / 3) },
+      { name: 'cow', binary: built.cow, timeout: Math.floor(opt.timeout / 2) },
     ],
   };
   const initrd = buildInitramfs(built.dir, plan);
@@ -128,7 +121,7 @@ function main(): number {
     ...guest.console.matchAll(/^\[[\s\d.]+\] (WARNING: .*|BUG: .*|Oops.*|Kernel panic.*)$/gm),
   ].map((m) => m[1].replace(/, CPU#\d+: .*$/, ''));
   const distinct = [...new Set(warnings)];
-  const inTable = new Set(cases.map((c) => `${c.suite.replace(/\.c$/, '')}\0${c.kernelName}`));
+  const inTable = new Set(cases.map((c) => `${programOf(c.suite)}\0${c.kernelName}`));
   const others = out.programs.flatMap((p) => p.cases.filter((t) => !inTable.has(`${p.name}\0${t.name}`)));
 
   const report = {
@@ -163,7 +156,7 @@ function main(): number {
     },
   };
   for (const c of cases) report.summary[c.verdict] = (report.summary[c.verdict] ?? 0) + 1;
-  writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(KERNEL_REPORT, `${JSON.stringify(report, null, 2)}\n`);
 
   const agree = cases.filter((c) => c.verdict === 'agree').length;
   console.log(
@@ -182,7 +175,7 @@ function main(): number {
     `  kernel cases outside the table: ${report.notInTable.total} (${report.notInTable.ok} ok, ${report.notInTable.notOk.length} not ok, ${report.notInTable.skip} skipped)`,
   );
   for (const w of report.guest.warnings) console.log(`  kernel log: ${w.count}× ${w.text}`);
-  console.log(`\nReport: ${REPORT}; the guest's serial ports: ${LOGS}/console.log, ${LOGS}/tap.txt`);
+  console.log(`\nReport: ${KERNEL_REPORT}; the guest's serial ports: ${LOGS}/console.log, ${LOGS}/tap.txt`);
   const bad = cases.filter(unrecorded);
   if (bad.length) {
     console.log(

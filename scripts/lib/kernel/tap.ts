@@ -107,6 +107,9 @@ export function parseTap(text: string): GuestOutput {
   return { facts, programs, done };
 }
 
+/** The guest program that runs a suite: hmm-tests.c → hmm-tests. */
+export const programOf = (suite: string): string => suite.replace(/\.c$/, '');
+
 /** The verdict on one conformance case. */
 export type Verdict = 'agree' | 'differs (recorded)' | 'differs' | 'absent' | 'skipped' | 'no engine verdict';
 
@@ -146,11 +149,10 @@ export function compare(
 ): KernelCase[] {
   const byName = new Map<string, TapCase>();
   for (const p of out.programs) for (const t of p.cases) byName.set(`${p.name}\0${t.name}`, t);
-  const program = (suite: string): string => suite.replace(/\.c$/, '');
   return cases.map((c): KernelCase => {
     const name = kernelName(c);
-    const prog = out.programs.find((p) => p.name === program(c.suite));
-    const t = byName.get(`${program(c.suite)}\0${name}`);
+    const prog = out.programs.find((p) => p.name === programOf(c.suite));
+    const t = byName.get(`${programOf(c.suite)}\0${name}`);
     const kernel: KernelOutcome = t ? t.outcome : 'absent';
     const expected = c.status === 'passed' ? 'ok' : c.status === 'kernel fails' ? 'not ok' : null;
     const rec = recorded.find((r) => r.case === `${c.suite} ${c.id}` && r.kernel === series);
@@ -159,7 +161,7 @@ export function compare(
     if (kernel === 'absent') {
       verdict = 'absent';
       note = !prog
-        ? `${program(c.suite)} did not run`
+        ? `${programOf(c.suite)} did not run`
         : prog.rc === null
           ? `${prog.name} never finished (see console.log): the case did not report`
           : `the kernel's ${prog.name} has no case named "${name}"`;
