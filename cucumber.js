@@ -13,6 +13,9 @@ if (!process.env.CUCUMBER_WORKER_ID && existsSync('reports/allure-results')) {
   rmSync(old, { recursive: true, force: true });
 }
 
+// Each run writes every scenario's C translation anew (support/hooks.ts).
+if (!process.env.CUCUMBER_WORKER_ID) rmSync('reports/translations.ndjson', { force: true });
+
 // allure-js-commons' FileSystemWriter writes every result and attachment to
 // a temporary file, fsyncs it and renames it into place, so that a report
 // watching the folder never reads half a file. Nothing reads the folder

@@ -17,9 +17,17 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConformanceCase, conformanceTable, loadKernelTests } from './lib/conformance';
 import { loadFeatures } from './lib/features';
-import { buildKernel } from './lib/kernel/build';
+import { type Built, buildKernel } from './lib/kernel/build';
 import { boot, buildInitramfs, CMDLINE, chooseAccel, type GuestPlan } from './lib/kernel/guest';
 import { ensurePackages, KERNELS, kernelSource, log, OracleError } from './lib/kernel/host';
+import {
+  buildProgram,
+  compareScenario,
+  parseScenarioOutput,
+  readTranslations,
+  runnable,
+  translationCoverage,
+} from './lib/kernel/scenarios';
 import {
   compare,
   KERNEL_REPORT,
@@ -34,12 +42,19 @@ import { readLastRun } from './lib/run';
 
 const LOGS = 'reports/kernel';
 
-function args(argv: string[]): { series: string; patched: boolean; timeout: number } {
-  const known = new Set(['--kernel', '--patched', '--timeout']);
+interface Options {
+  series: string;
+  patched: boolean;
+  timeout: number;
+  scenarios: boolean;
+}
+
+function args(argv: string[]): Options {
+  const known = new Set(['--kernel', '--patched', '--timeout', '--scenarios']);
   for (const a of argv)
     if (a.startsWith('--') && !known.has(a))
       throw new OracleError(
-        `unknown option ${a} (npm run kernel -- [--kernel ${Object.keys(KERNELS).join('|')}] [--patched] [--timeout SECONDS])`,
+        `unknown option ${a} (npm run kernel -- [--kernel ${Object.keys(KERNELS).join('|')}] [--patched] [--scenarios] [--timeout SECONDS])`,
       );
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
@@ -51,7 +66,12 @@ function args(argv: string[]): { series: string; patched: boolean; timeout: numb
   const timeout = Number(value('--timeout') ?? 1800);
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new OracleError(`--timeout ${value('--timeout')}: not a number of seconds`);
-  return { series: value('--kernel') ?? '7.2', patched: argv.includes('--patched'), timeout };
+  return {
+    series: value('--kernel') ?? '7.2',
+    patched: argv.includes('--patched'),
+    timeout,
+    scenarios: argv.includes('--scenarios'),
+  };
 }
 
 /* The last run's outcomes; a missing or unreadable report only loses the "previously" column. */
@@ -74,6 +94,7 @@ function main(): number {
 
   const { accel, why } = chooseAccel(built.bzImage, built.dir);
   log(`accelerator: ${accel.toUpperCase()}: ${why}`);
+  if (opt.scenarios) return scenarios(opt, built, src.pkgVersion, accel, why);
   const plan: GuestPlan = {
     thp: 'madvise',
     hugepages: 64,
@@ -125,6 +146,7 @@ function main(): number {
   const others = out.programs.flatMap((p) => p.cases.filter((t) => !inTable.has(`${p.name}\0${t.name}`)));
 
   const report = {
+    ...(readKernelReport() ?? {}),
     kernel: {
       series: opt.series,
       version: built.version,
@@ -184,6 +206,98 @@ function main(): number {
     return 1;
   }
   return 0;
+}
+
+/**
+ * --scenarios: every scenario whose steps all translate, as one C program,
+ * booted until all have run (a scenario that takes the kernel down ends a
+ * boot; the next boot starts after it), each set beside the engine.
+ */
+function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg', why: string): number {
+  const all = readTranslations();
+  const chosen = all.filter(runnable);
+  const coverage = translationCoverage(all);
+  log(
+    `scenarios: ${chosen.length} of ${all.length} run on the kernel (${coverage.variant} are design variants; ${coverage.translatable} of ${coverage.nonVariant} others translate)`,
+  );
+  if (!chosen.length) throw new OracleError('no scenario translates to C: nothing to run');
+  const { binary, source } = buildProgram(chosen, built.src, built.dir);
+  log(`scenarios: built ${binary} from ${source}`);
+  const output = parseScenarioOutput('');
+  const boots: { from: number; seconds: number; timedOut: boolean }[] = [];
+  mkdirSync(LOGS, { recursive: true });
+  let from = 0;
+  while (from < chosen.length && boots.length < 5) {
+    const plan: GuestPlan = {
+      thp: 'madvise',
+      hugepages: 64,
+      swapBytes: 1 << 30,
+      programs: [{ name: 'scenarios', binary, timeout: opt.timeout, args: [String(from)] }],
+    };
+    const initrd = buildInitramfs(built.dir, plan);
+    log(`booting ${built.version} for scenarios ${from}-${chosen.length - 1} under ${accel.toUpperCase()}`);
+    const g = boot(
+      accel,
+      built.bzImage,
+      initrd,
+      join(built.dir, 'run-scenarios'),
+      opt.timeout + 120,
+      plan.swapBytes,
+    );
+    boots.push({ from, seconds: g.seconds, timedOut: g.timedOut });
+    writeFileSync(join(LOGS, `scenarios-console-${boots.length}.log`), g.console);
+    writeFileSync(join(LOGS, `scenarios-output-${boots.length}.txt`), g.tap);
+    parseScenarioOutput(g.tap, output);
+    log(
+      `guest: ${g.seconds} s${g.timedOut ? ', killed at the timeout' : ''}; ${output.ended.size} scenarios ended so far`,
+    );
+    const began = [...output.began].filter((n) => n >= from);
+    if (!began.length) {
+      if (boots.length === 1)
+        throw new OracleError(
+          `the guest ran no scenario (${g.timedOut ? 'timed out' : `qemu exited ${g.exitCode}`}); its console: ${join(LOGS, 'scenarios-console-1.log')}`,
+        );
+      break;
+    }
+    if (output.ended.has(chosen.length - 1)) break;
+    from = Math.max(...began) + 1;
+  }
+  const results = chosen.map((t, n) => compareScenario(t, n, output));
+  const summary: Record<string, number> = {};
+  for (const r of results) summary[r.verdict] = (summary[r.verdict] ?? 0) + 1;
+  const compared = results.reduce((a, r) => a + r.compared, 0);
+  const notObservable = results.reduce((a, r) => a + r.notObservable, 0);
+  const previous = readKernelReport() ?? {};
+  const report = {
+    ...previous,
+    scenarioRun: {
+      kernel: { series: opt.series, version: built.version, package: pkg, patched: built.patched },
+      guest: { accel, why, boots },
+      coverage,
+      summary,
+      observations: { compared, notObservable },
+      results,
+    },
+  };
+  writeFileSync(KERNEL_REPORT, `${JSON.stringify(report, null, 2)}\n`);
+  const agree = summary.agree ?? 0;
+  console.log(
+    `\nLinux ${built.version} (${accel.toUpperCase()}): ${agree} of ${results.length} scenarios agree with the engine; ${compared} observations compared, ${notObservable} Then-steps not observable from userspace`,
+  );
+  console.log(
+    `  ${Object.entries(summary)
+      .map(([v, n]) => `${n} ${v}`)
+      .join(', ')}`,
+  );
+  for (const r of results.filter((x) => x.verdict !== 'agree')) {
+    console.log(`  ${r.verdict.padEnd(16)} ${r.uri}:${r.line} ${r.name}${r.note ? ` (${r.note})` : ''}`);
+    for (const d of r.differences.slice(0, 3))
+      console.log(
+        `      ${d.step}\n        engine ${JSON.stringify(d.engine)}\n        kernel ${JSON.stringify(d.kernel)}`,
+      );
+  }
+  console.log(`\nReport: ${KERNEL_REPORT} (scenarioRun); the guest's output: ${LOGS}/scenarios-*.txt`);
+  return results.some((r) => r.verdict === 'differs' || r.verdict === 'did not finish') ? 1 : 0;
 }
 
 try {

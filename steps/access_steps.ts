@@ -1,6 +1,7 @@
-import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { cRange, hex } from '../support/c';
+import { Then, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
 
 function access(world: MmWorld, task: task_struct, range: PageRange, write: boolean, value = 0): void {
@@ -15,27 +16,46 @@ function access(world: MmWorld, task: task_struct, range: PageRange, write: bool
     );
 }
 
-When('{process} reads {pages}', function (this: MmWorld, task: task_struct, range: PageRange) {
-  access(this, task, range, false);
-});
+/* On the kernel: a load of every int of each page (mmspec.h mm_load), SIGSEGV and SIGBUS caught. */
+When(
+  '{process} reads {pages}',
+  function (this: MmWorld, task: task_struct, range: PageRange) {
+    access(this, task, range, false);
+  },
+  (c, task, range) => c.run(task, `mm_load(${cRange(c, range)});`),
+);
 
+/* On the kernel: the value stored to every int of each page. */
 When(
   '{process} writes {value} to {pages}',
   function (this: MmWorld, task: task_struct, value: number, range: PageRange) {
     access(this, task, range, true, value);
   },
+  (c, task, value, range) => c.run(task, `mm_write(${cRange(c, range)}, ${hex(value)}u);`),
 );
 
-Then('{process} read {value}', function (this: MmWorld, task: task_struct, value: number) {
-  const values = this.lastRead.get(task.comm);
-  if (!values) throw new Error(`process ${task.comm} has not read anything yet`);
-  expect(values, `what ${task.comm} read`).to.not.be.empty;
-  expect(values.map((v) => `0x${v.toString(16)}`)).to.deep.equal(values.map(() => `0x${value.toString(16)}`));
-});
+Then(
+  '{process} read {value}',
+  function (this: MmWorld, task: task_struct, value: number) {
+    const values = this.lastRead.get(task.comm);
+    if (!values) throw new Error(`process ${task.comm} has not read anything yet`);
+    expect(values, `what ${task.comm} read`).to.not.be.empty;
+    expect(values.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
+      values.map(() => `0x${value.toString(16)}`),
+    );
+  },
+  function (this: MmWorld, c, task) {
+    c.observe(task, 'mm_obs_read();', { read: (this.lastRead.get(task.comm) ?? []).map(hex) });
+  },
+);
 
-Then('the access fails with {signal}', function (this: MmWorld, signal: string) {
-  this.claim(signal);
-});
+Then(
+  'the access fails with {signal}',
+  function (this: MmWorld, signal: string) {
+    this.claim(signal);
+  },
+  (c, signal) => c.observe(undefined, 'mm_obs_signal();', { signal }),
+);
 
 Then(
   '{pages} in {process} holds {value}',
@@ -51,5 +71,12 @@ Then(
         `0x${value.toString(16)}`,
       );
     }
+  },
+  function (this: MmWorld, c, range, task, value) {
+    /* A CPU load of a device-private page migrates it back: the kernel cannot be asked without changing it. */
+    for (let i = 0; i < range.count; i++)
+      if (this.entry(task, range, i).kind.startsWith('SOFTLEAF_DEVICE'))
+        return c.notObservable('a CPU load of device-private memory migrates it back to RAM');
+    c.observe(task, `mm_obs_holds(${cRange(c, range)});`, { holds: new Array(range.count).fill(hex(value)) });
   },
 );

@@ -6,9 +6,9 @@
  * the ints are held. Each ioctl step runs hmm_dmirror_cmd() and keeps its
  * return value, cpages and faults for the Then-steps.
  */
-import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { cPattern, cRange, errnoName } from '../support/c';
 import { DMIRROR_IOCTLS } from '../support/parameter_types';
 import {
   firstMismatch,
@@ -18,6 +18,7 @@ import {
   intOf,
   patternWord,
 } from '../support/patterns';
+import { Given, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
 
 function fixture(world: MmWorld) {
@@ -99,11 +100,23 @@ function setUpFixture(world: MmWorld, name: string, v: Variant, chunk_pages?: nu
   for (const device of v.fixture === 'hmm' ? v.devices.slice(0, 1) : v.devices) world.mirror(device, task);
 }
 
+/** FIXTURE_SETUP on the kernel: process T opens /dev/hmm_dmirror<n> (both files for hmm2). */
+function cFixture(c: Translator, v: Variant): void {
+  const t = c.proc('T');
+  c.run(0, `mm_spawn(${t});`);
+  for (const device of v.fixture === 'hmm' ? v.devices.slice(0, 1) : v.devices)
+    c.run(t, `mm_dev(${device});`);
+}
+
+/** The request macro of a dmirror ioctl's short name (READ → HMM_DMIRROR_READ). */
+export const cIoctl = (name: string): string => `HMM_DMIRROR_${name}`;
+
 Given(
   'the {word} fixture with variant {kselftest variant}',
   function (this: MmWorld, name: string, v: Variant) {
     setUpFixture(this, name, v);
   },
+  (c, _name, v) => cFixture(c, v),
 );
 
 /* The engine's chunks are 1024 pages unless a scenario asks for the driver's 256 MiB (DEVMEM_CHUNK_SIZE). */
@@ -112,20 +125,30 @@ Given(
   function (this: MmWorld, name: string, v: Variant, pages: number) {
     setUpFixture(this, name, v, pages);
   },
+  (c) => c.cannot("test_hmm's chunk size is DEVMEM_CHUNK_SIZE; a scenario cannot set it"),
 );
 
-When('{process} closes {fd}', function (this: MmWorld, task: task_struct, fd: number) {
-  const key = `${deviceOf(this, fd)}/${task.pid}`;
-  const d = this.mirrors.get(key);
-  if (!d) throw new Error(`process ${task.comm} has no open /dev/hmm_dmirror${deviceOf(this, fd)}`);
-  this.kernel.dmirror_close(this.driver(), d);
-  this.mirrors.delete(key);
-});
+When(
+  '{process} closes {fd}',
+  function (this: MmWorld, task: task_struct, fd: number) {
+    const key = `${deviceOf(this, fd)}/${task.pid}`;
+    const d = this.mirrors.get(key);
+    if (!d) throw new Error(`process ${task.comm} has no open /dev/hmm_dmirror${deviceOf(this, fd)}`);
+    this.kernel.dmirror_close(this.driver(), d);
+    this.mirrors.delete(key);
+  },
+  function (this: MmWorld, c, task, fd) {
+    c.run(task, `mm_close_dev(${deviceOf(this, fd)});`);
+  },
+);
 
 When(
   '{process} runs {dmirror ioctl} on {pages}',
   function (this: MmWorld, task: task_struct, name: string, range: PageRange) {
     dmirrorCmd(this, task, 0, name, range);
+  },
+  function (this: MmWorld, c, task, name, range) {
+    c.run(task, `mm_dmirror(${deviceOf(this, 0)}, ${cIoctl(name)}, ${cRange(c, range)});`);
   },
 );
 
@@ -134,21 +157,36 @@ When(
   function (this: MmWorld, task: task_struct, name: string, range: PageRange, fd: number) {
     dmirrorCmd(this, task, fd, name, range);
   },
+  function (this: MmWorld, c, task, name, range, fd) {
+    c.run(task, `mm_dmirror(${deviceOf(this, fd)}, ${cIoctl(name)}, ${cRange(c, range)});`);
+  },
 );
 
-Then('it returns 0', function (this: MmWorld) {
-  expect(lastCommand(this).ret, `HMM_DMIRROR_${lastCommand(this).name}`).to.equal(0);
-});
+Then(
+  'it returns 0',
+  function (this: MmWorld) {
+    expect(lastCommand(this).ret, `HMM_DMIRROR_${lastCommand(this).name}`).to.equal(0);
+  },
+  (c) => c.observe(undefined, 'mm_obs_cmd(0, 0);', { ret: '0' }),
+);
 
-Then('it returns {errno}', function (this: MmWorld, errno: number) {
-  expect(lastCommand(this).ret, `HMM_DMIRROR_${lastCommand(this).name}`).to.equal(errno);
-  this.claim(`errno ${errno}`);
-});
+Then(
+  'it returns {errno}',
+  function (this: MmWorld, errno: number) {
+    expect(lastCommand(this).ret, `HMM_DMIRROR_${lastCommand(this).name}`).to.equal(errno);
+    this.claim(`errno ${errno}`);
+  },
+  (c, errno) => c.observe(undefined, 'mm_obs_cmd(0, 0);', { ret: errnoName(errno) }),
+);
 
-Then('it returns 0, with cpages {int}', function (this: MmWorld, cpages: number) {
-  const c = lastCommand(this);
-  expect({ ret: c.ret, cpages: c.cmd.cpages }, `HMM_DMIRROR_${c.name}`).to.deep.equal({ ret: 0, cpages });
-});
+Then(
+  'it returns 0, with cpages {int}',
+  function (this: MmWorld, cpages: number) {
+    const c = lastCommand(this);
+    expect({ ret: c.ret, cpages: c.cmd.cpages }, `HMM_DMIRROR_${c.name}`).to.deep.equal({ ret: 0, cpages });
+  },
+  (c, cpages) => c.observe(undefined, 'mm_obs_cmd(1, 0);', { ret: '0', cpages }),
+);
 
 Then(
   'it returns 0, with cpages {int} and faults {int}',
@@ -162,6 +200,7 @@ Then(
       },
     );
   },
+  (c, cpages, faults) => c.observe(undefined, 'mm_obs_cmd(1, 1);', { ret: '0', cpages, faults }),
 );
 
 Given(
@@ -171,17 +210,27 @@ Given(
     const r = this.kernel.access(task, this.address(range), range.count, true, words);
     expect(r.fault, `process ${task.comm} storing to buffer ${range.buffer.name}`).to.equal(null);
   },
+  (c, task, p, range) => c.run(task, `mm_set(${cRange(c, range)}, ${cPattern(p)});`),
 );
 
-Given('mirror[i] = {ints} over {pages}', function (this: MmWorld, p: IntPattern, range: PageRange) {
-  const mirror = bounceOf(this, range.buffer.name);
-  for (let k = 0; k < range.count; k++) mirror[range.first + k] = patternWord(p, range.first + k);
-});
+Given(
+  'mirror[i] = {ints} over {pages}',
+  function (this: MmWorld, p: IntPattern, range: PageRange) {
+    const mirror = bounceOf(this, range.buffer.name);
+    for (let k = 0; k < range.count; k++) mirror[range.first + k] = patternWord(p, range.first + k);
+  },
+  (c, p, range) => c.run(undefined, `mm_mirror_set(${cRange(c, range)}, ${cPattern(p)});`),
+);
 
-Then('mirror[i] == {ints} over {pages}', function (this: MmWorld, p: IntPattern, range: PageRange) {
-  const mirror = bounceOf(this, range.buffer.name);
-  expectPattern(mirror.slice(range.first, range.first + range.count), p, range, 'mirror');
-});
+Then(
+  'mirror[i] == {ints} over {pages}',
+  function (this: MmWorld, p: IntPattern, range: PageRange) {
+    const mirror = bounceOf(this, range.buffer.name);
+    expectPattern(mirror.slice(range.first, range.first + range.count), p, range, 'mirror');
+  },
+  (c, p, range) =>
+    c.observe(undefined, `mm_obs_mirror(${cRange(c, range)}, ${cPattern(p)});`, { mismatch: null }),
+);
 
 /** The C test's check loop `ASSERT_EQ(ptr[i], …)`: a CPU load of every int, which faults pages in as it goes. */
 Then(
@@ -191,6 +240,8 @@ Then(
     expect(r.fault, `process ${task.comm} loading from buffer ${range.buffer.name}`).to.equal(null);
     expectPattern(r.values, p, range, `ptr, as process ${task.comm} reads it`);
   },
+  (c, task, p, range) =>
+    c.observe(task, `mm_obs_pattern(${cRange(c, range)}, ${cPattern(p)});`, { mismatch: null }),
 );
 
 /** `val = ptr[n]`: one CPU load of one int. */
@@ -208,11 +259,16 @@ When(
     }
     this.lastInts = [intOf(r.values[0], n % INTS_PER_PAGE)];
   },
+  (c, task, n, name) => c.run(task, `mm_load_int(${c.buf(name)}, ${n});`),
 );
 
-Then('the load returns {int}', function (this: MmWorld, value: number) {
-  expect(this.lastInts, 'the last ptr[n] load').to.deep.equal([value]);
-});
+Then(
+  'the load returns {int}',
+  function (this: MmWorld, value: number) {
+    expect(this.lastInts, 'the last ptr[n] load').to.deep.equal([value]);
+  },
+  (c, value) => c.observe(undefined, 'mm_obs_load();', { load: value }),
+);
 
 /** `ASSERT_EQ(ptr[i]++, i)` over every int, then the re-read: a load and a store of each int, as hmm-tests.c `exclusive` does. */
 When(
@@ -226,22 +282,42 @@ When(
     expect(r.fault, `process ${task.comm} incrementing buffer ${range.buffer.name}`).to.equal(null);
     expectPattern(old, before, range, `ptr before the increment, in process ${task.comm}`);
   },
+  (c, task, range, before) =>
+    c.observe(task, `mm_post_increment(${cRange(c, range)}, ${cPattern(before)});`, { mismatch: null }),
 );
 
-Then('the snapshot bytes are {bytes}', function (this: MmWorld, bytes: number[]) {
-  const c = lastCommand(this);
-  if (c.name !== 'SNAPSHOT') throw new Error(`the last ioctl was HMM_DMIRROR_${c.name}, not SNAPSHOT`);
-  const hex = (v: number[]) => v.map((b) => `0x${b.toString(16).padStart(2, '0')}`);
-  expect(hex(c.cmd.ptr), 'SNAPSHOT bytes').to.deep.equal(hex(bytes));
-});
+Then(
+  'the snapshot bytes are {bytes}',
+  function (this: MmWorld, bytes: number[]) {
+    const c = lastCommand(this);
+    if (c.name !== 'SNAPSHOT') throw new Error(`the last ioctl was HMM_DMIRROR_${c.name}, not SNAPSHOT`);
+    const hex = (v: number[]) => v.map((b) => `0x${b.toString(16).padStart(2, '0')}`);
+    expect(hex(c.cmd.ptr), 'SNAPSHOT bytes').to.deep.equal(hex(bytes));
+  },
+  (c, bytes) =>
+    c.observe(undefined, 'mm_obs_snapshot();', {
+      ret: '0',
+      bytes: bytes.map((b: number) => `0x${b.toString(16).padStart(2, '0')}`),
+    }),
+);
 
-Then('every snapshot byte is {value}', function (this: MmWorld, value: number) {
-  const c = lastCommand(this);
-  if (c.name !== 'SNAPSHOT') throw new Error(`the last ioctl was HMM_DMIRROR_${c.name}, not SNAPSHOT`);
-  expect(c.cmd.ptr.length, 'SNAPSHOT bytes').to.equal(c.cmd.npages);
-  const hex = (v: number) => `0x${v.toString(16).padStart(2, '0')}`;
-  expect(c.cmd.ptr.map(hex), 'SNAPSHOT bytes').to.deep.equal(c.cmd.ptr.map(() => hex(value)));
-});
+Then(
+  'every snapshot byte is {value}',
+  function (this: MmWorld, value: number) {
+    const c = lastCommand(this);
+    if (c.name !== 'SNAPSHOT') throw new Error(`the last ioctl was HMM_DMIRROR_${c.name}, not SNAPSHOT`);
+    expect(c.cmd.ptr.length, 'SNAPSHOT bytes').to.equal(c.cmd.npages);
+    const hex = (v: number) => `0x${v.toString(16).padStart(2, '0')}`;
+    expect(c.cmd.ptr.map(hex), 'SNAPSHOT bytes').to.deep.equal(c.cmd.ptr.map(() => hex(value)));
+  },
+  function (this: MmWorld, c, value) {
+    const n = lastCommand(this).cmd.npages;
+    c.observe(undefined, 'mm_obs_snapshot();', {
+      ret: '0',
+      bytes: new Array(n).fill(`0x${value.toString(16).padStart(2, '0')}`),
+    });
+  },
+);
 
 Then(
   "{process}'s mm has {int} MMU interval notifier(s)",
@@ -251,4 +327,5 @@ Then(
       'mmu_interval_notifier subscriptions',
     ).to.equal(n);
   },
+  (c) => c.notObservable("the mm's MMU interval notifiers"),
 );

@@ -1,7 +1,8 @@
-import { Given, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { cAddr, cProt, cSharing, cString, hex } from '../support/c';
+import { Given, type Translator, When } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
 
 const mapAnonymous = (
@@ -18,6 +19,8 @@ Given(
   function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string) {
     mapAnonymous(this, task, pages, sharing, mm.PROT_READ | mm.PROT_WRITE, name);
   },
+  (c, task, pages, sharing, name) =>
+    c.run(task, `mm_map(${c.buf(name)}, ${pages}, PROT_READ | PROT_WRITE, ${cSharing(sharing)});`),
 );
 
 Given(
@@ -25,6 +28,8 @@ Given(
   function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string) {
     mapAnonymous(this, task, pages, sharing, mm.PROT_READ, name);
   },
+  (c, task, pages, sharing, name) =>
+    c.run(task, `mm_map(${c.buf(name)}, ${pages}, PROT_READ, ${cSharing(sharing)});`),
 );
 
 /**
@@ -52,11 +57,29 @@ function mapAligned(
   world.addBuffer({ name, start, pages: window });
 }
 
+/** mapAligned on the kernel: the same mmap, and the window at ALIGN(ptr, 2 MiB). */
+function cAligned(
+  c: Translator,
+  task: task_struct,
+  pages: number,
+  sharing: number,
+  prot: string,
+  window: number,
+  name: string,
+): void {
+  c.run(
+    task,
+    `mm_map_aligned(${c.buf(`${name}_map`)}, ${c.buf(name)}, ${pages}, ${prot}, ${cSharing(sharing)}, ${window});`,
+  );
+}
+
 Given(
   '{process} maps {size} of {sharing} anonymous memory, buffer {word} being its first 2 MiB-aligned {size}',
   function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string, window: number) {
     mapAligned(this, task, pages, sharing, mm.PROT_READ | mm.PROT_WRITE, window, name);
   },
+  (c, task, pages, sharing, name, window) =>
+    cAligned(c, task, pages, sharing, 'PROT_READ | PROT_WRITE', window, name),
 );
 
 Given(
@@ -64,6 +87,7 @@ Given(
   function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string, window: number) {
     mapAligned(this, task, pages, sharing, mm.PROT_READ, window, name);
   },
+  (c, task, pages, sharing, name, window) => cAligned(c, task, pages, sharing, 'PROT_READ', window, name),
 );
 
 Given(
@@ -75,6 +99,7 @@ Given(
       Array.from({ length: pages }, (_, i) => base + i),
     );
   },
+  (c, name, pages, base) => c.run(0, `mm_make_file(${cString(name)}, ${pages}, ${hex(base)}u);`),
 );
 
 Given(
@@ -85,15 +110,26 @@ Given(
     const pages = mapping.i_pages.length;
     this.mapBuffer(task, name, pages, { prot: mm.PROT_READ | mm.PROT_WRITE, flags: sharing, file: mapping });
   },
+  (c, task, file, sharing, name) =>
+    c.run(task, `mm_map_file(${c.buf(name)}, ${cString(file)}, ${cSharing(sharing)});`),
 );
 
-When('{process} unmaps {pages}', function (this: MmWorld, task: task_struct, range: PageRange) {
-  expect(this.kernel.munmap(task, this.address(range), range.count * PAGE), 'munmap()').to.equal(0);
-});
+When(
+  '{process} unmaps {pages}',
+  function (this: MmWorld, task: task_struct, range: PageRange) {
+    expect(this.kernel.munmap(task, this.address(range), range.count * PAGE), 'munmap()').to.equal(0);
+  },
+  (c, task, range) =>
+    c.run(task, `mm_expect0(munmap(${cAddr(c, range)}, ${range.count} * MM_PAGE), "munmap");`),
+);
 
-When('{process} clears its soft-dirty bits', function (this: MmWorld, task: task_struct) {
-  this.kernel.clear_soft_dirty(task);
-});
+When(
+  '{process} clears its soft-dirty bits',
+  function (this: MmWorld, task: task_struct) {
+    this.kernel.clear_soft_dirty(task);
+  },
+  (c, task) => c.run(task, 'mm_clear_refs();'),
+);
 
 When(
   '{process} makes {pages} {protection}',
@@ -102,6 +138,11 @@ When(
       0,
     );
   },
+  (c, task, range, prot) =>
+    c.run(
+      task,
+      `mm_expect0(mprotect(${cAddr(c, range)}, ${range.count} * MM_PAGE, ${cProt(prot)}), "mprotect");`,
+    ),
 );
 
 When(
@@ -121,6 +162,11 @@ When(
       'madvise()',
     ).to.equal(0);
   },
+  (c, task, advice, range) =>
+    c.run(
+      task,
+      `mm_expect0(madvise(${cAddr(c, range)}, ${range.count} * MM_PAGE, ${advice}), "madvise(${advice})");`,
+    ),
 );
 
 /**
@@ -164,7 +210,34 @@ Given(
       this.addBuffer({ name: 'X', start, pages: 1 });
     }
   },
+  (c, task, backing, value) => cBacking(c, task, backing, value),
 );
+
+/** cow.c's backings on the kernel, as the engine sets them up above; a THP that did not populate fails the scenario (cow.c skips it). */
+function cBacking(c: Translator, task: task_struct, backing: string, value: number): void {
+  const x = c.buf('X');
+  if (backing === 'a small page') {
+    c.run(task, `mm_map(${x}, 1, PROT_READ | PROT_WRITE, MAP_PRIVATE);`);
+    c.run(task, `mm_expect0(madvise(mm_addr(${x}, 0), MM_PAGE, MADV_NOHUGEPAGE), "MADV_NOHUGEPAGE");`);
+    c.run(task, `mm_write(${x}, 0, 1, ${hex(value)}u);`);
+    return;
+  }
+  cAligned(c, task, 1024, mm.MAP_PRIVATE, 'PROT_READ | PROT_WRITE', 512, 'X');
+  c.run(task, `mm_expect0(madvise(mm_addr(${x}, 0), MM_PMD, MADV_HUGEPAGE), "MADV_HUGEPAGE");`);
+  c.run(task, `mm_write(${x}, 0, 512, ${hex(value)}u);`);
+  c.run(
+    task,
+    `if (!(mm_categories((uintptr_t)mm_addr(${x}, 0)) & PAGE_IS_HUGE)) mm_fail("no THP was populated");`,
+  );
+  if (backing === 'a PTE-mapped THP' || backing === 'one THP PTE') {
+    c.run(task, `mm_expect0(mprotect(mm_addr(${x}, 1), MM_PAGE, PROT_READ), "mprotect");`);
+    c.run(task, `mm_expect0(mprotect(mm_addr(${x}, 1), MM_PAGE, PROT_READ | PROT_WRITE), "mprotect");`);
+  }
+  if (backing === 'one THP PTE') {
+    c.run(task, `mm_expect0(madvise(mm_addr(${x}, 1), 511 * MM_PAGE, MADV_DONTNEED), "MADV_DONTNEED");`);
+    c.run(task, `sh->pages[${x}] = 1;`);
+  }
+}
 
 When(
   '{process} moves buffer {word} with mremap to {int} KiB past its end',
@@ -174,4 +247,5 @@ When(
     expect(this.kernel.mremap(task, b.start, b.pages * PAGE, target), 'mremap()').to.equal(target);
     this.buffers.set(name, { ...b, start: target });
   },
+  (c, task, name, kib) => c.run(task, `mm_mremap(${c.buf(name)}, ${kib});`),
 );

@@ -1,8 +1,9 @@
-import { Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { cRange, folded, visibleState } from '../support/c';
 import type { MappingState } from '../support/parameter_types';
 import { mappingStateOf } from '../support/queries';
+import { Then, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
 
 Then(
@@ -14,6 +15,11 @@ Then(
         `page ${range.first + i} of buffer ${range.buffer.name}`,
       ).to.equal(state);
   },
+  /* pagemap and PAGEMAP_SCAN (mmspec.h mm_state); writability is not shown to userspace. */
+  (c, task, range, state) =>
+    c.observe(task, `mm_obs_state(${cRange(c, range)});`, {
+      state: folded(new Array(range.count).fill(visibleState(state))),
+    }),
 );
 
 When(
@@ -26,6 +32,8 @@ When(
     ).to.be.at.least(0);
     this.namedPages.set(name, e.page);
   },
+  (c, range, task, name) =>
+    c.run(task, `mm_name_page(${c.buf(range.buffer.name)}, ${range.first}, ${c.page(name)});`),
 );
 
 function namedPage(world: MmWorld, name: string): number {
@@ -41,6 +49,10 @@ Then(
       namedPage(this, name),
     );
   },
+  (c, range, task, name) =>
+    c.observe(task, `mm_obs_is_page(${c.buf(range.buffer.name)}, ${range.first}, 1, ${c.page(name)});`, {
+      is: 1,
+    }),
 );
 
 Then(
@@ -50,14 +62,22 @@ Then(
     expect(e.page, `page ${range.first} of buffer ${range.buffer.name} is mapped`).to.be.at.least(0);
     expect(e.page, 'the page now mapped').to.not.equal(namedPage(this, name));
   },
+  (c, range, task, name) =>
+    c.observe(task, `mm_obs_is_page(${c.buf(range.buffer.name)}, ${range.first}, 1, ${c.page(name)});`, {
+      is: 0,
+    }),
 );
 
-Then('page {string} is free', function (this: MmWorld, name: string) {
-  expect(
-    this.kernel.page(namedPage(this, name)).free,
-    `page "${name}" is back in the buddy allocator`,
-  ).to.equal(true);
-});
+Then(
+  'page {string} is free',
+  function (this: MmWorld, name: string) {
+    expect(
+      this.kernel.page(namedPage(this, name)).free,
+      `page "${name}" is back in the buddy allocator`,
+    ).to.equal(true);
+  },
+  (c) => c.notObservable('whether a page is back in the buddy allocator'),
+);
 
 Then(
   'page {string} has refcount {int} and mapcount {int}',
@@ -69,6 +89,7 @@ Then(
       mapcount: this.kernel.page(pfn).mapcount,
     }).to.deep.equal({ refcount, mapcount });
   },
+  (c) => c.notObservable("a page's refcount"),
 );
 
 Then(
@@ -80,6 +101,13 @@ Then(
       expect(this.entry(b, range, i).page, `page ${range.first + i} in ${b.comm}`).to.equal(pa);
     }
   },
+  /* The PFNs in both processes' /proc/<pid>/pagemap. */
+  (c, a, b, range) =>
+    c.observe(a, `mm_obs_same(${cRange(c, range)}, ${c.proc(a)}, ${c.proc(b)});`, {
+      same: range.count,
+      different: 0,
+      'not present': 0,
+    }),
 );
 
 Then(
@@ -93,6 +121,12 @@ Then(
       expect(pb, `page ${range.first + i}`).to.not.equal(pa);
     }
   },
+  (c, a, b, range) =>
+    c.observe(a, `mm_obs_same(${cRange(c, range)}, ${c.proc(a)}, ${c.proc(b)});`, {
+      same: 0,
+      different: range.count,
+      'not present': 0,
+    }),
 );
 
 Then(
@@ -103,4 +137,5 @@ Then(
     const vmas = this.kernel.vmas(task).filter((v) => v.start < end && v.end > b.start);
     expect(vmas.length, `VMAs over buffer ${name}`).to.equal(n);
   },
+  (c, task, n, name) => c.observe(task, `mm_obs_vmas(${c.buf(name)});`, { vmas: n }),
 );

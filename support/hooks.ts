@@ -7,14 +7,41 @@
  * fails the scenario.
  */
 import { AssertionError } from 'node:assert';
-import { After, AfterStep, BeforeAll, Status } from '@cucumber/cucumber';
-import type { Pickle, PickleStep } from '@cucumber/messages';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { After, AfterStep, BeforeAll, BeforeStep, Status } from '@cucumber/cucumber';
+import type { GherkinDocument, Pickle, PickleStep } from '@cucumber/messages';
 import { KernelInvariantViolation } from '../engine';
 import { loadViz, type Snapshot, snapshotOf, statePicture } from './pictures';
 import { pageRows } from './queries';
 import type { MmWorld } from './world';
 
 BeforeAll(loadViz);
+
+/** The C translation of each scenario, one JSON line per scenario, for npm run kernel -- --scenarios (cucumber.js empties it). */
+export const TRANSLATIONS = 'reports/translations.ndjson';
+
+BeforeStep(function (this: MmWorld, { pickleStep }) {
+  if (!this.translation) return;
+  this.translation.text = pickleStep.text;
+  this.translation.before = this.translation.seen;
+});
+
+/** The line of a pickle's scenario, or of its outline row. */
+function lineOf(doc: GherkinDocument, pickle: Pickle): number {
+  let line = 0;
+  const visit = (scenario: NonNullable<GherkinDocument['feature']>['children'][number]['scenario']) => {
+    if (!scenario) return;
+    if (pickle.astNodeIds.includes(scenario.id)) line = scenario.location.line;
+    for (const ex of scenario.examples)
+      for (const row of ex.tableBody) if (pickle.astNodeIds.includes(row.id)) line = row.location.line;
+  };
+  for (const child of doc.feature?.children ?? []) {
+    visit(child.scenario);
+    for (const c of child.rule?.children ?? []) visit(c.scenario);
+  }
+  return line;
+}
 
 /** The state of each scenario before its latest When-step, and that step: a picture marks what the step changed. */
 const beforeAction = new WeakMap<MmWorld, { state: Snapshot; step: string }>();
@@ -33,6 +60,9 @@ function pictured(pickle: Pickle, step: PickleStep, failed: boolean): boolean {
 }
 
 AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
+  /* A step defined with Cucumber's own Given/When/Then has no translation. */
+  if (this.translation && this.translation.seen === this.translation.before)
+    this.translation.cannot('its step definition has no C translation (support/vocabulary.ts)');
   if (this.picture.processes.size === 0) return;
   const draw = pictured(pickle, pickleStep, result.status !== Status.PASSED);
   const next = pickle.steps[pickle.steps.findIndex((s) => s.id === pickleStep.id) + 1];
@@ -58,7 +88,25 @@ AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
   if (whenNext) beforeAction.set(this, { state: now, step: `When ${next.text}` });
 });
 
-After(function (this: MmWorld, { result }) {
+After(function (this: MmWorld, { pickle, gherkinDocument, result }) {
+  const t = this.translation;
+  if (t) mkdirSync(dirname(TRANSLATIONS), { recursive: true });
+  if (t)
+    appendFileSync(
+      TRANSLATIONS,
+      `${JSON.stringify({
+        uri: pickle.uri,
+        line: lineOf(gherkinDocument, pickle),
+        name: pickle.name,
+        tags: pickle.tags.map((x) => x.name),
+        engine: result?.status ?? 'UNKNOWN',
+        processes: t.processes,
+        buffers: t.buffers,
+        steps: t.steps,
+        unobservable: t.unobservable,
+        untranslatable: t.untranslatable,
+      })}\n`,
+    );
   if (result?.status === Status.FAILED && result.exception?.type === KernelInvariantViolation.name)
     this.attach(`spec violated: ${result.exception.message}`, {
       mediaType: 'text/plain',

@@ -12,6 +12,7 @@ import { MAP_ANONYMOUS } from '../engine/include/linux/mm';
 import type { address_space, task_struct } from '../engine/include/linux/mm_types';
 import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
 import type { mmap_args } from '../engine/mm/mmap';
+import { Translator } from './vocabulary';
 
 export const PAGE = 4096;
 
@@ -72,6 +73,9 @@ export class MmWorld extends World {
   lastAccessFaults = 0;
   /** Processes and buffers the scenario touched, for the state picture. */
   readonly picture = { processes: new Set<string>(), buffers: new Set<string>() };
+
+  /** The scenario's C translation for the real kernel, built as it runs (support/vocabulary.ts). */
+  translation: Translator | null = new Translator();
 
   constructor(options: IWorldOptions) {
     super(options);

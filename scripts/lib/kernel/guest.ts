@@ -40,6 +40,8 @@ export interface Program {
   binary: string;
   /** Seconds before the guest's timeout(1) kills it. */
   timeout: number;
+  /** Its arguments (numbers and words only: they go into /init unquoted). */
+  args?: string[];
 }
 
 export interface GuestPlan {
@@ -90,9 +92,11 @@ export function initScript(plan: GuestPlan | 'probe'): string {
     'echo "mmspec: devices $(ls /dev | grep -c hmm_dmirror)" > $out',
   );
   for (const p of plan.programs) {
+    const args = p.args ?? [];
+    for (const a of args) if (!/^[\w.-]+$/.test(a)) throw new OracleError(`guest program argument "${a}"`);
     lines.push(
       `echo "mmspec: begin ${p.name}" > $out`,
-      `cd /tmp; timeout ${p.timeout} /tests/${p.name} > $out 2>&1; rc=$?`,
+      `cd /tmp; timeout ${p.timeout} /tests/${p.name}${args.map((a) => ` ${a}`).join('')} > $out 2>&1; rc=$?`,
       `echo "mmspec: end ${p.name} rc=$rc" > $out`,
     );
   }

@@ -1,0 +1,1061 @@
+/*
+ * mmspec.h: the runtime of a scenario translated to C (scripts/lib/kernel/scenarios.ts).
+ *
+ * A translated scenario is a list of steps, each a C function run by one of
+ * the scenario's processes (its owner). The processes run in lockstep on a
+ * turn counter in a MAP_SHARED page made before anything else: a process
+ * runs its step when the turn reaches it, then hands the turn on. `a
+ * process P` is a fork of the scenario's runner (a fresh mm), `P forks C` a
+ * fork in P's step, so both continue down the same list.
+ *
+ * A Then-step prints what it saw as one JSON line on stdout,
+ *   {"scenario":N,"step":S,"got":...}
+ * and the host sets it beside what the engine saw at the same step. A
+ * step that fails in a way the engine would not (a syscall that should not
+ * fail) prints {"scenario":N,"step":S,"error":"..."}; that is a difference
+ * too, not a crash of the run.
+ *
+ * Built with -I <kernel>/lib (test_hmm_uapi.h) and -I <kernel>/mm (gup_test.h),
+ * against the kernel's own exported headers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "gup_test.h"
+#include "test_hmm_uapi.h"
+
+#define MM_PAGE 4096UL
+#define MM_PMD (512UL * MM_PAGE)
+#define MM_INTS (MM_PAGE / sizeof(int))
+#define MM_PROCS 8
+#define MM_BUFS 16
+#define MM_MAX_READ 1024
+#define MM_MAX_GRAB 16
+
+/* The swap types pagemap shows for a non-present entry (include/linux/swap.h; set by the host from .config). */
+#ifndef MM_SWP_MIGRATION_READ
+#error "the host passes -DMM_SWP_* from the kernel's include/linux/swap.h and .config"
+#endif
+
+/* Device-coherent memory: the memmap=! range test_hmm's spm_addr_dev0/1 use (scripts/lib/kernel/guest.ts). */
+#define MM_COHERENT_FIRST_PFN 0x140000UL
+#define MM_COHERENT_END_PFN 0x160000UL
+
+struct mm_step {
+	int owner;
+	void (*fn)(void);
+};
+
+struct mm_grab {
+	int kind; /* 1: vmsplice pipe, 2: gup_test pin */
+	int fd[2];
+	long first, count;
+};
+
+struct mm_shared {
+	volatile int turn;
+	volatile int failed;
+	int pid[MM_PROCS];
+	uintptr_t addr[MM_BUFS];
+	long pages[MM_BUFS];
+	/* The last access: the signal it died of (0: none). */
+	int last_signal;
+	/* The last dmirror ioctl: its return (-errno or 0), cpages, faults, its bounce bytes. */
+	int cmd_ret;
+	uint64_t cmd_cpages, cmd_faults, cmd_npages;
+	unsigned char snapshot[MM_MAX_READ];
+	/* The last failing syscall's -errno, for "fails with -E…". */
+	int last_errno;
+	/* What each process last read: one value per page, -1 where a page's ints differ. */
+	long read_count[MM_PROCS];
+	int64_t read_value[MM_PROCS][MM_MAX_READ];
+	/* The last ptr[n] load. */
+	int64_t load;
+	int load_ok;
+	/* The buffer range of the last dmirror ioctl. */
+	int cmd_b;
+	long cmd_first;
+	/* Page faults (minor + major) each process took in its last access. */
+	long faults[MM_PROCS];
+	/* Named pages: their PFNs. */
+	uint64_t named[8];
+};
+
+static struct mm_shared *sh;
+static int mm_me;
+static int mm_scenario;
+static int mm_cur;
+static int mm_dev_fd[4] = { -1, -1, -1, -1 };
+static int mm_child_fd = -1;
+static int *mm_mirror[MM_BUFS];
+static struct mm_grab mm_grabs[MM_MAX_GRAB];
+static int mm_ngrabs;
+static int mm_gup_fd = -1;
+/* /proc/self/pagemap names the opener's mm: a fork child must open its own. */
+static int mm_pagemap_fd = -1;
+
+static uint64_t mm_pagemap(uintptr_t addr);
+static uint64_t mm_categories(uintptr_t addr);
+
+static void mm_print(const char *fmt, ...)
+{
+	char line[8192];
+	int n = snprintf(line, sizeof(line), "{\"scenario\":%d,\"step\":%d,", mm_scenario, mm_cur);
+	va_list ap;
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - n - 2, fmt, ap);
+	va_end(ap);
+	line[n++] = '}';
+	line[n++] = '\n';
+	if (write(1, line, n) < 0)
+		_exit(3);
+}
+
+/* A step that cannot go on: say why, and end this process's part of the scenario. */
+static void mm_fail(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (char *c = msg; *c; c++)
+		if (*c == '"' || *c == '\\')
+			*c = '\'';
+	mm_print("\"error\":\"%s\"", msg);
+	sh->failed = 1;
+	sh->turn = 1 << 30;
+	_exit(1);
+}
+
+static const char *mm_errname(int e)
+{
+	switch (e) {
+	case 0: return "0";
+	case EPERM: return "-EPERM";
+	case ENOENT: return "-ENOENT";
+	case EIO: return "-EIO";
+	case EFAULT: return "-EFAULT";
+	case EBUSY: return "-EBUSY";
+	case EEXIST: return "-EEXIST";
+	case EINVAL: return "-EINVAL";
+	case ENOMEM: return "-ENOMEM";
+	case ENOSPC: return "-ENOSPC";
+	case EAGAIN: return "-EAGAIN";
+	case EACCES: return "-EACCES";
+	case ENODEV: return "-ENODEV";
+	case EOPNOTSUPP: return "-EOPNOTSUPP";
+	default: return "-E?";
+	}
+}
+
+/* ---- buffers ---- */
+
+static char *mm_addr(int b, long page)
+{
+	if (!sh->addr[b])
+		mm_fail("buffer %d is not mapped", b);
+	return (char *)sh->addr[b] + page * MM_PAGE;
+}
+
+static void mm_map(int b, long pages, int prot, int flags)
+{
+	void *p = mmap(NULL, pages * MM_PAGE, prot, flags | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		mm_fail("mmap of %ld pages: %s", pages, strerror(errno));
+	sh->addr[b] = (uintptr_t)p;
+	sh->pages[b] = pages;
+}
+
+/* hmm-tests.c and cow.c: twice the size, then the window at the first PMD boundary. */
+static void mm_map_aligned(int whole, int b, long pages, int prot, int flags, long window)
+{
+	mm_map(whole, pages, prot, flags);
+	uintptr_t start = (sh->addr[whole] + MM_PMD - 1) & ~(MM_PMD - 1);
+	if (start + window * MM_PAGE > sh->addr[whole] + pages * MM_PAGE)
+		mm_fail("a %ld-page window at a 2 MiB boundary does not fit", window);
+	sh->addr[b] = start;
+	sh->pages[b] = window;
+}
+
+static void mm_alias(int b, int of, long first, long pages)
+{
+	sh->addr[b] = sh->addr[of] + first * MM_PAGE;
+	sh->pages[b] = pages;
+}
+
+static void mm_expect0(int ret, const char *what)
+{
+	if (ret)
+		mm_fail("%s: %s", what, strerror(errno));
+}
+
+static int mm_syscall_errno(int ret)
+{
+	sh->last_errno = ret ? -errno : 0;
+	return ret;
+}
+
+/* ---- CPU access, with SIGSEGV and SIGBUS caught ---- */
+
+static sigjmp_buf mm_jmp;
+
+static void mm_on_fault(int sig)
+{
+	siglongjmp(mm_jmp, sig);
+}
+
+static void mm_catch(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = mm_on_fault;
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+#include <sys/resource.h>
+
+static long mm_fault_count(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+/* int j of page k of a buffer under a pattern: kind 0: 0, 1: 0xFF bytes, 2: sign·(1024·k + j) + c. */
+static int mm_pattern(int kind, int sign, int c, long k, long j)
+{
+	if (kind == 0)
+		return 0;
+	if (kind == 1)
+		return -1;
+	return sign * (int)(k * MM_INTS + j) + c;
+}
+
+/* Store to every int of the pages: a value, or a pattern (kind >= 0). Returns the signal, or 0. */
+static int mm_store(int b, long first, long count, int kind, int sign, int c, int value)
+{
+	volatile long k = first;
+	volatile long before = mm_fault_count();
+	int sig = sigsetjmp(mm_jmp, 1);
+	if (sig) {
+		sh->faults[mm_me] = mm_fault_count() - before;
+		sh->last_signal = sig;
+		return sig;
+	}
+	for (; k < first + count; k++) {
+		int *p = (int *)mm_addr(b, k);
+		for (long j = 0; j < (long)MM_INTS; j++)
+			p[j] = kind < 0 ? value : mm_pattern(kind, sign, c, k, j);
+	}
+	sh->faults[mm_me] = mm_fault_count() - before;
+	sh->last_signal = 0;
+	return 0;
+}
+
+/* Load every int; keep one value per page (-1 where a page's ints differ) for "read". */
+static int mm_load(int b, long first, long count)
+{
+	volatile long k = first;
+	volatile long before = mm_fault_count();
+	int sig = sigsetjmp(mm_jmp, 1);
+	if (sig) {
+		sh->faults[mm_me] = mm_fault_count() - before;
+		sh->last_signal = sig;
+		return sig;
+	}
+	sh->read_count[mm_me] = 0;
+	for (; k < first + count; k++) {
+		volatile int *p = (volatile int *)mm_addr(b, k);
+		int v = p[0];
+		int64_t one = (uint32_t)v;
+		for (long j = 1; j < (long)MM_INTS; j++)
+			if (p[j] != v)
+				one = -1;
+		if (k - first < MM_MAX_READ)
+			sh->read_value[mm_me][k - first] = one;
+		sh->read_count[mm_me] = k - first + 1;
+	}
+	sh->faults[mm_me] = mm_fault_count() - before;
+	sh->last_signal = 0;
+	return 0;
+}
+
+static void mm_write(int b, long first, long count, unsigned value)
+{
+	mm_store(b, first, count, -1, 0, 0, (int)value);
+}
+
+static void mm_set(int b, long first, long count, int kind, int sign, int c)
+{
+	if (mm_store(b, first, count, kind, sign, c, 0))
+		mm_fail("storing to buffer %d: signal %d", b, sh->last_signal);
+}
+
+static void mm_print_values(const char *key, const int64_t *v, long n)
+{
+	char list[7000];
+	int len = 0;
+	list[len++] = '[';
+	for (long i = 0; i < n && len < (int)sizeof(list) - 24; i++)
+		len += v[i] < 0 ? snprintf(list + len, sizeof(list) - len, "%s\"mixed\"", i ? "," : "")
+				: snprintf(list + len, sizeof(list) - len, "%s\"0x%llx\"", i ? "," : "",
+					   (unsigned long long)v[i]);
+	list[len++] = ']';
+	list[len] = 0;
+	mm_print("\"got\":{\"%s\":%s}", key, list);
+}
+
+/* "P read V": the values of P's last load. */
+static void mm_obs_read(void)
+{
+	mm_print_values("read", sh->read_value[mm_me], sh->read_count[mm_me]);
+}
+
+/* "pages in P hold V": a load by P now, without keeping it as P's read. */
+static void mm_obs_holds(int b, long first, long count)
+{
+	long keep = sh->read_count[mm_me];
+	int64_t save[MM_MAX_READ];
+	memcpy(save, sh->read_value[mm_me], sizeof(save));
+	int sig = mm_load(b, first, count);
+	if (sig)
+		mm_print("\"got\":{\"signal\":%d}", sig);
+	else
+		mm_print_values("holds", sh->read_value[mm_me], sh->read_count[mm_me]);
+	memcpy(sh->read_value[mm_me], save, sizeof(save));
+	sh->read_count[mm_me] = keep;
+}
+
+static void mm_obs_signal(void)
+{
+	const char *s = sh->last_signal == SIGSEGV ? "SIGSEGV" : sh->last_signal == SIGBUS ? "SIGBUS" : "none";
+	mm_print("\"got\":{\"signal\":\"%s\"}", s);
+}
+
+/* Check a pattern over ints (the CPU's view, or a mirror); print the first int that differs, or null. */
+static void mm_obs_pattern_in(const int *base, long first, long count, int kind, int sign, int c)
+{
+	for (long k = first; k < first + count; k++)
+		for (long j = 0; j < (long)MM_INTS; j++) {
+			int got = base[(k - first) * MM_INTS + j];
+			if (got != mm_pattern(kind, sign, c, k, j)) {
+				mm_print("\"got\":{\"mismatch\":{\"page\":%ld,\"int\":%ld,\"value\":%d}}", k, j, got);
+				return;
+			}
+		}
+	mm_print("\"got\":{\"mismatch\":null}");
+}
+
+static void mm_obs_pattern(int b, long first, long count, int kind, int sign, int c)
+{
+	volatile long k = first;
+	int sig = sigsetjmp(mm_jmp, 1);
+	if (sig) {
+		mm_print("\"got\":{\"signal\":%d,\"page\":%ld}", sig, (long)k);
+		return;
+	}
+	/* Fault every page in first, page by page, as the C test's loop does. */
+	for (; k < first + count; k++)
+		(void)*(volatile int *)mm_addr(b, k);
+	mm_obs_pattern_in((const int *)mm_addr(b, first), first, count, kind, sign, c);
+}
+
+/* "P reads ptr[n]": one int load. */
+static void mm_load_int(int b, long n)
+{
+	int sig = sigsetjmp(mm_jmp, 1);
+	if (sig) {
+		sh->last_signal = sig;
+		sh->load_ok = 0;
+		return;
+	}
+	sh->load = ((volatile int *)mm_addr(b, 0))[n];
+	sh->load_ok = 1;
+	sh->last_signal = 0;
+}
+
+static void mm_obs_load(void)
+{
+	if (sh->load_ok)
+		mm_print("\"got\":{\"load\":%lld}", (long long)sh->load);
+	else
+		mm_print("\"got\":{\"load\":null}");
+}
+
+/* ---- the dmirror bounce buffer (hmm-tests.c buffer->mirror), per process ---- */
+
+static int *mm_mirror_of(int b)
+{
+	if (!mm_mirror[b]) {
+		mm_mirror[b] = calloc(sh->pages[b], MM_PAGE);
+		if (!mm_mirror[b])
+			mm_fail("calloc of the mirror of buffer %d", b);
+	}
+	return mm_mirror[b];
+}
+
+static void mm_mirror_set(int b, long first, long count, int kind, int sign, int c)
+{
+	int *m = mm_mirror_of(b);
+	for (long k = first; k < first + count; k++)
+		for (long j = 0; j < (long)MM_INTS; j++)
+			m[k * MM_INTS + j] = mm_pattern(kind, sign, c, k, j);
+}
+
+static void mm_obs_mirror(int b, long first, long count, int kind, int sign, int c)
+{
+	mm_obs_pattern_in(mm_mirror_of(b) + first * MM_INTS, first, count, kind, sign, c);
+}
+
+/* ---- /dev/hmm_dmirror ---- */
+
+static int mm_dev(int n)
+{
+	if (mm_dev_fd[n] < 0) {
+		char path[32];
+		snprintf(path, sizeof(path), "/dev/hmm_dmirror%d", n);
+		mm_dev_fd[n] = open(path, O_RDWR, 0);
+		if (mm_dev_fd[n] < 0)
+			mm_fail("open %s: %s", path, strerror(errno));
+	}
+	return mm_dev_fd[n];
+}
+
+static void mm_close_dev(int n)
+{
+	if (mm_dev_fd[n] >= 0)
+		close(mm_dev_fd[n]);
+	mm_dev_fd[n] = -1;
+}
+
+/* hmm-tests.c hmm_dmirror_cmd(): the ioctl, with the buffer's mirror as its bounce buffer. */
+static void mm_dmirror_fd(int fd, unsigned long request, int b, long first, long count)
+{
+	struct hmm_dmirror_cmd cmd = { 0 };
+	cmd.addr = (uintptr_t)mm_addr(b, first);
+	cmd.ptr = (uintptr_t)(mm_mirror_of(b) + first * MM_INTS);
+	cmd.npages = count;
+	int ret;
+	do {
+		ret = ioctl(fd, request, &cmd);
+	} while (ret == -1 && errno == EINTR);
+	sh->cmd_ret = ret ? -errno : 0;
+	sh->cmd_cpages = cmd.cpages;
+	sh->cmd_faults = cmd.faults;
+	sh->cmd_npages = count;
+	sh->cmd_b = b;
+	sh->cmd_first = first;
+	if (!ret && request == HMM_DMIRROR_SNAPSHOT)
+		memcpy(sh->snapshot, (void *)(uintptr_t)cmd.ptr, count < MM_MAX_READ ? count : MM_MAX_READ);
+}
+
+static void mm_dmirror(int dev, unsigned long request, int b, long first, long count)
+{
+	mm_dmirror_fd(mm_dev(dev), request, b, first, count);
+}
+
+static void mm_dmirror_flags(int dev, int b, uint64_t flags)
+{
+	struct hmm_dmirror_cmd cmd = { 0 };
+	cmd.addr = (uintptr_t)mm_addr(b, 0);
+	cmd.npages = flags;
+	int ret = ioctl(mm_dev(dev), HMM_DMIRROR_FLAGS, &cmd);
+	sh->cmd_ret = ret ? -errno : 0;
+	sh->cmd_cpages = cmd.cpages;
+	sh->cmd_faults = cmd.faults;
+	sh->cmd_npages = 0;
+}
+
+static void mm_obs_cmd(int with_cpages, int with_faults)
+{
+	char extra[96] = "";
+	int n = 0;
+	if (with_cpages)
+		n += snprintf(extra + n, sizeof(extra) - n, ",\"cpages\":%llu", (unsigned long long)sh->cmd_cpages);
+	if (with_faults)
+		snprintf(extra + n, sizeof(extra) - n, ",\"faults\":%llu", (unsigned long long)sh->cmd_faults);
+	mm_print("\"got\":{\"ret\":\"%s\"%s}", mm_errname(-sh->cmd_ret), extra);
+}
+
+static void mm_obs_snapshot(void)
+{
+	char list[6000];
+	int len = 0;
+	list[len++] = '[';
+	for (uint64_t i = 0; i < sh->cmd_npages && i < MM_MAX_READ && len < (int)sizeof(list) - 12; i++)
+		len += snprintf(list + len, sizeof(list) - len, "%s\"0x%02x\"", i ? "," : "", sh->snapshot[i]);
+	list[len++] = ']';
+	list[len] = 0;
+	mm_print("\"got\":{\"ret\":\"%s\",\"bytes\":%s}", mm_errname(-sh->cmd_ret), list);
+}
+
+/* The device writes a value to every int of the pages: the mirror holds it, HMM_DMIRROR_WRITE sends it. */
+static void mm_dmirror_write_value(int dev, int b, long first, long count, unsigned value)
+{
+	int *m = mm_mirror_of(b);
+	for (long i = first * MM_INTS; i < (first + count) * (long)MM_INTS; i++)
+		m[i] = (int)value;
+	mm_dmirror(dev, HMM_DMIRROR_WRITE, b, first, count);
+}
+
+/* What the last READ brought back: one value per page of its bounce buffer. */
+static void mm_obs_device_saw(void)
+{
+	int64_t v[MM_MAX_READ];
+	long n = sh->cmd_npages < MM_MAX_READ ? sh->cmd_npages : MM_MAX_READ;
+	const int *m = mm_mirror_of(sh->cmd_b) + sh->cmd_first * MM_INTS;
+	for (long k = 0; k < n; k++) {
+		v[k] = (uint32_t)m[k * MM_INTS];
+		for (long j = 1; j < (long)MM_INTS; j++)
+			if (m[k * MM_INTS + j] != m[k * MM_INTS])
+				v[k] = -1;
+	}
+	mm_print_values("device saw", v, n);
+}
+
+/* hmm-tests.c exclusive: ASSERT_EQ(ptr[i]++, i) over every int; prints the first int that did not hold the pattern before. */
+static void mm_post_increment(int b, long first, long count, int kind, int sign, int c)
+{
+	volatile long k = first;
+	int sig = sigsetjmp(mm_jmp, 1);
+	if (sig) {
+		mm_print("\"got\":{\"signal\":%d,\"page\":%ld}", sig, (long)k);
+		return;
+	}
+	for (; k < first + count; k++) {
+		int *p = (int *)mm_addr(b, k);
+		for (long j = 0; j < (long)MM_INTS; j++) {
+			int want = mm_pattern(kind, sign, c, k, j);
+			int got = p[j]++;
+			if (got != want) {
+				mm_print("\"got\":{\"mismatch\":{\"page\":%ld,\"int\":%ld,\"value\":%d}}", (long)k, j, got);
+				return;
+			}
+		}
+	}
+	mm_print("\"got\":{\"mismatch\":null}");
+}
+
+static void mm_obs_faults(void)
+{
+	mm_print("\"got\":{\"faults\":%ld}", sh->faults[mm_me]);
+}
+
+/* ---- the machine, files, and the mm calls ---- */
+
+static void mm_sysfs(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		mm_fail("writing %s to %s: %s", value, path, strerror(errno));
+	close(fd);
+}
+
+static void mm_thp(const char *mode)
+{
+	mm_sysfs("/sys/kernel/mm/transparent_hugepage/enabled", mode);
+}
+
+/* cow.c clear_softdirty(): echo 4 > /proc/self/clear_refs. */
+static void mm_clear_refs(void)
+{
+	mm_sysfs("/proc/self/clear_refs", "4");
+}
+
+/* "a file F of N pages, page i holding V + i": on the guest's tmpfs, every int of page i V + i. */
+static void mm_make_file(const char *name, long pages, unsigned base)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		mm_fail("creating %s: %s", path, strerror(errno));
+	int *page = malloc(MM_PAGE);
+	for (long i = 0; i < pages; i++) {
+		for (long j = 0; j < (long)MM_INTS; j++)
+			page[j] = (int)(base + i);
+		if (pwrite(fd, page, MM_PAGE, i * MM_PAGE) != (ssize_t)MM_PAGE)
+			mm_fail("writing %s: %s", path, strerror(errno));
+	}
+	free(page);
+	close(fd);
+}
+
+static void mm_map_file(int b, const char *name, int flags)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	int fd = open(path, O_RDWR);
+	if (fd < 0)
+		mm_fail("open %s: %s", path, strerror(errno));
+	off_t size = lseek(fd, 0, SEEK_END);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (p == MAP_FAILED)
+		mm_fail("mmap of %s: %s", path, strerror(errno));
+	close(fd);
+	sh->addr[b] = (uintptr_t)p;
+	sh->pages[b] = size / MM_PAGE;
+}
+
+/* mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a whole buffer to `kib` KiB past its end. */
+static void mm_mremap(int b, long kib)
+{
+	uintptr_t old = sh->addr[b], target = old + sh->pages[b] * MM_PAGE + kib * 1024;
+	void *p = mremap((void *)old, sh->pages[b] * MM_PAGE, sh->pages[b] * MM_PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			 (void *)target);
+	if (p != (void *)target)
+		mm_fail("mremap: %s", strerror(errno));
+	sh->addr[b] = target;
+}
+
+/* "the page behind … is called N" / "… is page N": a PFN, kept and compared (pagemap shows PFNs to root). */
+static void mm_name_page(int b, long page, int slot)
+{
+	uint64_t e = mm_pagemap((uintptr_t)mm_addr(b, page));
+	if (!(e >> 63))
+		mm_fail("page %ld of buffer %d is not present, so it has no PFN to name", page, b);
+	sh->named[slot] = e & ((1ULL << 55) - 1);
+}
+
+static void mm_obs_is_page(int b, long first, long count, int slot)
+{
+	long is = 0;
+	for (long k = first; k < first + count; k++) {
+		uint64_t e = mm_pagemap((uintptr_t)mm_addr(b, k));
+		is += (e >> 63) && (e & ((1ULL << 55) - 1)) == sh->named[slot];
+	}
+	mm_print("\"got\":{\"is\":%ld}", is);
+}
+
+/* "P has N VMAs over buffer B": the lines of /proc/self/maps that overlap it. */
+static void mm_obs_vmas(int b)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	uintptr_t lo = sh->addr[b], hi = lo + sh->pages[b] * MM_PAGE, s, e;
+	long n = 0;
+	char line[512];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s < hi && e > lo)
+			n++;
+	if (f)
+		fclose(f);
+	mm_print("\"got\":{\"vmas\":%ld}", n);
+}
+
+/* ---- pagemap: what userspace can see of a page table entry ---- */
+
+
+static uint64_t mm_pagemap(uintptr_t addr)
+{
+	if (mm_pagemap_fd < 0)
+		mm_pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t e = 0;
+	if (pread(mm_pagemap_fd, &e, 8, (addr / MM_PAGE) * 8) != 8)
+		mm_fail("pread /proc/self/pagemap: %s", strerror(errno));
+	return e;
+}
+
+/* PAGEMAP_SCAN's categories of one page (fs/proc/task_mmu.c pagemap_page_category/pagemap_thp_category). */
+static uint64_t mm_categories(uintptr_t addr)
+{
+	struct page_region r = { 0 };
+	struct pm_scan_arg arg = { 0 };
+	arg.size = sizeof(arg);
+	arg.start = addr;
+	arg.end = addr + MM_PAGE;
+	arg.vec = (uintptr_t)&r;
+	arg.vec_len = 1;
+	arg.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO | PAGE_IS_HUGE |
+			  PAGE_IS_SOFT_DIRTY | PAGE_IS_FILE;
+	if (mm_pagemap_fd < 0)
+		mm_pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	long n = ioctl(mm_pagemap_fd, PAGEMAP_SCAN, &arg);
+	if (n < 0)
+		mm_fail("PAGEMAP_SCAN: %s", strerror(errno));
+	return n ? r.categories : 0;
+}
+
+/*
+ * The state of a page as userspace sees it, in the engine's words where they
+ * can be told apart: "not mapped", "the zero page", "the huge zero page",
+ * "mapped" (a PTE; its writability is not shown), "PMD-mapped",
+ * "device-private, writable|read-only", "a migration entry",
+ * "device-exclusive", "swapped out".
+ */
+static const char *mm_state(uintptr_t addr)
+{
+	uint64_t e = mm_pagemap(addr);
+	if (e & (1ULL << 62)) {
+		unsigned type = e & 0x1f;
+		if (type == MM_SWP_DEVICE_WRITE)
+			return "device-private, writable";
+		if (type == MM_SWP_DEVICE_READ)
+			return "device-private, read-only";
+		if (type == MM_SWP_DEVICE_EXCLUSIVE)
+			return "device-exclusive";
+		if (type >= MM_SWP_MIGRATION_READ && type < MM_SWP_MIGRATION_READ + 3)
+			return "a migration entry";
+		return "swapped out";
+	}
+	if (!(e & (1ULL << 63)))
+		return "not mapped";
+	uint64_t c = mm_categories(addr);
+	if (c & PAGE_IS_PFNZERO)
+		return c & PAGE_IS_HUGE ? "the huge zero page" : "the zero page";
+	return c & PAGE_IS_HUGE ? "PMD-mapped" : "mapped";
+}
+
+/* Where the page's memory is: system RAM, device-private or device-coherent memory. */
+static const char *mm_memory(uintptr_t addr)
+{
+	uint64_t e = mm_pagemap(addr);
+	if (e & (1ULL << 62)) {
+		unsigned type = e & 0x1f;
+		if (type == MM_SWP_DEVICE_WRITE || type == MM_SWP_DEVICE_READ)
+			return "device-private memory";
+		return "not present";
+	}
+	if (!(e & (1ULL << 63)))
+		return "not present";
+	uint64_t pfn = e & ((1ULL << 55) - 1);
+	if (pfn >= MM_COHERENT_FIRST_PFN && pfn < MM_COHERENT_END_PFN)
+		return "device-coherent memory";
+	return "system RAM";
+}
+
+/* One string per page, runs of the same string folded: ["mapped x512"]. */
+static void mm_obs_pages(const char *key, int b, long first, long count, const char *(*what)(uintptr_t))
+{
+	char list[6000];
+	int len = 0;
+	list[len++] = '[';
+	const char *run = NULL;
+	long n = 0;
+	for (long k = first; k <= first + count; k++) {
+		const char *s = k < first + count ? what((uintptr_t)mm_addr(b, k)) : NULL;
+		if (run && (!s || strcmp(s, run))) {
+			len += snprintf(list + len, sizeof(list) - len, "%s\"%s x%ld\"", len > 1 ? "," : "", run, n);
+			n = 0;
+		}
+		run = s;
+		n++;
+		if (len > (int)sizeof(list) - 64)
+			break;
+	}
+	list[len++] = ']';
+	list[len] = 0;
+	mm_print("\"got\":{\"%s\":%s}", key, list);
+}
+
+static void mm_obs_state(int b, long first, long count)
+{
+	mm_obs_pages("state", b, first, count, mm_state);
+}
+
+static void mm_obs_memory(int b, long first, long count)
+{
+	mm_obs_pages("memory", b, first, count, mm_memory);
+}
+
+/* pagemap bits over a range, as hmm-tests.c's THP tests read them: the bits set on every page, and on none. */
+static void mm_obs_pagemap_bits(int b, long first, long count, int bit_set, int bit_clear)
+{
+	long set = 0, clear = 0;
+	for (long k = first; k < first + count; k++) {
+		uint64_t e = mm_pagemap((uintptr_t)mm_addr(b, k));
+		set += !!(e & (1ULL << bit_set));
+		clear += !(e & (1ULL << bit_clear));
+	}
+	mm_print("\"got\":{\"set\":%ld,\"clear\":%ld}", set, clear);
+}
+
+/* "P and Q map pages to the same page": their present PFNs, compared page by page (root reads /proc/<pid>/pagemap). */
+static uint64_t mm_pagemap_of(int p, uintptr_t addr)
+{
+	char path[40];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", sh->pid[p]);
+	int fd = open(path, O_RDONLY);
+	uint64_t e = 0;
+	if (fd < 0 || pread(fd, &e, 8, (addr / MM_PAGE) * 8) != 8)
+		mm_fail("pread %s: %s", path, strerror(errno));
+	close(fd);
+	return e;
+}
+
+static void mm_obs_same(int b, long first, long count, int p, int q)
+{
+	long same = 0, different = 0, absent = 0;
+	for (long k = first; k < first + count; k++) {
+		uint64_t a = mm_pagemap_of(p, (uintptr_t)mm_addr(b, k)), c = mm_pagemap_of(q, (uintptr_t)mm_addr(b, k));
+		if (!(a >> 63) || !(c >> 63))
+			absent++;
+		else if ((a & ((1ULL << 55) - 1)) == (c & ((1ULL << 55) - 1)))
+			same++;
+		else
+			different++;
+	}
+	mm_print("\"got\":{\"same\":%ld,\"different\":%ld,\"not present\":%ld}", same, different, absent);
+}
+
+/* ---- GUP: a vmsplice() pipe, a gup_test long-term pin ---- */
+
+static struct mm_grab *mm_grab_of(int b, long first)
+{
+	for (int i = 0; i < mm_ngrabs; i++)
+		if (mm_grabs[i].first == first + (long)b * 1000000)
+			return &mm_grabs[i];
+	return NULL;
+}
+
+/* cow.c do_test_vmsplice_in_child(): vmsplice() the pages into a pipe, a read-only FOLL_GET reference. */
+static void mm_vmsplice(int b, long first, long count)
+{
+	struct mm_grab *g = &mm_grabs[mm_ngrabs++];
+	g->kind = 1;
+	g->first = first + (long)b * 1000000;
+	g->count = count;
+	if (pipe(g->fd))
+		mm_fail("pipe: %s", strerror(errno));
+	int size = count * MM_PAGE;
+	if (fcntl(g->fd[1], F_SETPIPE_SZ, size < 65536 ? 65536 : size) < 0)
+		mm_fail("F_SETPIPE_SZ: %s", strerror(errno));
+	struct iovec iov = { .iov_base = mm_addr(b, first), .iov_len = count * MM_PAGE };
+	ssize_t n = vmsplice(g->fd[1], &iov, 1, 0);
+	if (n != (ssize_t)(count * MM_PAGE))
+		mm_fail("vmsplice: %zd: %s", n, strerror(errno));
+}
+
+/* cow.c do_test_ro_pin() / iouring: a gup_test pin (PIN_LONGTERM_TEST_START), optionally by GUP-fast. */
+static void mm_pin(int b, long first, long count, int write, int longterm, int fast)
+{
+	if (mm_gup_fd < 0) {
+		mm_gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
+		if (mm_gup_fd < 0)
+			mm_fail("open /sys/kernel/debug/gup_test: %s", strerror(errno));
+	}
+	if (!longterm)
+		mm_fail("gup_test pins long-term only (PIN_LONGTERM_TEST_START)");
+	struct pin_longterm_test args = {
+		.addr = (uintptr_t)mm_addr(b, first),
+		.size = count * MM_PAGE,
+		.flags = (write ? PIN_LONGTERM_TEST_FLAG_USE_WRITE : 0) | (fast ? PIN_LONGTERM_TEST_FLAG_USE_FAST : 0),
+	};
+	int ret = ioctl(mm_gup_fd, PIN_LONGTERM_TEST_START, &args);
+	sh->last_errno = ret ? -errno : 0;
+	if (ret)
+		return;
+	struct mm_grab *g = &mm_grabs[mm_ngrabs++];
+	g->kind = 2;
+	g->first = first + (long)b * 1000000;
+	g->count = count;
+}
+
+static void mm_release(int b, long first)
+{
+	struct mm_grab *g = mm_grab_of(b, first);
+	if (!g)
+		mm_fail("nothing grabbed of buffer %d page %ld", b, first);
+	if (g->kind == 1) {
+		close(g->fd[0]);
+		close(g->fd[1]);
+	} else if (ioctl(mm_gup_fd, PIN_LONGTERM_TEST_STOP))
+		mm_fail("PIN_LONGTERM_TEST_STOP: %s", strerror(errno));
+	*g = mm_grabs[--mm_ngrabs];
+}
+
+/* What the pipe or the pin reads back: one value per page, as "holds" prints it. */
+static void mm_obs_grabbed(int b, long first)
+{
+	struct mm_grab *g = mm_grab_of(b, first);
+	if (!g)
+		mm_fail("nothing grabbed of buffer %d page %ld", b, first);
+	int *tmp = malloc(g->count * MM_PAGE);
+	if (g->kind == 1) {
+		ssize_t got = 0;
+		while (got < (ssize_t)(g->count * MM_PAGE)) {
+			ssize_t n = read(g->fd[0], (char *)tmp + got, g->count * MM_PAGE - got);
+			if (n <= 0)
+				mm_fail("reading the pipe: %s", strerror(errno));
+			got += n;
+		}
+	} else {
+		uint64_t addr = (uintptr_t)tmp;
+		if (ioctl(mm_gup_fd, PIN_LONGTERM_TEST_READ, &addr))
+			mm_fail("PIN_LONGTERM_TEST_READ: %s", strerror(errno));
+	}
+	int64_t v[MM_MAX_READ];
+	long n = g->count < MM_MAX_READ ? g->count : MM_MAX_READ;
+	for (long k = 0; k < n; k++) {
+		int *p = tmp + k * MM_INTS;
+		v[k] = (uint32_t)p[0];
+		for (long j = 1; j < (long)MM_INTS; j++)
+			if (p[j] != p[0])
+				v[k] = -1;
+	}
+	free(tmp);
+	mm_print_values("grabbed", v, n);
+}
+
+static void mm_obs_errno(void)
+{
+	mm_print("\"got\":{\"errno\":\"%s\"}", mm_errname(-sh->last_errno));
+}
+
+/* ---- processes ---- */
+
+/* The scenario's turn: wait for step i, run it, hand the turn on (a fork child, now another process, does not). */
+static void mm_run_steps(const struct mm_step *steps, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (steps[i].owner != mm_me)
+			continue;
+		long spins = 0;
+		while (__atomic_load_n(&sh->turn, __ATOMIC_ACQUIRE) != i) {
+			if (sh->turn > n)
+				_exit(1);
+			if (++spins > 1000)
+				usleep(100);
+			else
+				sched_yield();
+		}
+		int who = mm_me;
+		mm_cur = i;
+		steps[i].fn();
+		if (mm_me == who)
+			__atomic_store_n(&sh->turn, i + 1, __ATOMIC_RELEASE);
+	}
+	/* Keep the mm until the whole scenario has run: the engine's processes live to its end. */
+	while (__atomic_load_n(&sh->turn, __ATOMIC_ACQUIRE) < n)
+		usleep(200);
+}
+
+/* "a process P": the runner forks a fresh process for P. */
+static void mm_spawn(int p)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		mm_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		mm_me = p;
+		sh->pid[p] = getpid();
+		mm_pagemap_fd = -1;
+	}
+}
+
+/* "P forks C" */
+static void mm_fork(int child)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		mm_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		mm_me = child;
+		sh->pid[child] = getpid();
+		mm_gup_fd = -1; /* gup_test's pin belongs to the parent's open file */
+		if (mm_pagemap_fd >= 0)
+			close(mm_pagemap_fd);
+		mm_pagemap_fd = -1;
+		mm_ngrabs = 0;
+		return;
+	}
+	while (!__atomic_load_n(&sh->pid[child], __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+/* "P exits": hand the turn on first, as the process will not come back. */
+static void mm_exit(void)
+{
+	__atomic_store_n(&sh->turn, mm_cur + 1, __ATOMIC_RELEASE);
+	_exit(0);
+}
+
+/*
+ * Before each scenario, every dmirror device as hmm_dmirror_init leaves it:
+ * HMM_DMIRROR_RELEASE drops its chunks (an earlier scenario's large
+ * allocation may have carved one into PMD-order folios, or added more), and
+ * one small migration makes a chunk again, carved into single pages, as
+ * dmirror_device_init's dmirror_allocate_chunk(mdevice, NULL, false) does.
+ * The engine loads a fresh driver for each scenario.
+ */
+static void mm_reset_devices(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int n = 0; n < 4; n++) {
+			char path[32];
+			snprintf(path, sizeof(path), "/dev/hmm_dmirror%d", n);
+			int fd = open(path, O_RDWR);
+			if (fd < 0)
+				continue;
+			char *p = mmap(NULL, MM_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			p[0] = 1;
+			struct hmm_dmirror_cmd cmd = { .addr = (uintptr_t)p, .npages = 1 };
+			if (ioctl(fd, HMM_DMIRROR_RELEASE, &cmd))
+				printf("mmspec-scenario: HMM_DMIRROR_RELEASE on %s: %s\n", path, strerror(errno));
+			void *bounce = calloc(1, MM_PAGE);
+			cmd = (struct hmm_dmirror_cmd){ .addr = (uintptr_t)p, .ptr = (uintptr_t)bounce, .npages = 1 };
+			if (ioctl(fd, HMM_DMIRROR_MIGRATE_TO_DEV, &cmd))
+				printf("mmspec-scenario: a first migration to %s: %s\n", path, strerror(errno));
+			munmap(p, MM_PAGE);
+			close(fd);
+		}
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+}
+
+/* Run one scenario in a fresh process tree; its runner is process 0. */
+static int mm_scenario_run(int id, const struct mm_step *steps, int n, int seconds)
+{
+	mm_reset_devices();
+	fflush(stdout);
+	pid_t runner = fork();
+	if (runner == 0) {
+		setpgid(0, 0);
+		sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (sh == MAP_FAILED)
+			_exit(2);
+		mm_scenario = id;
+		mm_me = 0;
+		mm_catch();
+		mm_run_steps(steps, n);
+		if (mm_me == 0) {
+			while (wait(NULL) > 0)
+				;
+		} else {
+			/* A process reaps its own fork children. */
+			while (wait(NULL) > 0)
+				;
+		}
+		_exit(sh->failed);
+	}
+	int status = 0;
+	for (int t = 0; t < seconds * 100; t++) {
+		if (waitpid(runner, &status, WNOHANG) == runner) {
+			kill(-runner, SIGKILL);
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		usleep(10000);
+	}
+	kill(-runner, SIGKILL);
+	waitpid(runner, &status, 0);
+	return 124;
+}

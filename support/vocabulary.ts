@@ -1,0 +1,180 @@
+/**
+ * The step vocabulary, defined once: each phrase with what it does to the
+ * engine and, where userspace can state it, its C translation for the real
+ * kernel (issue 12's differential scenarios).
+ *
+ * Steps define themselves with this module's Given/When/Then instead of
+ * Cucumber's: the same pattern and function, plus a third argument, the
+ * translation. While a scenario runs, the World's Translator collects each
+ * step's C after the engine ran it, so a translation can read what the
+ * engine saw (the values a load returned, say) and state it as the
+ * observation the kernel must match:
+ *
+ *   When('{process} reads {pages}', function (task, range) { … }, function (c, task, range) {
+ *     c.run(task, `mm_load(${cRange(c, range)});`);
+ *   });
+ *
+ * A translation calls `c.run` (C run by a process), `c.observe` (C that
+ * prints what it saw, and the engine's value for it), `c.unobservable` (a
+ * Then-step userspace cannot see: skipped in the comparison, counted) or
+ * `c.untranslatable` (the scenario cannot run on a kernel). A step with no
+ * translation makes its scenario untranslatable; scripts/kernel.ts
+ * --scenarios builds the rest (scripts/lib/kernel/scenarios.ts).
+ */
+import {
+  Given as cucumberGiven,
+  Then as cucumberThen,
+  When as cucumberWhen,
+  type IWorld,
+} from '@cucumber/cucumber';
+import type { task_struct } from '../engine/include/linux/mm_types';
+
+/** One C step: its owner (a process index; 0 is the scenario's runner) and its body. */
+export interface CStep {
+  owner: number;
+  code: string;
+  /** The Gherkin step it came from. */
+  text: string;
+  /** For an observation: what the engine saw, which the kernel's printed `got` must equal. */
+  want?: unknown;
+}
+
+/** Why a scenario does not run on the real kernel. */
+export interface Untranslatable {
+  step: string;
+  reason: string;
+  /** A simulated design variant or historical kernel: not the kernel under test, by design. */
+  variant: boolean;
+}
+
+/** A scenario's C translation, built step by step as the engine runs it. */
+export class Translator {
+  readonly steps: CStep[] = [];
+  readonly unobservable: { step: string; reason: string }[] = [];
+  readonly untranslatable: Untranslatable[] = [];
+  /** Process names by index; 0 is the runner, which no step names. */
+  readonly processes: string[] = ['(runner)'];
+  readonly buffers: string[] = [];
+  /** The step being translated, and how many steps a translation has seen (support/hooks.ts checks each step had one). */
+  text = '';
+  seen = 0;
+  before = 0;
+  /** The process of the latest step that named one: the one a step without a process runs in. */
+  private actor = 0;
+
+  /** A process's index, given one on first mention. */
+  proc(p: task_struct | string): number {
+    const name = typeof p === 'string' ? p : p.comm;
+    let i = this.processes.indexOf(name);
+    if (i < 0) {
+      i = this.processes.length;
+      if (i >= 8) this.cannot('more than 7 processes (mmspec.h MM_PROCS)');
+      this.processes.push(name);
+    }
+    return i;
+  }
+
+  /** Pages a scenario named ("the original page"): their slots in mmspec.h's sh->named. */
+  readonly pages: string[] = [];
+
+  page(name: string): number {
+    let i = this.pages.indexOf(name);
+    if (i < 0) {
+      i = this.pages.length;
+      if (i >= 8) this.cannot('more than 8 named pages (mmspec.h named[])');
+      this.pages.push(name);
+    }
+    return i;
+  }
+
+  /** A buffer's index in the C program's table. */
+  buf(name: string): number {
+    let i = this.buffers.indexOf(name);
+    if (i < 0) {
+      i = this.buffers.length;
+      if (i >= 16) this.cannot('more than 16 buffers (mmspec.h MM_BUFS)');
+      this.buffers.push(name);
+    }
+    return i;
+  }
+
+  private owner(p: task_struct | string | number | undefined): number {
+    if (p === undefined) return this.actor;
+    const i = typeof p === 'number' ? p : this.proc(p);
+    if (i !== 0) this.actor = i;
+    return i;
+  }
+
+  /** C that a process runs (the actor when none is named; 0, the runner, spawns processes). */
+  run(owner: task_struct | string | number | undefined, code: string): void {
+    this.steps.push({ owner: this.owner(owner), code, text: this.text });
+  }
+
+  /** C that prints `got`, as JSON, and the engine's value of the same thing. */
+  observe(owner: task_struct | string | number | undefined, code: string, want: unknown): void {
+    this.steps.push({ owner: this.owner(owner), code, text: this.text, want });
+  }
+
+  /** A Then-step userspace cannot observe (a refcount): counted, not compared. */
+  notObservable(reason: string): void {
+    this.unobservable.push({ step: this.text, reason });
+  }
+
+  /** The scenario cannot run on a real kernel. */
+  cannot(reason: string, variant = false): void {
+    this.untranslatable.push({ step: this.text, reason, variant });
+  }
+}
+
+/** A world that may be translating. */
+export interface Translating extends IWorld {
+  translation: Translator | null;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a step's parameters are whatever its parameter types make.
+type Args = any[];
+// biome-ignore lint/suspicious/noExplicitAny: the World, as the step function gets it.
+export type Translation<A extends Args> = (this: any, c: Translator, ...args: A) => void;
+// biome-ignore lint/suspicious/noExplicitAny: Cucumber's step functions take their World as `this`.
+type StepFn<A extends Args> = (this: any, ...args: A) => unknown;
+
+/** Every phrase of the vocabulary and whether it has a translation (the step catalogue's coverage). */
+export const catalogue = new Map<string, { keyword: string; translated: boolean }>();
+
+function define(keyword: 'Given' | 'When' | 'Then', register: typeof cucumberGiven) {
+  return <A extends Args>(pattern: string | RegExp, fn: StepFn<A>, c?: Translation<A>): void => {
+    const phrase = pattern.toString();
+    catalogue.set(phrase, { keyword, translated: c !== undefined });
+    const wrapped = function (this: Translating, ...args: A): unknown {
+      const r = fn.apply(this, args);
+      const t = this.translation;
+      if (t) {
+        t.seen++;
+        if (c) c.call(this, t, ...args);
+        else t.cannot(`no C translation for "${phrase}"`);
+      }
+      return r;
+    };
+    /* Cucumber checks a step function's arity against its pattern's parameters. */
+    Object.defineProperty(wrapped, 'length', { value: fn.length });
+    /*
+     * Cucumber takes a definition's file and line from the first stack frame
+     * outside itself, which here would be this file: frames of this file are
+     * left out while it looks, so reports and usage point at the step file.
+     */
+    const previous = Error.prepareStackTrace;
+    Error.prepareStackTrace = (error, frames) => {
+      const kept = frames.filter((f) => f.getFileName() !== __filename);
+      return previous ? previous(error, kept) : `${error}\n${kept.map((f) => `    at ${f}`).join('\n')}`;
+    };
+    try {
+      register(pattern, wrapped);
+    } finally {
+      Error.prepareStackTrace = previous;
+    }
+  };
+}
+
+export const Given = define('Given', cucumberGiven);
+export const When = define('When', cucumberWhen);
+export const Then = define('Then', cucumberThen);
