@@ -1,10 +1,13 @@
-import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { KernelInvariantViolation, mm } from '../engine';
 import type { pmem_device } from '../engine/fs/dax';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import type { PteKind } from '../support/parameter_types';
+import { Given, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
+
+/** The guest has no pmem device: its memmap=! range is the coherent devices' memory (scripts/lib/kernel/guest.ts). */
+const NO_PMEM = (c: Translator) => c.cannot('the guest has no pmem device, so no FS-DAX or device-DAX');
 
 function pmemOf(world: MmWorld): pmem_device {
   if (!world.pmem) throw new Error('no pmem device: add a DAX file or a device-DAX device first');
@@ -22,6 +25,7 @@ Given(
   function (this: MmWorld, design: 'old' | 'fixed') {
     this.kernel.select_devmap_design(design);
   },
+  (c, design) => c.cannot(`the ${design} devmap refcount design of seed 003`, 'variant'),
 );
 
 Given(
@@ -34,16 +38,25 @@ Given(
       Array.from({ length: pages }, (_, i) => base + i),
     );
   },
+  NO_PMEM,
 );
 
-Given('the DAX filesystem is told before its device goes away', function (this: MmWorld) {
-  this.kernel.daxfs_register_holder(this.daxFilesystem());
-});
+Given(
+  'the DAX filesystem is told before its device goes away',
+  function (this: MmWorld) {
+    this.kernel.daxfs_register_holder(this.daxFilesystem());
+  },
+  NO_PMEM,
+);
 
-Given('a pmem device of {int} pages in device-DAX mode', function (this: MmWorld, pages: number) {
-  if (this.pmem) throw new Error('this scenario already has a pmem device');
-  this.pmem = this.kernel.pmem_attach('dax0', pages, 'devdax');
-});
+Given(
+  'a pmem device of {int} pages in device-DAX mode',
+  function (this: MmWorld, pages: number) {
+    if (this.pmem) throw new Error('this scenario already has a pmem device');
+    this.pmem = this.kernel.pmem_attach('dax0', pages, 'devdax');
+  },
+  NO_PMEM,
+);
 
 Given(
   '{process} maps the device-DAX device as buffer {word}',
@@ -52,6 +65,7 @@ Given(
     const pages = this.kernel.dax_file(file).pages;
     this.mapBuffer(task, name, pages, { prot: mm.PROT_READ | mm.PROT_WRITE, flags: mm.MAP_SHARED, file });
   },
+  NO_PMEM,
 );
 
 Given(
@@ -61,35 +75,56 @@ Given(
     expect(pfn, `block ${block} of file "${file}"`).to.be.at.least(0);
     this.namedPages.set(name, pfn);
   },
+  NO_PMEM,
 );
 
-When('the pmem device is removed', function (this: MmWorld) {
-  const pmem = pmemOf(this);
-  try {
-    if (!this.kernel.pmem_remove(pmem))
-      this.expectClaim('device removal waiting', `memunmap_pages of ${pmem.name} waits for its pages`);
-  } catch (err) {
-    if (!(err instanceof KernelInvariantViolation)) throw err;
-    this.expectClaim(`spec violated: ${err.rule}`, err.message);
-  }
-});
+When(
+  'the pmem device is removed',
+  function (this: MmWorld) {
+    const pmem = pmemOf(this);
+    try {
+      if (!this.kernel.pmem_remove(pmem))
+        this.expectClaim('device removal waiting', `memunmap_pages of ${pmem.name} waits for its pages`);
+    } catch (err) {
+      if (!(err instanceof KernelInvariantViolation)) throw err;
+      this.expectClaim(`spec violated: ${err.rule}`, err.message);
+    }
+  },
+  NO_PMEM,
+);
 
-Then('the device removal waits for pages still in use', function (this: MmWorld) {
-  this.claim('device removal waiting');
-  expect(this.kernel.dax_state(pmemOf(this)).removal, 'memunmap_pages').to.equal('pending');
-});
+Then(
+  'the device removal waits for pages still in use',
+  function (this: MmWorld) {
+    this.claim('device removal waiting');
+    expect(this.kernel.dax_state(pmemOf(this)).removal, 'memunmap_pages').to.equal('pending');
+  },
+  NO_PMEM,
+);
 
-Then('the device removal has completed', function (this: MmWorld) {
-  expect(this.kernel.dax_state(pmemOf(this)).removal, 'memunmap_pages').to.equal('completed');
-});
+Then(
+  'the device removal has completed',
+  function (this: MmWorld) {
+    expect(this.kernel.dax_state(pmemOf(this)).removal, 'memunmap_pages').to.equal('completed');
+  },
+  NO_PMEM,
+);
 
-Then('the debug checks report {string}', function (this: MmWorld, rule: string) {
-  this.claim(`spec violated: ${rule}`);
-});
+Then(
+  'the debug checks report {string}',
+  function (this: MmWorld, rule: string) {
+    this.claim(`spec violated: ${rule}`);
+  },
+  NO_PMEM,
+);
 
-Then('the filesystem was told the device is going away', function (this: MmWorld) {
-  expect(this.kernel.dax_state(pmemOf(this)).notifications, 'MF_MEM_PRE_REMOVE notifications').to.equal(1);
-});
+Then(
+  'the filesystem was told the device is going away',
+  function (this: MmWorld) {
+    expect(this.kernel.dax_state(pmemOf(this)).notifications, 'MF_MEM_PRE_REMOVE notifications').to.equal(1);
+  },
+  NO_PMEM,
+);
 
 Then(
   /^the filesystem (was told once|was never told) that the page went idle$/,
@@ -98,19 +133,28 @@ Then(
       told === 'was told once' ? 1 : 0,
     );
   },
+  NO_PMEM,
 );
 
-Then('page {string} holds {value}', function (this: MmWorld, name: string, value: number) {
-  expect(
-    `0x${this.kernel.page(namedPfn(this, name)).data.toString(16)}`,
-    `contents of page "${name}"`,
-  ).to.equal(`0x${value.toString(16)}`);
-});
+Then(
+  'page {string} holds {value}',
+  function (this: MmWorld, name: string, value: number) {
+    expect(
+      `0x${this.kernel.page(namedPfn(this, name)).data.toString(16)}`,
+      `contents of page "${name}"`,
+    ).to.equal(`0x${value.toString(16)}`);
+  },
+  NO_PMEM,
+);
 
-When('file {string} is truncated to {int} page(s)', function (this: MmWorld, name: string, pages: number) {
-  if (!this.kernel.dax_truncate(this.daxFilesystem(), this.daxFile(name), pages))
-    this.expectClaim('waiting for a busy DAX page', `truncate of "${name}" to ${pages} pages`);
-});
+When(
+  'file {string} is truncated to {int} page(s)',
+  function (this: MmWorld, name: string, pages: number) {
+    if (!this.kernel.dax_truncate(this.daxFilesystem(), this.daxFile(name), pages))
+      this.expectClaim('waiting for a busy DAX page', `truncate of "${name}" to ${pages} pages`);
+  },
+  NO_PMEM,
+);
 
 When(
   'a hole is punched over page {int} of file {string}',
@@ -118,19 +162,34 @@ When(
     if (!this.kernel.dax_punch_hole(this.daxFilesystem(), this.daxFile(name), page, 1))
       this.expectClaim('waiting for a busy DAX page', `hole punch of page ${page} of "${name}"`);
   },
+  NO_PMEM,
 );
 
-Then('the filesystem waits for the busy page', function (this: MmWorld) {
-  this.claim('waiting for a busy DAX page');
-});
+Then(
+  'the filesystem waits for the busy page',
+  function (this: MmWorld) {
+    this.claim('waiting for a busy DAX page');
+  },
+  NO_PMEM,
+);
 
-Then('file {string} has {int} page(s)', function (this: MmWorld, name: string, pages: number) {
-  expect(this.kernel.dax_file(this.daxFile(name)).pages, `size of "${name}"`).to.equal(pages);
-});
+Then(
+  'file {string} has {int} page(s)',
+  function (this: MmWorld, name: string, pages: number) {
+    expect(this.kernel.dax_file(this.daxFile(name)).pages, `size of "${name}"`).to.equal(pages);
+  },
+  NO_PMEM,
+);
 
-Then('page {int} of file {string} is a hole', function (this: MmWorld, block: number, name: string) {
-  expect(this.kernel.dax_file(this.daxFile(name)).blocks[block], `block ${block} of "${name}"`).to.equal(-1);
-});
+Then(
+  'page {int} of file {string} is a hole',
+  function (this: MmWorld, block: number, name: string) {
+    expect(this.kernel.dax_file(this.daxFile(name)).blocks[block], `block ${block} of "${name}"`).to.equal(
+      -1,
+    );
+  },
+  NO_PMEM,
+);
 
 Then(
   'page {string} is still block {int} of file {string}',
@@ -139,11 +198,16 @@ Then(
       namedPfn(this, page),
     );
   },
+  NO_PMEM,
 );
 
-Then("page {string} is back in the filesystem's free space", function (this: MmWorld, page: string) {
-  expect(this.kernel.dax_state(pmemOf(this)).free_blocks, 'free blocks').to.include(namedPfn(this, page));
-});
+Then(
+  "page {string} is back in the filesystem's free space",
+  function (this: MmWorld, page: string) {
+    expect(this.kernel.dax_state(pmemOf(this)).free_blocks, 'free blocks').to.include(namedPfn(this, page));
+  },
+  NO_PMEM,
+);
 
 Then(
   'the PTE of {pages} in {process} is {pte kind}',
@@ -157,6 +221,7 @@ Then(
       expect(seen, `PTE of page ${range.first + i}`).to.equal(kind);
     }
   },
+  NO_PMEM,
 );
 
 Then(
@@ -164,6 +229,7 @@ Then(
   function (this: MmWorld, range: PageRange, task: task_struct) {
     expect(this.kernel.normal_page(task, this.address(range)), 'the page vm_normal_page finds').to.equal(-1);
   },
+  NO_PMEM,
 );
 
 Then(
@@ -175,6 +241,7 @@ Then(
       e.page,
     );
   },
+  NO_PMEM,
 );
 
 Then(
@@ -184,4 +251,5 @@ Then(
     if (!vma) throw new Error(`buffer ${name} is not mapped in ${task.comm}`);
     expect(vma.flags & mm.VM_MIXEDMAP, 'VM_MIXEDMAP').to.equal(0);
   },
+  NO_PMEM,
 );

@@ -1,9 +1,15 @@
-import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { KernelInvariantViolation, mm, test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { cRange, errnoName, folded, hex, visibleMemory } from '../support/c';
 import { DMIRROR_IOCTLS } from '../support/parameter_types';
+import { Given, Then, type Translator, When } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
+import { cIoctl } from './hmm_tests_steps';
+
+/** The same ioctl on the kernel, on the process's own open /dev/hmm_dmirror<device>. */
+const cDevice = (c: Translator, device: number, task: task_struct, name: string, range: PageRange): void =>
+  c.run(task, `mm_dmirror(${device}, ${cIoctl(name)}, ${cRange(c, range)});`);
 
 function ioctl(
   world: MmWorld,
@@ -19,27 +25,44 @@ function ioctl(
   if (ret !== 0) world.expectClaim(`errno ${ret}`, `HMM_DMIRROR_${name} on /dev/hmm_dmirror${device}`);
 }
 
-Given('the HMM test driver is loaded', function (this: MmWorld) {
-  this.hmm = this.kernel.load_hmm_dmirror({ coherent: false });
-});
+Given(
+  'the HMM test driver is loaded',
+  function (this: MmWorld) {
+    this.hmm = this.kernel.load_hmm_dmirror({ coherent: false });
+  },
+  (c) => c.run(0, '/* lib/test_hmm.c is built in: devices 0 and 1 */;'),
+);
 
-Given('the HMM test driver is loaded with device-coherent memory', function (this: MmWorld) {
-  this.hmm = this.kernel.load_hmm_dmirror({ coherent: true });
-});
+Given(
+  'the HMM test driver is loaded with device-coherent memory',
+  function (this: MmWorld) {
+    this.hmm = this.kernel.load_hmm_dmirror({ coherent: true });
+  },
+  (c) => c.run(0, '/* lib/test_hmm.c is built in, with spm_addr_dev0/1: devices 2 and 3 */;'),
+);
 
-Given('{device} maps read faults read-only', function (this: MmWorld, device: number) {
-  this.driver().devices[device].fault_policy = 'read-only on read faults';
-});
+Given(
+  '{device} maps read faults read-only',
+  function (this: MmWorld, device: number) {
+    this.driver().devices[device].fault_policy = 'read-only on read faults';
+  },
+  (c) => c.cannot("the engine's model of a driver's fault policy; lib/test_hmm.c has one policy", true),
+);
 
-Given('{device} maps every fault writable', function (this: MmWorld, device: number) {
-  this.driver().devices[device].fault_policy = 'write on every fault';
-});
+Given(
+  '{device} maps every fault writable',
+  function (this: MmWorld, device: number) {
+    this.driver().devices[device].fault_policy = 'write on every fault';
+  },
+  (c) => c.cannot("the engine's model of a driver's fault policy; lib/test_hmm.c has one policy", true),
+);
 
 When(
   '{device} migrates {pages} of {process} to device memory',
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     ioctl(this, device, task, 'MIGRATE_TO_DEV', range);
   },
+  (c, device, range, task) => cDevice(c, device, task, 'MIGRATE_TO_DEV', range),
 );
 
 When(
@@ -47,6 +70,7 @@ When(
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     ioctl(this, device, task, 'MIGRATE_TO_SYS', range);
   },
+  (c, device, range, task) => cDevice(c, device, task, 'MIGRATE_TO_SYS', range),
 );
 
 When(
@@ -54,12 +78,16 @@ When(
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     ioctl(this, device, task, 'READ', range);
   },
+  (c, device, range, task) => cDevice(c, device, task, 'READ', range),
 );
 
 When(
   '{device} reads {pages} of {process} {int} times',
   function (this: MmWorld, device: number, range: PageRange, task: task_struct, times: number) {
     for (let i = 0; i < times; i++) ioctl(this, device, task, 'READ', range);
+  },
+  (c, device, range, task, times) => {
+    for (let i = 0; i < times; i++) cDevice(c, device, task, 'READ', range);
   },
 );
 
@@ -69,6 +97,7 @@ Given(
     const file = this.kernel.dmirror_file(this.driver(), device, pages);
     this.mapBuffer(task, name, pages, { prot: mm.PROT_READ | mm.PROT_WRITE, flags: mm.MAP_SHARED, file });
   },
+  (c) => c.cannot("the engine's device file mapping; /dev/hmm_dmirror has no mmap"),
 );
 
 When(
@@ -76,6 +105,8 @@ When(
   function (this: MmWorld, device: number, value: number, range: PageRange, task: task_struct) {
     ioctl(this, device, task, 'WRITE', range, new Array(range.count).fill(value));
   },
+  (c, device, value, range, task) =>
+    c.run(task, `mm_dmirror_write_value(${device}, ${cRange(c, range)}, ${hex(value)}u);`),
 );
 
 When(
@@ -83,6 +114,7 @@ When(
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     ioctl(this, device, task, 'SNAPSHOT', range);
   },
+  (c, device, range, task) => cDevice(c, device, task, 'SNAPSHOT', range),
 );
 
 When(
@@ -90,6 +122,7 @@ When(
   function (this: MmWorld, device: number, range: PageRange, task: task_struct) {
     ioctl(this, device, task, 'EXCLUSIVE', range);
   },
+  (c, device, range, task) => cDevice(c, device, task, 'EXCLUSIVE', range),
 );
 
 Then(
@@ -103,6 +136,10 @@ Then(
       range.count,
     );
     expect(ret, 'CHECK_EXCLUSIVE').to.equal(-mm.EPERM);
+  },
+  (c, device, range, task) => {
+    cDevice(c, device, task, 'CHECK_EXCLUSIVE', range);
+    c.observe(task, 'mm_obs_cmd(0, 0);', { ret: '-EPERM' });
   },
 );
 
@@ -118,6 +155,10 @@ Then(
     );
     expect(ret, 'CHECK_EXCLUSIVE').to.equal(0);
   },
+  (c, device, range, task) => {
+    cDevice(c, device, task, 'CHECK_EXCLUSIVE', range);
+    c.observe(task, 'mm_obs_cmd(0, 0);', { ret: '0' });
+  },
 );
 
 Given(
@@ -127,21 +168,33 @@ Given(
     const { ret } = this.dmirrorIoctl(d, test_hmm.HMM_DMIRROR_FLAGS, 0, test_hmm.HMM_DMIRROR_FLAG_FAIL_ALLOC);
     expect(ret, 'HMM_DMIRROR_FLAGS').to.equal(0);
   },
+  (c, device, task) => c.run(task, `mm_dmirror_flags(${device}, -1, HMM_DMIRROR_FLAG_FAIL_ALLOC);`),
 );
 
-When('{device} releases its memory', function (this: MmWorld, device: number) {
-  const [task] = this.processes.values();
-  const d = this.mirror(device, task);
-  expect(this.dmirrorIoctl(d, test_hmm.HMM_DMIRROR_RELEASE, 0, 1).ret, 'HMM_DMIRROR_RELEASE').to.equal(0);
-});
+When(
+  '{device} releases its memory',
+  function (this: MmWorld, device: number) {
+    const [task] = this.processes.values();
+    const d = this.mirror(device, task);
+    expect(this.dmirrorIoctl(d, test_hmm.HMM_DMIRROR_RELEASE, 0, 1).ret, 'HMM_DMIRROR_RELEASE').to.equal(0);
+  },
+  function (this: MmWorld, c, device) {
+    const [task] = this.processes.values();
+    c.run(task, `mm_dmirror_release(${device});`);
+  },
+);
 
-When('{process} closes {device}', function (this: MmWorld, task: task_struct, device: number) {
-  const key = `${device}/${task.pid}`;
-  const d = this.mirrors.get(key);
-  if (!d) throw new Error(`process ${task.comm} has not opened device ${device}`);
-  this.kernel.dmirror_close(this.driver(), d);
-  this.mirrors.delete(key);
-});
+When(
+  '{process} closes {device}',
+  function (this: MmWorld, task: task_struct, device: number) {
+    const key = `${device}/${task.pid}`;
+    const d = this.mirrors.get(key);
+    if (!d) throw new Error(`process ${task.comm} has not opened device ${device}`);
+    this.kernel.dmirror_close(this.driver(), d);
+    this.mirrors.delete(key);
+  },
+  (c, task, device) => c.run(task, `mm_close_dev(${device});`),
+);
 
 When(
   '{device} starts migrating {pages} of {process} to device memory',
@@ -155,16 +208,21 @@ When(
     if (typeof args === 'number') throw new Error(`migrate_vma_setup failed with ${args}`);
     this.pendingMigration = { device, args };
   },
+  (c) => c.cannot('userspace cannot stop a migration between migrate_vma_setup and migrate_vma_pages'),
 );
 
-When('the migration finishes', function (this: MmWorld) {
-  const p = this.pendingMigration;
-  if (!p) throw new Error('no migration was started');
-  const d = [...this.mirrors.entries()].find(([k]) => k.startsWith(`${p.device}/`))?.[1];
-  if (!d) throw new Error('the migrating device is not open');
-  this.kernel.dmirror_migrate_end(this.driver(), d, p.args);
-  this.pendingMigration = null;
-});
+When(
+  'the migration finishes',
+  function (this: MmWorld) {
+    const p = this.pendingMigration;
+    if (!p) throw new Error('no migration was started');
+    const d = [...this.mirrors.entries()].find(([k]) => k.startsWith(`${p.device}/`))?.[1];
+    if (!d) throw new Error('the migrating device is not open');
+    this.kernel.dmirror_migrate_end(this.driver(), d, p.args);
+    this.pendingMigration = null;
+  },
+  (c) => c.cannot('userspace cannot stop a migration between migrate_vma_setup and migrate_vma_pages'),
+);
 
 When(
   'the kernel reads {pages} of {process} through its linear map',
@@ -178,15 +236,24 @@ When(
       this.expectClaim(`spec violated: ${err.rule}`, err.message);
     }
   },
+  (c) => c.cannot('a kernel access through the linear map is not a userspace operation'),
 );
 
-Then('the kernel access is refused: {string}', function (this: MmWorld, rule: string) {
-  this.claim(`spec violated: ${rule}`);
-});
+Then(
+  'the kernel access is refused: {string}',
+  function (this: MmWorld, rule: string) {
+    this.claim(`spec violated: ${rule}`);
+  },
+  (c) => c.cannot('a kernel access through the linear map is not a userspace operation'),
+);
 
-Then('the kernel read {value}', function (this: MmWorld, value: number) {
-  expect(this.lastRead.get('kernel'), 'what the kernel read').to.deep.equal([value]);
-});
+Then(
+  'the kernel read {value}',
+  function (this: MmWorld, value: number) {
+    expect(this.lastRead.get('kernel'), 'what the kernel read').to.deep.equal([value]);
+  },
+  (c) => c.cannot('a kernel access through the linear map is not a userspace operation'),
+);
 
 Then(
   'the command succeeds with cpages {int} and faults {int}',
@@ -199,28 +266,50 @@ Then(
       faults,
     });
   },
+  (c, cpages, faults) => c.observe(undefined, 'mm_obs_cmd(1, 1);', { ret: '0', cpages, faults }),
 );
 
-Then('the command fails with {errno}', function (this: MmWorld, errno: number) {
-  this.claim(`errno ${errno}`);
-});
+Then(
+  'the command fails with {errno}',
+  function (this: MmWorld, errno: number) {
+    this.claim(`errno ${errno}`);
+  },
+  (c, errno) => c.observe(undefined, 'mm_obs_cmd(0, 0);', { ret: errnoName(errno) }),
+);
 
-Then('the device saw {value} in every page', function (this: MmWorld, value: number) {
-  const c = this.lastCommand;
-  if (!c) throw new Error('no device command ran');
-  expect(c.cmd.ptr.length, 'pages returned').to.equal(c.cmd.npages);
-  expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
-    c.cmd.ptr.map(() => `0x${value.toString(16)}`),
-  );
-});
+Then(
+  'the device saw {value} in every page',
+  function (this: MmWorld, value: number) {
+    const c = this.lastCommand;
+    if (!c) throw new Error('no device command ran');
+    expect(c.cmd.ptr.length, 'pages returned').to.equal(c.cmd.npages);
+    expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
+      c.cmd.ptr.map(() => `0x${value.toString(16)}`),
+    );
+  },
+  function (this: MmWorld, c, value) {
+    const n = this.lastCommand?.cmd.npages ?? 0;
+    c.observe(undefined, 'mm_obs_device_saw();', { 'device saw': new Array(n).fill(hex(value)) });
+  },
+);
 
-Then('the snapshot shows {value} for every page', function (this: MmWorld, value: number) {
-  const c = this.lastCommand;
-  if (c?.name !== 'SNAPSHOT') throw new Error('no snapshot was taken');
-  expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
-    c.cmd.ptr.map(() => `0x${value.toString(16)}`),
-  );
-});
+Then(
+  'the snapshot shows {value} for every page',
+  function (this: MmWorld, value: number) {
+    const c = this.lastCommand;
+    if (c?.name !== 'SNAPSHOT') throw new Error('no snapshot was taken');
+    expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
+      c.cmd.ptr.map(() => `0x${value.toString(16)}`),
+    );
+  },
+  function (this: MmWorld, c, value) {
+    const n = this.lastCommand?.cmd.npages ?? 0;
+    c.observe(undefined, 'mm_obs_snapshot();', {
+      ret: '0',
+      bytes: new Array(n).fill(`0x${value.toString(16).padStart(2, '0')}`),
+    });
+  },
+);
 
 Then(
   '{pages} in {process} is/are in {memory}',
@@ -231,6 +320,10 @@ Then(
       expect(this.kernel.folio(e.page).memory, `memory behind page ${range.first + i}`).to.equal(memory);
     }
   },
+  (c, range, task, memory) =>
+    c.observe(task, `mm_obs_memory(${cRange(c, range)});`, {
+      memory: folded(new Array(range.count).fill(visibleMemory(memory))),
+    }),
 );
 
 Then(
@@ -242,6 +335,7 @@ Then(
         true,
       );
   },
+  (c) => c.notObservable("the device's own page table"),
 );
 
 Then(
@@ -253,6 +347,7 @@ Then(
         false,
       );
   },
+  (c) => c.notObservable("the device's own page table"),
 );
 
 Then(
@@ -260,6 +355,7 @@ Then(
   function (this: MmWorld, device: number, n: number) {
     expect(this.driver().devices[device].cfree, 'folio_free calls (cfree)').to.equal(n);
   },
+  (c) => c.notObservable("the driver's cfree counter"),
 );
 
 Then(
@@ -271,6 +367,7 @@ Then(
       to_system: back,
     });
   },
+  (c) => c.notObservable("the engine's device statistics"),
 );
 
 Then(
@@ -282,6 +379,7 @@ Then(
       cpu: cpuFaults,
     });
   },
+  (c) => c.notObservable("the engine's device statistics"),
 );
 
 Then(
@@ -290,19 +388,31 @@ Then(
     const s = this.driver().devices[device].stats;
     expect({ local: s.local_pages, remote: s.remote_pages }).to.deep.equal({ local, remote });
   },
+  (c) => c.notObservable("the engine's device statistics"),
 );
 
-Then("{device}'s modelled cost is {int} units", function (this: MmWorld, device: number, cost: number) {
-  expect(test_hmm.dmirror_modelled_cost(this.driver().devices[device].stats), 'modelled cost').to.equal(cost);
-});
+Then(
+  "{device}'s modelled cost is {int} units",
+  function (this: MmWorld, device: number, cost: number) {
+    expect(test_hmm.dmirror_modelled_cost(this.driver().devices[device].stats), 'modelled cost').to.equal(
+      cost,
+    );
+  },
+  (c) => c.notObservable("the engine's modelled cost"),
+);
 
-Then('the access waits for the migration', function (this: MmWorld) {
-  this.claim('waiting on migration');
-});
+Then(
+  'the access waits for the migration',
+  function (this: MmWorld) {
+    this.claim('waiting on migration');
+  },
+  (c) => c.cannot('userspace cannot stop a migration between migrate_vma_setup and migrate_vma_pages'),
+);
 
 Then(
   '{process} took {int} page fault(s) in that access',
   function (this: MmWorld, _task: task_struct, n: number) {
     expect(this.lastAccessFaults, 'page faults of the last CPU access').to.equal(n);
   },
+  (c, task, n) => c.observe(task, 'mm_obs_faults();', { faults: n }),
 );

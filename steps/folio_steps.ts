@@ -1,6 +1,6 @@
-import { Then } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { Then } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
 
 function folioOf(world: MmWorld, task: task_struct, range: PageRange) {
@@ -18,6 +18,7 @@ Then(
     const f = folioOf(this, task, range);
     expect({ refcount: f.refcount, mapcount: f.mapcount }).to.deep.equal({ refcount, mapcount });
   },
+  (c) => c.notObservable("a folio's refcount and mapcount"),
 );
 
 Then(
@@ -25,6 +26,7 @@ Then(
   function (this: MmWorld, range: PageRange, task: task_struct, pincount: number) {
     expect(folioOf(this, task, range).pincount, 'pincount').to.equal(pincount);
   },
+  (c) => c.notObservable("a folio's pincount"),
 );
 
 Then(
@@ -32,15 +34,20 @@ Then(
   function (this: MmWorld, range: PageRange, task: task_struct) {
     expect(folioOf(this, task, range).maybe_dma_pinned, 'folio_maybe_dma_pinned').to.equal(true);
   },
+  (c) => c.notObservable('folio_maybe_dma_pinned'),
 );
 
-Then('{pages} in {process} is/are exclusive', function (this: MmWorld, range: PageRange, task: task_struct) {
-  for (let i = 0; i < range.count; i++)
-    expect(
-      this.kernel.page(this.entry(task, range, i).page).anon_exclusive,
-      `PageAnonExclusive of page ${range.first + i}`,
-    ).to.equal(true);
-});
+Then(
+  '{pages} in {process} is/are exclusive',
+  function (this: MmWorld, range: PageRange, task: task_struct) {
+    for (let i = 0; i < range.count; i++)
+      expect(
+        this.kernel.page(this.entry(task, range, i).page).anon_exclusive,
+        `PageAnonExclusive of page ${range.first + i}`,
+      ).to.equal(true);
+  },
+  (c) => c.notObservable('PageAnonExclusive'),
+);
 
 Then(
   '{pages} in {process} is/are shared, not exclusive',
@@ -51,6 +58,7 @@ Then(
         `PageAnonExclusive of page ${range.first + i}`,
       ).to.equal(false);
   },
+  (c) => c.notObservable('PageAnonExclusive'),
 );
 
 Then(
@@ -63,6 +71,7 @@ Then(
   ) {
     expect(this.kernel.rss(task)[counter], counter).to.equal(n);
   },
+  (c) => c.notObservable("an rss counter (/proc/<pid>/status counts the test program's own pages too)"),
 );
 
 Then(
@@ -71,6 +80,7 @@ Then(
     const f = folioOf(this, task, range);
     expect(1 << f.order, 'pages in the folio').to.equal(pages);
   },
+  (c) => c.notObservable("a folio's order"),
 );
 
 Then(
@@ -82,6 +92,7 @@ Then(
       partially_mapped: true,
     });
   },
+  (c) => c.notObservable('the deferred split queue'),
 );
 
 Then(
@@ -89,8 +100,13 @@ Then(
   function (this: MmWorld, range: PageRange, task: task_struct) {
     expect(folioOf(this, task, range).on_deferred_split_queue, 'on the deferred-split queue').to.equal(false);
   },
+  (c) => c.notObservable('the deferred split queue'),
 );
 
-Then('{int} pages of RAM are free', function (this: MmWorld, n: number) {
-  expect(this.kernel.nr_free_pages(), 'free pages').to.equal(n);
-});
+Then(
+  '{int} pages of RAM are free',
+  function (this: MmWorld, n: number) {
+    expect(this.kernel.nr_free_pages(), 'free pages').to.equal(n);
+  },
+  (c) => c.notObservable('free RAM, to the page'),
+);

@@ -1,8 +1,21 @@
-import { defineParameterType, Then, When } from '@cucumber/cucumber';
+import { defineParameterType } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { cRange, errnoName, hex } from '../support/c';
+import { Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
+
+/**
+ * A pin on the kernel: gup_test's PIN_LONGTERM_TEST_START, which cow.c uses,
+ * holds FOLL_PIN | FOLL_LONGTERM pins until PIN_LONGTERM_TEST_STOP. Userspace
+ * has no way to hold a short-term pin.
+ */
+function cPin(c: Translator, task: task_struct, range: PageRange, flags: number, fast: boolean): void {
+  if (!(flags & mm.FOLL_LONGTERM))
+    return c.cannot('userspace cannot hold a short-term (non-FOLL_LONGTERM) pin');
+  c.run(task, `mm_pin(${cRange(c, range)}, ${flags & mm.FOLL_WRITE ? 1 : 0}, 1, ${fast ? 1 : 0});`);
+}
 
 /** How a page is pinned: `When process A pins page 0 of buffer X long-term read-only`. */
 defineParameterType({
@@ -43,6 +56,7 @@ When(
   function (this: MmWorld, task: task_struct, range: PageRange, flags: number) {
     grab(this, task, range, flags);
   },
+  (c, task, range, flags) => cPin(c, task, range, flags, false),
 );
 
 When(
@@ -50,21 +64,31 @@ When(
   function (this: MmWorld, task: task_struct, range: PageRange, flags: number) {
     grab(this, task, range, flags, true);
   },
+  (c, task, range, flags) => cPin(c, task, range, flags, true),
 );
 
-Then('pinning fails with {errno}', function (this: MmWorld, errno: number) {
-  this.claim(`errno ${errno}`);
-});
+Then(
+  'pinning fails with {errno}',
+  function (this: MmWorld, errno: number) {
+    this.claim(`errno ${errno}`);
+  },
+  (c, errno) => c.observe(undefined, 'mm_obs_errno();', { errno: errnoName(errno) }),
+);
 
-Then('GUP-fast took {int} page(s) and the slow path the rest', function (this: MmWorld, n: number) {
-  expect(this.lastGupFast, 'pages taken by the lockless walk').to.equal(n);
-});
+Then(
+  'GUP-fast took {int} page(s) and the slow path the rest',
+  function (this: MmWorld, n: number) {
+    expect(this.lastGupFast, 'pages taken by the lockless walk').to.equal(n);
+  },
+  (c) => c.notObservable('which GUP path took each page'),
+);
 
 When(
   '{process} takes a GUP reference on {pages}, as vmsplice does',
   function (this: MmWorld, task: task_struct, range: PageRange) {
     grab(this, task, range, 0);
   },
+  (c, task, range) => c.run(task, `mm_vmsplice(${cRange(c, range)});`),
 );
 
 When(
@@ -76,6 +100,7 @@ When(
     for (const g of list) g.pin ? this.kernel.unpin_user_page(g.page) : this.kernel.put_page(g.page);
     this.grabbed.delete(key(task, range));
   },
+  (c, task, range) => c.run(task, `mm_release(${c.buf(range.buffer.name)}, ${range.first});`),
 );
 
 Then(
@@ -89,6 +114,12 @@ Then(
         `0x${value.toString(16)}`,
       );
   },
+  function (this: MmWorld, c, task, range, value) {
+    const n = this.grabbed.get(key(task, range))?.length ?? 0;
+    c.observe(task, `mm_obs_grabbed(${c.buf(range.buffer.name)}, ${range.first});`, {
+      grabbed: new Array(n).fill(hex(value)),
+    });
+  },
 );
 
 Then(
@@ -101,6 +132,7 @@ Then(
       expect(g.page, `grabbed page ${i}`).to.equal(this.entry(task, range, i).page);
     });
   },
+  (c) => c.notObservable('the page a pin or a pipe holds, by PFN'),
 );
 
 When(
@@ -121,8 +153,16 @@ When(
     for (const page of pages) list.push({ page, pin: api === 'pin_user_pages' });
     this.grabbed.set(key(task, range), list);
   },
+  (c) =>
+    c.cannot(
+      'get_user_pages and pin_user_pages with arbitrary flags are not a userspace call (gup_test pins long-term only)',
+    ),
 );
 
-Then('the kernel warns in {word}', function (this: MmWorld, where: string) {
-  this.claimWarning(where);
-});
+Then(
+  'the kernel warns in {word}',
+  function (this: MmWorld, where: string) {
+    this.claimWarning(where);
+  },
+  (c) => c.cannot('a WARN is in the kernel log, not in what the scenario observes'),
+);

@@ -6,10 +6,11 @@
  * runs every round in the same process and device file, as the C test does,
  * and records each round for the Then-steps.
  */
-import { type DataTable, Given, Then, When } from '@cucumber/cucumber';
+import type { DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { address_space, task_struct } from '../engine/include/linux/mm_types';
+import { cPattern, cRange, cSharing, cString } from '../support/c';
 import {
   describePattern,
   firstMismatch,
@@ -18,8 +19,9 @@ import {
   patternWord,
   storeInt,
 } from '../support/patterns';
+import { Given, Then, When } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
-import { dmirrorCmdOnDevice } from './hmm_tests_steps';
+import { cIoctl, dmirrorCmdOnDevice } from './hmm_tests_steps';
 
 const HPAGE = 512 * PAGE;
 
@@ -62,6 +64,10 @@ Given(
     if (window > pages) throw new Error(`a ${window}-page buffer does not fit in ${pages} pages`);
     this.addBuffer({ name, start, pages: window });
   },
+  (c, task, pages, sharing, name, window) => {
+    c.run(task, `mm_map(${c.buf(`${name}_map`)}, ${pages}, PROT_READ | PROT_WRITE, ${cSharing(sharing)});`);
+    c.run(task, `mm_alias(${c.buf(name)}, ${c.buf(`${name}_map`)}, 0, ${window});`);
+  },
 );
 
 /** hmm-tests.c's THP buffer: `map = ALIGN(ptr, size); madvise(map, size, MADV_HUGEPAGE)`. */
@@ -75,6 +81,16 @@ Given(
     this.addBuffer({ name, start, pages: window });
     expect(this.kernel.madvise(task, start, window * PAGE, mm.MADV_HUGEPAGE), 'madvise()').to.equal(0);
   },
+  (c, task, pages, sharing, name, window) => {
+    c.run(
+      task,
+      `mm_map_aligned(${c.buf(`${name}_map`)}, ${c.buf(name)}, ${pages}, PROT_READ | PROT_WRITE, ${cSharing(sharing)}, ${window});`,
+    );
+    c.run(
+      task,
+      `mm_expect0(madvise(mm_addr(${c.buf(name)}, 0), ${window} * MM_PAGE, MADV_HUGEPAGE), "madvise");`,
+    );
+  },
 );
 
 Given(
@@ -82,6 +98,8 @@ Given(
   function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string) {
     mapAnon(this, task, pages, sharing, mm.PROT_NONE, name);
   },
+  (c, task, pages, sharing, name) =>
+    c.run(task, `mm_map(${c.buf(name)}, ${pages}, PROT_NONE, ${cSharing(sharing)});`),
 );
 
 /** `*ptr = val` with ptr an int pointer into the buffer: one int of one page, the page's other ints as they were. */
@@ -96,14 +114,19 @@ When(
     );
     expect(r.fault, `process ${task.comm} storing to ptr[${n}]`).to.equal(null);
   },
+  (c, task, value, n, name) => c.run(task, `mm_store_int(${c.buf(name)}, ${n}, ${value});`),
 );
 
 /* ---------------- files ---------------- */
 
 /** hmm_create_file(): open(O_TMPFILE) and ftruncate() to the size: a file of holes. */
-Given('a temporary file {string} of {size}', function (this: MmWorld, name: string, pages: number) {
-  this.kernel.create_file(name, pages);
-});
+Given(
+  'a temporary file {string} of {size}',
+  function (this: MmWorld, name: string, pages: number) {
+    this.kernel.create_file(name, pages);
+  },
+  (c, name, pages) => c.run(0, `mm_make_hole_file(${cString(name)}, ${pages});`),
+);
 
 Given(
   '{process} writes {size} of ints {ints} to file {string} with pwrite',
@@ -111,6 +134,7 @@ Given(
     const words = Array.from({ length: pages }, (_, k) => patternWord(p, k));
     expect(this.kernel.pwrite(fileNamed(this, name), 0, words), 'pwrite() pages').to.equal(pages);
   },
+  (c, task, pages, p, name) => c.run(task, `mm_pwrite_pattern(${cString(name)}, ${pages}, ${cPattern(p)});`),
 );
 
 Given(
@@ -120,6 +144,8 @@ Given(
     const pages = file.i_pages.length;
     this.mapBuffer(task, buffer, pages, { prot: mm.PROT_READ, flags: sharing, file });
   },
+  (c, task, name, sharing, buffer) =>
+    c.run(task, `mm_map_file_prot(${c.buf(buffer)}, ${cString(name)}, PROT_READ, ${cSharing(sharing)});`),
 );
 
 When(
@@ -133,12 +159,18 @@ When(
     });
     this.bounce.set(buffer, mirror);
   },
+  (c, task, pages, name, buffer) =>
+    c.run(task, `mm_pread_mirror(${cString(name)}, ${pages}, ${c.buf(buffer)});`),
 );
 
-Then('the kernel has not warned', function (this: MmWorld) {
-  const warnings = this.kernel.machine.warnings.map((w) => `${w.where}: ${w.message}`);
-  expect(warnings, 'kernel warnings').to.deep.equal([]);
-});
+Then(
+  'the kernel has not warned',
+  function (this: MmWorld) {
+    const warnings = this.kernel.machine.warnings.map((w) => `${w.where}: ${w.message}`);
+    expect(warnings, 'kernel warnings').to.deep.equal([]);
+  },
+  (c) => c.notObservable('the kernel log'),
+);
 
 /* ---------------- a fork child's own device file ---------------- */
 
@@ -152,6 +184,7 @@ When(
     fds.set(task.comm, device);
     childFds.set(this, fds);
   },
+  (c, task, device) => c.run(task, `mm_open_child(${device});`),
 );
 
 function childFd(world: MmWorld, task: task_struct): number {
@@ -166,17 +199,22 @@ When(
   function (this: MmWorld, task: task_struct, name: string, range: PageRange) {
     dmirrorCmdOnDevice(this, task, childFd(this, task), name, range);
   },
+  (c, task, name, range) => c.run(task, `mm_dmirror_fd(mm_child_fd, ${cIoctl(name)}, ${cRange(c, range)});`),
 );
 
-When('{process} closes child_fd', function (this: MmWorld, task: task_struct) {
-  const device = childFd(this, task);
-  const key = `${device}/${task.pid}`;
-  const d = this.mirrors.get(key);
-  if (!d) throw new Error(`process ${task.comm} has no open /dev/hmm_dmirror${device}`);
-  this.kernel.dmirror_close(this.driver(), d);
-  this.mirrors.delete(key);
-  childFds.get(this)?.delete(task.comm);
-});
+When(
+  '{process} closes child_fd',
+  function (this: MmWorld, task: task_struct) {
+    const device = childFd(this, task);
+    const key = `${device}/${task.pid}`;
+    const d = this.mirrors.get(key);
+    if (!d) throw new Error(`process ${task.comm} has no open /dev/hmm_dmirror${device}`);
+    this.kernel.dmirror_close(this.driver(), d);
+    this.mirrors.delete(key);
+    childFds.get(this)?.delete(task.comm);
+  },
+  (c, task) => c.run(task, 'close(mm_child_fd); mm_child_fd = -1;'),
+);
 
 /* ---------------- rounds of a looping test ---------------- */
 

@@ -4,11 +4,12 @@
  * itself, MAP_HUGETLB), the hugetlb pool they need, the gup_test debugfs
  * ioctls of hmm_gup_test, and the kill and waitpid of the fork tests.
  */
-import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { gup_test, mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import type { mmap_args } from '../engine/mm/mmap';
+import { cRange, cSharing } from '../support/c';
+import { Given, Then, When } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
 
 /** What a scenario's gup_test file, kill and waitpid left for the Then-steps. */
@@ -44,6 +45,8 @@ Given(
   function (this: MmWorld, task: task_struct, pages: number, sharing: number, name: string) {
     mapBuffer(this, task, name, pages, { prot: mm.PROT_NONE, flags: sharing | mm.MAP_ANONYMOUS });
   },
+  (c, task, pages, sharing, name) =>
+    c.run(task, `mm_map(${c.buf(name)}, ${pages}, PROT_NONE, ${cSharing(sharing)});`),
 );
 
 /** `mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0)`: the dmirror device file itself (dmirror_fops_mmap). */
@@ -54,6 +57,9 @@ Given(
     if (!f) throw new Error('no hmm-tests fixture: add "Given the hmm fixture with variant …"');
     const file = this.kernel.dmirror_file(this.driver(), f.devices[fd], pages);
     mapBuffer(this, task, name, pages, { prot: mm.PROT_READ | mm.PROT_WRITE, flags: mm.MAP_PRIVATE, file });
+  },
+  function (this: MmWorld, c, task, pages, fd, name) {
+    c.run(task, `mm_map_devfile(${c.buf(name)}, ${this.kselftest?.devices[fd]}, ${pages});`);
   },
 );
 
@@ -66,12 +72,18 @@ Given(
       flags: mm.MAP_PRIVATE | mm.MAP_ANONYMOUS | mm.MAP_HUGETLB,
     });
   },
+  (c, task, pages, name) =>
+    c.run(task, `mm_map(${c.buf(name)}, ${pages}, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_HUGETLB);`),
 );
 
 /** The kernel command line's hugepages=N: a pool of N default-size (2 MiB) hugetlb pages. */
-Given('the machine boots with {int} hugetlb page(s)', function (this: MmWorld, n: number) {
-  this.boot({ nr_hugepages: n });
-});
+Given(
+  'the machine boots with {int} hugetlb page(s)',
+  function (this: MmWorld, n: number) {
+    this.boot({ nr_hugepages: n });
+  },
+  (c, n) => c.run(0, `mm_nr_hugepages(${n});`),
+);
 
 /** HugePages_Free and HugePages_Rsvd of /proc/meminfo (hugetlb_free_default_pages() reads the first). */
 Then(
@@ -83,12 +95,21 @@ Then(
       reserved,
     });
   },
+  (c, free, reserved) => c.observe(undefined, 'mm_obs_hugetlb();', { free, reserved }),
 );
 
 /** `gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR)`. */
-Given('{process} opens the gup_test debugfs file', function (this: MmWorld, task: task_struct) {
-  callsOf(this).gupTestOpen.add(task.comm);
-});
+Given(
+  '{process} opens the gup_test debugfs file',
+  function (this: MmWorld, task: task_struct) {
+    callsOf(this).gupTestOpen.add(task.comm);
+  },
+  (c, task) =>
+    c.run(
+      task,
+      'mm_gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR); if (mm_gup_fd < 0) mm_fail("open gup_test");',
+    ),
+);
 
 /**
  * hmm-tests.c `gup_test_exec(gup_fd, addr, cmd, 1, size, flags)`: one page
@@ -115,16 +136,21 @@ When(
     c.gupTest = { cmd, ret, size: gup.size };
     if (ret !== 0) this.expectClaim(`errno ${ret}`, `gup_test ioctl ${cmd} by ${task.comm}`);
   },
+  (c, task, cmd, range, flags) => c.run(task, `mm_gup_test(${cmd}, ${cRange(c, range)}, ${flags});`),
 );
 
-Then('the gup_test ioctl returns 0, having taken {int} page(s)', function (this: MmWorld, pages: number) {
-  const g = callsOf(this).gupTest;
-  if (!g) throw new Error('no gup_test ioctl ran');
-  expect({ ret: g.ret, size: g.size }, `gup_test ioctl ${g.cmd}`).to.deep.equal({
-    ret: 0,
-    size: pages * PAGE,
-  });
-});
+Then(
+  'the gup_test ioctl returns 0, having taken {int} page(s)',
+  function (this: MmWorld, pages: number) {
+    const g = callsOf(this).gupTest;
+    if (!g) throw new Error('no gup_test ioctl ran');
+    expect({ ret: g.ret, size: g.size }, `gup_test ioctl ${g.cmd}`).to.deep.equal({
+      ret: 0,
+      size: pages * PAGE,
+    });
+  },
+  (c, pages) => c.observe(undefined, 'mm_obs_gup_test();', { ret: '0', size: pages * PAGE }),
+);
 
 /** put_back_pages gave everything back: no page of the buffer holds a pin or a GUP reference. */
 Then(
@@ -141,6 +167,7 @@ Then(
       ).to.deep.equal({ refcount: f.mapcount, pincount: 0, maybe_dma_pinned: false });
     }
   },
+  (c) => c.notObservable("a folio's refcount and pincount"),
 );
 
 /** `kill(pid, SIGKILL)`. */
@@ -149,11 +176,16 @@ When(
   function (this: MmWorld, _sender: task_struct, target: task_struct) {
     callsOf(this).kill = this.kernel.kill(target, SIGKILL);
   },
+  (c, sender, target) => c.run(sender, `mm_kill(${c.proc(target)});`),
 );
 
-Then('kill returns {int}', function (this: MmWorld, ret: number) {
-  expect(callsOf(this).kill, 'kill()').to.equal(ret);
-});
+Then(
+  'kill returns {int}',
+  function (this: MmWorld, ret: number) {
+    expect(callsOf(this).kill, 'kill()').to.equal(ret);
+  },
+  (c, ret) => c.observe(undefined, 'mm_obs_kill();', { kill: ret }),
+);
 
 function waitFor(world: MmWorld, task: task_struct): number {
   const r = world.kernel.waitpid(task);
@@ -173,6 +205,12 @@ Then(
       WEXITSTATUS: code,
     });
   },
+  (c, task, code) =>
+    c.observe(c.parents.get(c.proc(task)) ?? 0, `mm_obs_waitpid(${c.proc(task)});`, {
+      pid: true,
+      exited: code,
+      signal: null,
+    }),
 );
 
 /** `waitpid(pid, &status, 0) == pid`, `WIFSIGNALED(status)`, `WTERMSIG(status) == SIGKILL`. */
@@ -186,4 +224,10 @@ Then(
       WTERMSIG: SIGKILL,
     });
   },
+  (c, task) =>
+    c.observe(c.parents.get(c.proc(task)) ?? 0, `mm_obs_waitpid(${c.proc(task)});`, {
+      pid: true,
+      exited: null,
+      signal: 9,
+    }),
 );

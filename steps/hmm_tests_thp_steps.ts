@@ -5,13 +5,17 @@
  * migrate_remap_fault's mremap before or after the migration, and the
  * pointer migrate_anon_huge_zero_err keeps across a remap.
  */
-import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { pagemap, test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { cPattern, cRange } from '../support/c';
 import { firstMismatch, type IntPattern } from '../support/patterns';
+import { Given, Then, When } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
-import { dmirrorCmd } from './hmm_tests_steps';
+import { cIoctl, dmirrorCmd } from './hmm_tests_steps';
+
+/** The bit number of a pagemap bit (fs/proc/task_mmu.c PM_*). */
+const pmBitNumber = (name: string): number => pmBit(name).toString(2).length - 1;
 
 const FLAGS: Record<string, number> = {
   HMM_DMIRROR_FLAG_FAIL_ALLOC: test_hmm.HMM_DMIRROR_FLAG_FAIL_ALLOC,
@@ -57,6 +61,9 @@ When(
     this.lastCommand = { name: 'FLAGS', ret, cmd };
     if (ret !== 0) this.expectClaim(`errno ${ret}`, `HMM_DMIRROR_FLAGS on /dev/hmm_dmirror${f.devices[0]}`);
   },
+  function (this: MmWorld, c, task, flag, name) {
+    c.run(task, `mm_dmirror_flags(${this.kselftest?.devices[0]}, ${c.buf(name)}, ${flag});`);
+  },
 );
 
 /** `pagemap_fd = open("/proc/self/pagemap")` and `pagemap_get_entry()` for each page of the range. */
@@ -65,6 +72,7 @@ When(
   function (this: MmWorld, task: task_struct, range: PageRange) {
     pagemapEntries.set(this, { range, entries: this.kernel.pagemap(task, this.address(range), range.count) });
   },
+  (c, task, range) => c.run(task, `mm_read_pagemap(${cRange(c, range)});`),
 );
 
 Then(
@@ -79,6 +87,13 @@ Then(
         got,
         `pagemap entry of page ${read.range.first + k} of buffer ${read.range.buffer.name}: 0x${entry.toString(16)} (${set}, ${clear})`,
       ).to.deep.equal(want);
+    });
+  },
+  function (this: MmWorld, c, set, clear) {
+    const n = pagemapEntries.get(this)?.entries.length ?? 0;
+    c.observe(undefined, `mm_obs_pagemap_bits(${pmBitNumber(set)}, ${pmBitNumber(clear)});`, {
+      set: n,
+      clear: n,
     });
   },
 );
@@ -111,6 +126,15 @@ Then(
       ).to.equal(null);
     }
   },
+  function (this: MmWorld, c, task, p, name, first, last) {
+    const b = c.buf(name);
+    const pages = this.buffer(name).pages;
+    if (first > 0) c.observe(task, `mm_obs_pattern(${b}, 0, ${first}, ${cPattern(p)});`, { mismatch: null });
+    if (last + 1 < pages)
+      c.observe(task, `mm_obs_pattern(${b}, ${last + 1}, ${pages - last - 1}, ${cPattern(p)});`, {
+        mismatch: null,
+      });
+  },
 );
 
 /**
@@ -134,6 +158,13 @@ When(
     this.buffers.set(name, { ...b, start: target });
     if (when === 'after') migrate();
   },
+  function (this: MmWorld, c, task, name, when, dontunmap, kib) {
+    const b = c.buf(name);
+    const migrate = `mm_dmirror(${this.kselftest?.devices[0]}, ${cIoctl('MIGRATE_TO_DEV')}, ${b}, 0, sh->pages[${b}]);`;
+    if (when === 'before') c.run(task, migrate);
+    c.run(task, `mm_mremap_flags(${b}, ${kib}, ${dontunmap ? 1 : 0});`);
+    if (when === 'after') c.run(task, migrate);
+  },
 );
 
 /** `ptr = buffer->ptr`: a pointer the test keeps, as a buffer of its own at the same address. */
@@ -143,14 +174,24 @@ Given(
     const b = this.buffer(name);
     this.addBuffer({ name: alias, start: b.start, pages: b.pages });
   },
+  (c, task, name, alias) =>
+    c.run(task, `mm_alias(${c.buf(alias)}, ${c.buf(name)}, 0, sh->pages[${c.buf(name)}]);`),
 );
 
-Then('buffer {word} still points at buffer {word}', function (this: MmWorld, alias: string, name: string) {
-  expect(
-    `0x${this.buffer(alias).start.toString(16)}`,
-    `buffer ${alias} (a pointer kept from before) against the new buffer ${name}`,
-  ).to.equal(`0x${this.buffer(name).start.toString(16)}`);
-});
+Then(
+  'buffer {word} still points at buffer {word}',
+  function (this: MmWorld, alias: string, name: string) {
+    expect(
+      `0x${this.buffer(alias).start.toString(16)}`,
+      `buffer ${alias} (a pointer kept from before) against the new buffer ${name}`,
+    ).to.equal(`0x${this.buffer(name).start.toString(16)}`);
+  },
+  function (this: MmWorld, c, alias, name) {
+    c.observe(undefined, `mm_obs_same_address(${c.buf(alias)}, ${c.buf(name)});`, {
+      'same address': this.buffer(alias).start === this.buffer(name).start,
+    });
+  },
+);
 
 /** `munmap(map + size, len)`: unmap what follows the buffer, to make room for an mremap. */
 When(
@@ -159,4 +200,9 @@ When(
     const b = this.buffer(name);
     expect(this.kernel.munmap(task, b.start + b.pages * PAGE, pages * PAGE), 'munmap()').to.equal(0);
   },
+  (c, task, pages, name) =>
+    c.run(
+      task,
+      `mm_expect0(munmap(mm_addr(${c.buf(name)}, sh->pages[${c.buf(name)}]), ${pages} * MM_PAGE), "munmap");`,
+    ),
 );

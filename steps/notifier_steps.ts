@@ -1,7 +1,12 @@
-import { type DataTable, Given, Then } from '@cucumber/cucumber';
+import type { DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { Given, Then, type Translator } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
+
+/** An MMU interval notifier is an in-kernel subscription: userspace has none to register or read. */
+const NOTIFIER = (c: Translator) =>
+  c.cannot('an MMU interval notifier is an in-kernel object, not a userspace one');
 
 const key = (task: task_struct, buffer: string): string => `${task.comm}/${buffer}`;
 
@@ -11,6 +16,7 @@ Given(
     const b = this.buffer(name);
     this.notifiers.set(key(task, name), this.kernel.watch(task, b.start, b.pages * PAGE));
   },
+  NOTIFIER,
 );
 
 function events(world: MmWorld, name: string, task: task_struct) {
@@ -30,6 +36,7 @@ Then(
     const want = { event, pages: `${range.first}-${range.first + range.count - 1}` };
     expect(events(this, name, task)).to.deep.include(want);
   },
+  NOTIFIER,
 );
 
 Then(
@@ -37,6 +44,7 @@ Then(
   function (this: MmWorld, name: string, task: task_struct, table: DataTable) {
     expect(events(this, name, task)).to.deep.equal(table.hashes());
   },
+  NOTIFIER,
 );
 
 Then(
@@ -44,4 +52,5 @@ Then(
   function (this: MmWorld, name: string, task: task_struct) {
     expect(events(this, name, task)).to.deep.equal([]);
   },
+  NOTIFIER,
 );

@@ -4,11 +4,14 @@
  * `When the oracle compares it with <case>, which the engine's table marks <status>`,
  * `Then the oracle's verdict is "<verdict>"`.
  */
-import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import type { CaseStatus, ConformanceCase } from '../scripts/lib/conformance';
 import { compare, type KernelCase, parseTap, type RecordedDifference } from '../scripts/lib/kernel/tap';
+import { Given, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld } from '../support/world';
+
+/** These steps test mmspec's oracle itself. */
+const HARNESS = (c: Translator) => c.cannot("a scenario about mmspec's oracle, not the kernel", 'harness');
 
 interface OracleState {
   tap: string;
@@ -28,15 +31,20 @@ function state(world: MmWorld): OracleState {
 
 const STATUSES: readonly CaseStatus[] = ['passed', 'kernel fails', 'failed', 'not run', 'pending', 'missing'];
 
-Given('the guest printed on its test port:', function (this: MmWorld, text: string) {
-  states.set(this, { tap: text, recorded: [] });
-});
+Given(
+  'the guest printed on its test port:',
+  function (this: MmWorld, text: string) {
+    states.set(this, { tap: text, recorded: [] });
+  },
+  HARNESS,
+);
 
 Given(
   'kernel-tests.yaml records a difference for {string} on {string}: {string}',
   function (this: MmWorld, id: string, kernel: string, reason: string) {
     state(this).recorded.push({ case: id, kernel, reason });
   },
+  HARNESS,
 );
 
 When(
@@ -56,18 +64,31 @@ When(
     };
     [s.result] = compare([c], parseTap(s.tap), (x) => x.id, s.recorded, '7.2', new Map());
   },
+  HARNESS,
 );
 
-Then("the oracle's verdict is {string}", function (this: MmWorld, verdict: string) {
-  const r = state(this).result;
-  expect(r, 'the oracle has not compared anything yet').to.not.equal(undefined);
-  expect(r?.verdict, JSON.stringify(r)).to.equal(verdict);
-});
+Then(
+  "the oracle's verdict is {string}",
+  function (this: MmWorld, verdict: string) {
+    const r = state(this).result;
+    expect(r, 'the oracle has not compared anything yet').to.not.equal(undefined);
+    expect(r?.verdict, JSON.stringify(r)).to.equal(verdict);
+  },
+  HARNESS,
+);
 
-Then("the kernel's outcome is {string}", function (this: MmWorld, outcome: string) {
-  expect(state(this).result?.kernel).to.equal(outcome);
-});
+Then(
+  "the kernel's outcome is {string}",
+  function (this: MmWorld, outcome: string) {
+    expect(state(this).result?.kernel).to.equal(outcome);
+  },
+  HARNESS,
+);
 
-Then("the oracle's note mentions {string}", function (this: MmWorld, text: string) {
-  expect(state(this).result?.note ?? '').to.contain(text);
-});
+Then(
+  "the oracle's note mentions {string}",
+  function (this: MmWorld, text: string) {
+    expect(state(this).result?.note ?? '').to.contain(text);
+  },
+  HARNESS,
+);

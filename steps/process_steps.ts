@@ -50,7 +50,10 @@ When(
     expect(ret, `fork() of ${parent.comm}`).to.not.be.a('number');
     this.addProcess(child, ret as task_struct);
   },
-  (c, parent, child) => c.run(parent, `mm_fork(${c.proc(child)});`),
+  (c, parent, child) => {
+    c.parents.set(c.proc(child), c.proc(parent));
+    c.run(parent, `mm_fork(${c.proc(child)});`);
+  },
 );
 
 When(
@@ -78,6 +81,7 @@ When(
     this.kernel.exit(ret as task_struct);
   },
   (c, parent, child) => {
+    c.parents.set(c.proc(child), c.proc(parent));
     c.run(parent, `mm_fork(${c.proc(child)});`);
     c.run(child, 'mm_exit();');
   },

@@ -5,10 +5,14 @@
  * project is run`, `Then the run fails`, `Then the output mentions "..."`.
  */
 
-import { After, AfterAll, Given, Status, Then, When } from '@cucumber/cucumber';
+import { After, AfterAll, Status } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { type RunResult, removeScratchProjects, ScratchProject } from '../support/runner';
+import { Given, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld } from '../support/world';
+
+/** These steps test mmspec's own runner and reports. */
+const HARNESS = (c: Translator) => c.cannot("a scenario about mmspec's runner, not the kernel", 'harness');
 
 /** The scratch project of each scenario that has one (MmWorld has no field for it). */
 const scratchProjects = new WeakMap<MmWorld, ScratchProject>();
@@ -55,71 +59,118 @@ function finishedTestCases(world: MmWorld): Record<string, unknown>[] {
     .filter((f) => f && !f.willBeRetried);
 }
 
-Given('a scratch project', function (this: MmWorld) {
-  scratchProjects.set(this, new ScratchProject());
-});
+Given(
+  'a scratch project',
+  function (this: MmWorld) {
+    scratchProjects.set(this, new ScratchProject());
+  },
+  HARNESS,
+);
 
-Given('a feature file {string} with:', function (this: MmWorld, name: string, text: string) {
-  scratch(this).writeFeature(name, text);
-});
+Given(
+  'a feature file {string} with:',
+  function (this: MmWorld, name: string, text: string) {
+    scratch(this).writeFeature(name, text);
+  },
+  HARNESS,
+);
 
-Given('a step file {string} with:', function (this: MmWorld, name: string, text: string) {
-  scratch(this).writeStepFile(name, text);
-});
+Given(
+  'a step file {string} with:',
+  function (this: MmWorld, name: string, text: string) {
+    scratch(this).writeStepFile(name, text);
+  },
+  HARNESS,
+);
 
-When('the scratch project is run', function (this: MmWorld) {
-  scratch(this).run();
-});
+When(
+  'the scratch project is run',
+  function (this: MmWorld) {
+    scratch(this).run();
+  },
+  HARNESS,
+);
 
-When('the scratch project is run with the parallel profile', function (this: MmWorld) {
-  scratch(this).run('parallel');
-});
+When(
+  'the scratch project is run with the parallel profile',
+  function (this: MmWorld) {
+    scratch(this).run('parallel');
+  },
+  HARNESS,
+);
 
-Then('the run fails', function (this: MmWorld) {
-  const run = lastRun(this);
-  expect(run.exitCode, shown(run)).to.be.a('number').and.not.equal(0);
-});
+Then(
+  'the run fails',
+  function (this: MmWorld) {
+    const run = lastRun(this);
+    expect(run.exitCode, shown(run)).to.be.a('number').and.not.equal(0);
+  },
+  HARNESS,
+);
 
-Then('the run passes', function (this: MmWorld) {
-  const run = lastRun(this);
-  expect(run.exitCode, shown(run)).to.equal(0);
-});
+Then(
+  'the run passes',
+  function (this: MmWorld) {
+    const run = lastRun(this);
+    expect(run.exitCode, shown(run)).to.equal(0);
+  },
+  HARNESS,
+);
 
-Then('the output mentions {string}', function (this: MmWorld, text: string) {
-  const run = lastRun(this);
-  if (!run.output.includes(text))
-    expect.fail(`the output does not mention ${JSON.stringify(text)}; ${shown(run)}`);
-});
+Then(
+  'the output mentions {string}',
+  function (this: MmWorld, text: string) {
+    const run = lastRun(this);
+    if (!run.output.includes(text))
+      expect.fail(`the output does not mention ${JSON.stringify(text)}; ${shown(run)}`);
+  },
+  HARNESS,
+);
 
-Then('the run executed {int} scenarios', function (this: MmWorld, n: number) {
-  expect(finishedTestCases(this).length, 'test cases finished, in messages.ndjson').to.equal(n);
-});
+Then(
+  'the run executed {int} scenarios',
+  function (this: MmWorld, n: number) {
+    expect(finishedTestCases(this).length, 'test cases finished, in messages.ndjson').to.equal(n);
+  },
+  HARNESS,
+);
 
 /**
  * Which worker runs which scenario is the coordinator's choice (a worker that
  * starts first may run them all), so this checks only that every scenario ran
  * in a worker and that there were no more workers than asked for.
  */
-Then('every scenario ran in one of {int} worker processes', function (this: MmWorld, n: number) {
-  const started = envelopes(this).flatMap((e) => (e.testCaseStarted ? [e.testCaseStarted] : []));
-  expect(started, 'testCaseStarted messages').to.not.be.empty;
-  const workers = started.map((s) => s.workerId);
-  expect(workers, 'the workerId of each testCaseStarted message').to.not.include(undefined);
-  expect(new Set(workers).size, `distinct workers (${[...new Set(workers)].join(', ')})`).to.be.within(1, n);
-});
+Then(
+  'every scenario ran in one of {int} worker processes',
+  function (this: MmWorld, n: number) {
+    const started = envelopes(this).flatMap((e) => (e.testCaseStarted ? [e.testCaseStarted] : []));
+    expect(started, 'testCaseStarted messages').to.not.be.empty;
+    const workers = started.map((s) => s.workerId);
+    expect(workers, 'the workerId of each testCaseStarted message').to.not.include(undefined);
+    expect(new Set(workers).size, `distinct workers (${[...new Set(workers)].join(', ')})`).to.be.within(
+      1,
+      n,
+    );
+  },
+  HARNESS,
+);
 
-Then('the scratch project holds one Allure result per scenario', function (this: MmWorld) {
-  const project = scratch(this);
-  const results = project.filesEndingIn('-result.json').map((f) => JSON.parse(project.read(f)));
-  const scenarios = envelopes(this).flatMap((e) => (e.pickle ? [String(e.pickle.name)] : []));
-  expect(scenarios.length, 'scenarios in messages.ndjson').to.be.above(1);
-  expect(finishedTestCases(this).length, 'test cases finished').to.equal(scenarios.length);
-  expect(results.length, 'Allure results (*-result.json)').to.equal(scenarios.length);
-  expect(new Set(results.map((r) => r.historyId)).size, 'distinct historyIds').to.equal(results.length);
-  expect(results.map((r) => String(r.name)).sort(), 'scenario names in the Allure results').to.deep.equal(
-    scenarios.sort(),
-  );
-});
+Then(
+  'the scratch project holds one Allure result per scenario',
+  function (this: MmWorld) {
+    const project = scratch(this);
+    const results = project.filesEndingIn('-result.json').map((f) => JSON.parse(project.read(f)));
+    const scenarios = envelopes(this).flatMap((e) => (e.pickle ? [String(e.pickle.name)] : []));
+    expect(scenarios.length, 'scenarios in messages.ndjson').to.be.above(1);
+    expect(finishedTestCases(this).length, 'test cases finished').to.equal(scenarios.length);
+    expect(results.length, 'Allure results (*-result.json)').to.equal(scenarios.length);
+    expect(new Set(results.map((r) => r.historyId)).size, 'distinct historyIds').to.equal(results.length);
+    expect(results.map((r) => String(r.name)).sort(), 'scenario names in the Allure results').to.deep.equal(
+      scenarios.sort(),
+    );
+  },
+  HARNESS,
+);
 
 After({ tags: '@runner' }, function (this: MmWorld, { result }) {
   const project = scratchProjects.get(this);

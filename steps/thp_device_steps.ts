@@ -1,8 +1,12 @@
-import { Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { KernelInvariantViolation } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import { Given, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
+
+/** These steps drive split_huge_pmd, the THP split and the rmap walk from inside the kernel, step by step. */
+const IN_KERNEL = (c: Translator) =>
+  c.cannot('a step inside the kernel (a THP split stopped half-way, an rmap walk, a driver reference)');
 
 /** Where a folio split may be stopped: `When the next THP split stops at the freeze`. */
 type Phase = 'unmap' | 'freeze' | 'split' | 'remap';
@@ -30,20 +34,30 @@ function expectingInvariant(world: MmWorld, fn: () => void): void {
   }
 }
 
-Given('device-private THPs are split as the v2 patch did', function (this: MmWorld) {
-  this.kernel.select_device_private_split('v2');
-});
+Given(
+  'device-private THPs are split as the v2 patch did',
+  function (this: MmWorld) {
+    this.kernel.select_device_private_split('v2');
+  },
+  (c) => c.cannot('the v2 patch of the device-private THP split series', 'variant'),
+);
 
-Given('the next THP split stops at the {word}', function (this: MmWorld, phase: string) {
-  if (!PHASES[phase]) throw new Error(`no split phase "${phase}"; phases: ${Object.keys(PHASES).join(', ')}`);
-  this.kernel.pause_next_split(PHASES[phase]);
-});
+Given(
+  'the next THP split stops at the {word}',
+  function (this: MmWorld, phase: string) {
+    if (!PHASES[phase])
+      throw new Error(`no split phase "${phase}"; phases: ${Object.keys(PHASES).join(', ')}`);
+    this.kernel.pause_next_split(PHASES[phase]);
+  },
+  IN_KERNEL,
+);
 
 When(
   'the kernel splits the PMD of {pages} in {process}',
   function (this: MmWorld, range: PageRange, task: task_struct) {
     this.kernel.split_huge_pmd(task, this.address(range));
   },
+  IN_KERNEL,
 );
 
 When(
@@ -51,21 +65,34 @@ When(
   function (this: MmWorld, range: PageRange, task: task_struct) {
     splitResults.set(this, this.kernel.split_folio(pageOf(this, task, range)));
   },
+  IN_KERNEL,
 );
 
-When('the split continues', function (this: MmWorld) {
-  const r = this.kernel.continue_split();
-  expect(r.phase, 'the split ran to its end').to.equal('done');
-  splitResults.set(this, r.ret);
-});
+When(
+  'the split continues',
+  function (this: MmWorld) {
+    const r = this.kernel.continue_split();
+    expect(r.phase, 'the split ran to its end').to.equal('done');
+    splitResults.set(this, r.ret);
+  },
+  IN_KERNEL,
+);
 
-Then('the split fails with {errno}', function (this: MmWorld, errno: number) {
-  expect(splitResults.get(this), 'the split returned').to.equal(errno);
-});
+Then(
+  'the split fails with {errno}',
+  function (this: MmWorld, errno: number) {
+    expect(splitResults.get(this), 'the split returned').to.equal(errno);
+  },
+  IN_KERNEL,
+);
 
-Then('the split succeeds', function (this: MmWorld) {
-  expect(splitResults.get(this), 'the split returned').to.equal(0);
-});
+Then(
+  'the split succeeds',
+  function (this: MmWorld) {
+    expect(splitResults.get(this), 'the split returned').to.equal(0);
+  },
+  IN_KERNEL,
+);
 
 When(
   'the device driver takes a reference to the THP behind {pages} in {process}',
@@ -74,22 +101,35 @@ When(
     if (this.kernel.folio_try_get(page)) driverRefs.set(this, [...(driverRefs.get(this) ?? []), page]);
     else this.expectClaim('reference refused', `folio_try_get of pfn ${page}: the refcount is frozen`);
   },
+  IN_KERNEL,
 );
 
-Then('the reference is refused, because the refcount is frozen', function (this: MmWorld) {
-  this.claim('reference refused');
-});
+Then(
+  'the reference is refused, because the refcount is frozen',
+  function (this: MmWorld) {
+    this.claim('reference refused');
+  },
+  IN_KERNEL,
+);
 
-When('the device driver drops its reference', function (this: MmWorld) {
-  const refs = driverRefs.get(this) ?? [];
-  const page = refs.pop();
-  if (page === undefined) throw new Error('the device driver holds no reference');
-  expectingInvariant(this, () => this.kernel.folio_put(page));
-});
+When(
+  'the device driver drops its reference',
+  function (this: MmWorld) {
+    const refs = driverRefs.get(this) ?? [];
+    const page = refs.pop();
+    if (page === undefined) throw new Error('the device driver holds no reference');
+    expectingInvariant(this, () => this.kernel.folio_put(page));
+  },
+  IN_KERNEL,
+);
 
-Then('debug_vm reports {string}', function (this: MmWorld, rule: string) {
-  this.claim(`spec violated: ${rule}`);
-});
+Then(
+  'debug_vm reports {string}',
+  function (this: MmWorld, rule: string) {
+    this.claim(`spec violated: ${rule}`);
+  },
+  IN_KERNEL,
+);
 
 When(
   'a kernel path takes pmd_pfn\\() of {pages} in {process}',
@@ -98,6 +138,7 @@ When(
       this.lastRead.set('pmd_pfn', [this.kernel.pmd_pfn_at(task, this.address(range))]);
     });
   },
+  IN_KERNEL,
 );
 
 Then(
@@ -111,6 +152,7 @@ Then(
       );
     }
   },
+  IN_KERNEL,
 );
 
 Then(
@@ -121,6 +163,7 @@ Then(
       'mappings folio_referenced walked',
     ).to.equal(n);
   },
+  IN_KERNEL,
 );
 
 Then(
@@ -128,4 +171,5 @@ Then(
   function (this: MmWorld, range: PageRange, task: task_struct, pmd: number, pte: number) {
     expect(this.kernel.rmap_mappings(pageOf(this, task, range))).to.deep.equal({ pmd, pte });
   },
+  IN_KERNEL,
 );

@@ -39,11 +39,18 @@ export interface CStep {
   want?: unknown;
 }
 
-/** Why a scenario does not run on the real kernel. */
+/**
+ * Why a scenario does not run on the real kernel, and what kind of scenario
+ * it is: one about today's kernel that userspace cannot state (`kernel`), a
+ * simulated design variant or historical kernel (`variant`), or one about
+ * mmspec itself (`harness`). Only `kernel` counts against the translation target.
+ */
+export type Scope = 'kernel' | 'variant' | 'harness';
 export interface Untranslatable {
   step: string;
   reason: string;
-  /** A simulated design variant or historical kernel: not the kernel under test, by design. */
+  scope: Scope;
+  /** Kept for readers of older translation files: scope === 'variant'. */
   variant: boolean;
 }
 
@@ -61,6 +68,9 @@ export class Translator {
   before = 0;
   /** The process of the latest step that named one: the one a step without a process runs in. */
   private actor = 0;
+
+  /** Each forked process's parent, by index (waitpid runs in the parent). */
+  readonly parents = new Map<number, number>();
 
   /** A process's index, given one on first mention. */
   proc(p: task_struct | string): number {
@@ -121,8 +131,9 @@ export class Translator {
   }
 
   /** The scenario cannot run on a real kernel. */
-  cannot(reason: string, variant = false): void {
-    this.untranslatable.push({ step: this.text, reason, variant });
+  cannot(reason: string, scope: Scope | boolean = 'kernel'): void {
+    const sc: Scope = scope === true ? 'variant' : scope === false ? 'kernel' : scope;
+    this.untranslatable.push({ step: this.text, reason, scope: sc, variant: sc === 'variant' });
   }
 }
 

@@ -94,6 +94,9 @@ struct mm_shared {
 	long faults[MM_PROCS];
 	/* Named pages: their PFNs. */
 	uint64_t named[8];
+	/* The last pagemap read (hmm-tests.c pagemap_get_entry over a range). */
+	long pm_count;
+	uint64_t pm[MM_MAX_READ];
 };
 
 static struct mm_shared *sh;
@@ -137,6 +140,10 @@ static void mm_fail(const char *fmt, ...)
 	for (char *c = msg; *c; c++)
 		if (*c == '"' || *c == '\\')
 			*c = '\'';
+	if (!sh) {
+		printf("mmspec-scenario: %s\n", msg);
+		return;
+	}
 	mm_print("\"error\":\"%s\"", msg);
 	sh->failed = 1;
 	sh->turn = 1 << 30;
@@ -471,16 +478,25 @@ static void mm_dmirror(int dev, unsigned long request, int b, long first, long c
 	mm_dmirror_fd(mm_dev(dev), request, b, first, count);
 }
 
+/* HMM_DMIRROR_FLAGS: the flags go in npages (hmm-tests.c passes them so); b < 0: no buffer. */
 static void mm_dmirror_flags(int dev, int b, uint64_t flags)
 {
 	struct hmm_dmirror_cmd cmd = { 0 };
-	cmd.addr = (uintptr_t)mm_addr(b, 0);
+	cmd.addr = b < 0 ? 0 : (uintptr_t)mm_addr(b, 0);
 	cmd.npages = flags;
 	int ret = ioctl(mm_dev(dev), HMM_DMIRROR_FLAGS, &cmd);
 	sh->cmd_ret = ret ? -errno : 0;
 	sh->cmd_cpages = cmd.cpages;
 	sh->cmd_faults = cmd.faults;
 	sh->cmd_npages = 0;
+}
+
+/* HMM_DMIRROR_RELEASE: dmirror_device_remove_chunks(), every chunk of the device evicted and unmapped. */
+static void mm_dmirror_release(int dev)
+{
+	struct hmm_dmirror_cmd cmd = { .npages = 1 };
+	if (ioctl(mm_dev(dev), HMM_DMIRROR_RELEASE, &cmd))
+		mm_fail("HMM_DMIRROR_RELEASE: %s", strerror(errno));
 }
 
 static void mm_obs_cmd(int with_cpages, int with_faults)
@@ -614,15 +630,176 @@ static void mm_map_file(int b, const char *name, int flags)
 	sh->pages[b] = size / MM_PAGE;
 }
 
-/* mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a whole buffer to `kib` KiB past its end. */
-static void mm_mremap(int b, long kib)
+/* hmm_create_file(): a file of holes, `pages` long. */
+static void mm_make_hole_file(const char *name, long pages)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, pages * MM_PAGE))
+		mm_fail("creating %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* pwrite() of `pages` pages of a pattern at offset 0. */
+static void mm_pwrite_pattern(const char *name, long pages, int kind, int sign, int c)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	int fd = open(path, O_RDWR);
+	int *buf = malloc(pages * MM_PAGE);
+	for (long k = 0; k < pages; k++)
+		for (long j = 0; j < (long)MM_INTS; j++)
+			buf[k * MM_INTS + j] = mm_pattern(kind, sign, c, k, j);
+	if (fd < 0 || pwrite(fd, buf, pages * MM_PAGE, 0) != (ssize_t)(pages * MM_PAGE))
+		mm_fail("pwrite %s: %s", path, strerror(errno));
+	free(buf);
+	close(fd);
+}
+
+/* pread() of `pages` pages at offset 0 into the mirror of buffer b. */
+static void mm_pread_mirror(const char *name, long pages, int b)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0 || pread(fd, mm_mirror_of(b), pages * MM_PAGE, 0) != (ssize_t)(pages * MM_PAGE))
+		mm_fail("pread %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static void mm_map_file_prot(int b, const char *name, int prot, int flags)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	int fd = open(path, prot & PROT_WRITE ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		mm_fail("open %s: %s", path, strerror(errno));
+	off_t size = lseek(fd, 0, SEEK_END);
+	void *p = mmap(NULL, size, prot, flags, fd, 0);
+	if (p == MAP_FAILED)
+		mm_fail("mmap of %s: %s", path, strerror(errno));
+	close(fd);
+	sh->addr[b] = (uintptr_t)p;
+	sh->pages[b] = size / MM_PAGE;
+}
+
+/* "P stores V to ptr[n]": one int. */
+static void mm_store_int(int b, long n, int value)
+{
+	if (sigsetjmp(mm_jmp, 1))
+		mm_fail("storing to ptr[%ld] of buffer %d: a signal", n, b);
+	((volatile int *)mm_addr(b, 0))[n] = value;
+}
+
+/* hmm-tests.c mixedmap: mmap() of the device file itself, private. */
+static void mm_map_devfile(int b, int dev, long pages)
+{
+	void *p = mmap(NULL, pages * MM_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, mm_dev(dev), 0);
+	if (p == MAP_FAILED)
+		mm_fail("mmap of /dev/hmm_dmirror%d: %s", dev, strerror(errno));
+	sh->addr[b] = (uintptr_t)p;
+	sh->pages[b] = pages;
+}
+
+/* HugePages_Free and HugePages_Rsvd of /proc/meminfo. */
+static void mm_obs_hugetlb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long free_ = -1, rsvd = -1;
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "HugePages_Free: %ld", &free_);
+		sscanf(line, "HugePages_Rsvd: %ld", &rsvd);
+	}
+	if (f)
+		fclose(f);
+	mm_print("\"got\":{\"free\":%ld,\"reserved\":%ld}", free_, rsvd);
+}
+
+/* The gup_test ioctls (mm/gup_test.c) other than the long-term pin: GUP_FAST_BENCHMARK, PIN_BASIC_TEST…; their return and size. */
+static long mm_gup_ret, mm_gup_size;
+static void mm_gup_test(unsigned long cmd, int b, long first, long count, unsigned flags)
+{
+	if (mm_gup_fd < 0)
+		mm_gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
+	struct gup_test g = { 0 };
+	g.addr = (uintptr_t)mm_addr(b, first);
+	g.size = count * MM_PAGE;
+	g.nr_pages_per_call = 1;
+	g.gup_flags = flags;
+	int ret = ioctl(mm_gup_fd, cmd, &g);
+	mm_gup_ret = ret ? -errno : 0;
+	mm_gup_size = g.size;
+	sh->last_errno = mm_gup_ret;
+}
+
+static void mm_obs_gup_test(void)
+{
+	mm_print("\"got\":{\"ret\":\"%s\",\"size\":%ld}", mm_errname(-mm_gup_ret), mm_gup_size);
+}
+
+static int mm_kill_ret;
+static void mm_kill(int p)
+{
+	mm_kill_ret = kill(sh->pid[p], SIGKILL) ? -errno : 0;
+}
+
+static void mm_obs_kill(void)
+{
+	mm_print("\"got\":{\"kill\":%d}", mm_kill_ret);
+}
+
+/* waitpid(pid, &status, 0) in the parent: the pid it returned, and how the child ended. */
+static void mm_obs_waitpid(int p)
+{
+	int status = 0;
+	pid_t got = waitpid(sh->pid[p], &status, 0);
+	if (WIFEXITED(status))
+		mm_print("\"got\":{\"pid\":%s,\"exited\":%d,\"signal\":null}", got == sh->pid[p] ? "true" : "false",
+			 WEXITSTATUS(status));
+	else
+		mm_print("\"got\":{\"pid\":%s,\"exited\":null,\"signal\":%d}", got == sh->pid[p] ? "true" : "false",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+}
+
+static void mm_nr_hugepages(long n)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%ld", n);
+	mm_sysfs("/proc/sys/vm/nr_hugepages", v);
+}
+
+/* hmm-tests.c's child_fd = hmm_open(n) */
+static void mm_open_child(int n)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "/dev/hmm_dmirror%d", n);
+	mm_child_fd = open(path, O_RDWR, 0);
+	if (mm_child_fd < 0)
+		mm_fail("open %s: %s", path, strerror(errno));
+}
+
+/* mremap(MREMAP_MAYMOVE | MREMAP_FIXED [| MREMAP_DONTUNMAP]) of a whole buffer to `kib` KiB past its end. */
+static void mm_mremap_flags(int b, long kib, int dontunmap)
 {
 	uintptr_t old = sh->addr[b], target = old + sh->pages[b] * MM_PAGE + kib * 1024;
-	void *p = mremap((void *)old, sh->pages[b] * MM_PAGE, sh->pages[b] * MM_PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
-			 (void *)target);
+	void *p = mremap((void *)old, sh->pages[b] * MM_PAGE, sh->pages[b] * MM_PAGE,
+			 MREMAP_MAYMOVE | MREMAP_FIXED | (dontunmap ? MREMAP_DONTUNMAP : 0), (void *)target);
 	if (p != (void *)target)
 		mm_fail("mremap: %s", strerror(errno));
 	sh->addr[b] = target;
+}
+
+static void mm_mremap(int b, long kib)
+{
+	mm_mremap_flags(b, kib, 0);
+}
+
+/* "buffer A still points at buffer B": the kept pointer against the buffer's address now. */
+static void mm_obs_same_address(int a, int b)
+{
+	mm_print("\"got\":{\"same address\":%s}", sh->addr[a] == sh->addr[b] ? "true" : "false");
 }
 
 /* "the page behind … is called N" / "… is page N": a PFN, kept and compared (pagemap shows PFNs to root). */
@@ -774,14 +951,21 @@ static void mm_obs_memory(int b, long first, long count)
 	mm_obs_pages("memory", b, first, count, mm_memory);
 }
 
-/* pagemap bits over a range, as hmm-tests.c's THP tests read them: the bits set on every page, and on none. */
-static void mm_obs_pagemap_bits(int b, long first, long count, int bit_set, int bit_clear)
+/* hmm-tests.c's pagemap_get_entry() over a range, kept for the Then-step. */
+static void mm_read_pagemap(int b, long first, long count)
+{
+	sh->pm_count = 0;
+	for (long k = first; k < first + count && k - first < MM_MAX_READ; k++)
+		sh->pm[sh->pm_count++] = mm_pagemap((uintptr_t)mm_addr(b, k));
+}
+
+/* Of the entries read: how many have bit_set set, and how many have bit_clear clear. */
+static void mm_obs_pagemap_bits(int bit_set, int bit_clear)
 {
 	long set = 0, clear = 0;
-	for (long k = first; k < first + count; k++) {
-		uint64_t e = mm_pagemap((uintptr_t)mm_addr(b, k));
-		set += !!(e & (1ULL << bit_set));
-		clear += !(e & (1ULL << bit_clear));
+	for (long k = 0; k < sh->pm_count; k++) {
+		set += !!(sh->pm[k] & (1ULL << bit_set));
+		clear += !(sh->pm[k] & (1ULL << bit_clear));
 	}
 	mm_print("\"got\":{\"set\":%ld,\"clear\":%ld}", set, clear);
 }
@@ -970,6 +1154,12 @@ static void mm_fork(int child)
 		mm_me = child;
 		sh->pid[child] = getpid();
 		mm_gup_fd = -1; /* gup_test's pin belongs to the parent's open file */
+		/* A dmirror file mirrors its opener's mm: the child opens its own (the engine's child has none). */
+		for (int n = 0; n < 4; n++) {
+			if (mm_dev_fd[n] >= 0)
+				close(mm_dev_fd[n]);
+			mm_dev_fd[n] = -1;
+		}
 		if (mm_pagemap_fd >= 0)
 			close(mm_pagemap_fd);
 		mm_pagemap_fd = -1;
