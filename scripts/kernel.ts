@@ -232,6 +232,7 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
       thp: 'madvise',
       hugepages: 64,
       swapBytes: 1 << 30,
+      scratchBytes: 256 << 20,
       programs: [{ name: 'scenarios', binary, timeout: opt.timeout, args: [String(from)] }],
     };
     const initrd = buildInitramfs(built.dir, plan);

@@ -39,6 +39,17 @@
 #include "gup_test.h"
 #include "test_hmm_uapi.h"
 
+/* Newer than Debian 12's glibc headers (include/uapi/asm-generic/mman-common.h, include/uapi/linux/mman.h). */
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
 #define MM_PAGE 4096UL
 #define MM_PMD (512UL * MM_PAGE)
 #define MM_INTS (MM_PAGE / sizeof(int))
@@ -51,6 +62,9 @@
 #ifndef MM_SWP_MIGRATION_READ
 #error "the host passes -DMM_SWP_* from the kernel's include/linux/swap.h and .config"
 #endif
+
+/* The scenarios' files: an ext2 filesystem on the guest's second disk (scripts/lib/kernel/guest.ts scratchBytes). */
+#define MM_FILES "/scratch"
 
 /* Device-coherent memory: the memmap=! range test_hmm's spm_addr_dev0/1 use (scripts/lib/kernel/guest.ts). */
 #define MM_COHERENT_FIRST_PFN 0x140000UL
@@ -87,6 +101,7 @@ struct mm_shared {
 	/* The last ptr[n] load. */
 	int64_t load;
 	int load_ok;
+	volatile int exited_pid;
 	/* The buffer range of the last dmirror ioctl. */
 	int cmd_b;
 	long cmd_first;
@@ -113,6 +128,8 @@ static int mm_gup_fd = -1;
 static int mm_pagemap_fd = -1;
 
 static uint64_t mm_pagemap(uintptr_t addr);
+static void mm_wait_exited(void);
+static int64_t mm_entry_pfn(uint64_t e);
 static uint64_t mm_categories(uintptr_t addr);
 
 static void mm_print(const char *fmt, ...)
@@ -408,12 +425,21 @@ static void mm_obs_load(void)
 
 /* ---- the dmirror bounce buffer (hmm-tests.c buffer->mirror), per process ---- */
 
+/*
+ * A mirror lives far from the scenario's own mappings (the engine's mirror is
+ * no part of the address space): a calloc'd one would be placed by mmap in
+ * whatever hole a scenario just unmapped, and a later MREMAP_FIXED or mmap
+ * there would clobber it or be moved by it.
+ */
+#define MM_MIRROR_BASE 0x500000000000UL
 static int *mm_mirror_of(int b)
 {
 	if (!mm_mirror[b]) {
-		mm_mirror[b] = calloc(sh->pages[b], MM_PAGE);
-		if (!mm_mirror[b])
-			mm_fail("calloc of the mirror of buffer %d", b);
+		void *p = mmap((void *)(MM_MIRROR_BASE + ((uintptr_t)b << 36)), sh->pages[b] * MM_PAGE,
+			       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == MAP_FAILED)
+			mm_fail("mmap of the mirror of buffer %d: %s", b, strerror(errno));
+		mm_mirror[b] = p;
 	}
 	return mm_mirror[b];
 }
@@ -599,7 +625,7 @@ static void mm_clear_refs(void)
 static void mm_make_file(const char *name, long pages, unsigned base)
 {
 	char path[96];
-	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	snprintf(path, sizeof(path), MM_FILES "/mmspec-%s", name);
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		mm_fail("creating %s: %s", path, strerror(errno));
@@ -617,7 +643,7 @@ static void mm_make_file(const char *name, long pages, unsigned base)
 static void mm_map_file(int b, const char *name, int flags)
 {
 	char path[96];
-	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	snprintf(path, sizeof(path), MM_FILES "/mmspec-%s", name);
 	int fd = open(path, O_RDWR);
 	if (fd < 0)
 		mm_fail("open %s: %s", path, strerror(errno));
@@ -634,7 +660,7 @@ static void mm_map_file(int b, const char *name, int flags)
 static void mm_make_hole_file(const char *name, long pages)
 {
 	char path[96];
-	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	snprintf(path, sizeof(path), MM_FILES "/mmspec-%s", name);
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || ftruncate(fd, pages * MM_PAGE))
 		mm_fail("creating %s: %s", path, strerror(errno));
@@ -645,7 +671,7 @@ static void mm_make_hole_file(const char *name, long pages)
 static void mm_pwrite_pattern(const char *name, long pages, int kind, int sign, int c)
 {
 	char path[96];
-	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	snprintf(path, sizeof(path), MM_FILES "/mmspec-%s", name);
 	int fd = open(path, O_RDWR);
 	int *buf = malloc(pages * MM_PAGE);
 	for (long k = 0; k < pages; k++)
@@ -661,7 +687,7 @@ static void mm_pwrite_pattern(const char *name, long pages, int kind, int sign, 
 static void mm_pread_mirror(const char *name, long pages, int b)
 {
 	char path[96];
-	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	snprintf(path, sizeof(path), MM_FILES "/mmspec-%s", name);
 	int fd = open(path, O_RDONLY);
 	if (fd < 0 || pread(fd, mm_mirror_of(b), pages * MM_PAGE, 0) != (ssize_t)(pages * MM_PAGE))
 		mm_fail("pread %s: %s", path, strerror(errno));
@@ -671,7 +697,7 @@ static void mm_pread_mirror(const char *name, long pages, int b)
 static void mm_map_file_prot(int b, const char *name, int prot, int flags)
 {
 	char path[96];
-	snprintf(path, sizeof(path), "/tmp/mmspec-%s", name);
+	snprintf(path, sizeof(path), MM_FILES "/mmspec-%s", name);
 	int fd = open(path, prot & PROT_WRITE ? O_RDWR : O_RDONLY);
 	if (fd < 0)
 		mm_fail("open %s: %s", path, strerror(errno));
@@ -805,18 +831,17 @@ static void mm_obs_same_address(int a, int b)
 /* "the page behind … is called N" / "… is page N": a PFN, kept and compared (pagemap shows PFNs to root). */
 static void mm_name_page(int b, long page, int slot)
 {
-	uint64_t e = mm_pagemap((uintptr_t)mm_addr(b, page));
-	if (!(e >> 63))
-		mm_fail("page %ld of buffer %d is not present, so it has no PFN to name", page, b);
-	sh->named[slot] = e & ((1ULL << 55) - 1);
+	int64_t pfn = mm_entry_pfn(mm_pagemap((uintptr_t)mm_addr(b, page)));
+	if (pfn < 0)
+		mm_fail("page %ld of buffer %d maps no page, so it has no PFN to name", page, b);
+	sh->named[slot] = pfn;
 }
 
 static void mm_obs_is_page(int b, long first, long count, int slot)
 {
 	long is = 0;
 	for (long k = first; k < first + count; k++) {
-		uint64_t e = mm_pagemap((uintptr_t)mm_addr(b, k));
-		is += (e >> 63) && (e & ((1ULL << 55) - 1)) == sh->named[slot];
+		is += mm_entry_pfn(mm_pagemap((uintptr_t)mm_addr(b, k))) == (int64_t)sh->named[slot];
 	}
 	mm_print("\"got\":{\"is\":%ld}", is);
 }
@@ -899,6 +924,26 @@ static const char *mm_state(uintptr_t addr)
 	return c & PAGE_IS_HUGE ? "PMD-mapped" : "mapped";
 }
 
+/*
+ * The PFN a pagemap entry names: a present page's, or the page a PFN swap
+ * entry (device-private, device-exclusive, migration) points at, whose
+ * frame pte_to_pagemap_entry() writes as type | pfn << MAX_SWAPFILES_SHIFT.
+ * Returns -1 for none (an empty entry, a real swap entry).
+ */
+static int64_t mm_entry_pfn(uint64_t e)
+{
+	uint64_t frame = e & ((1ULL << 55) - 1);
+	if (e & (1ULL << 63))
+		return frame;
+	if (e & (1ULL << 62)) {
+		unsigned type = frame & 0x1f;
+		if ((type >= MM_SWP_MIGRATION_READ && type < MM_SWP_MIGRATION_READ + 3) || type == MM_SWP_DEVICE_WRITE ||
+		    type == MM_SWP_DEVICE_READ || type == MM_SWP_DEVICE_EXCLUSIVE)
+			return frame >> 5;
+	}
+	return -1;
+}
+
 /* Where the page's memory is: system RAM, device-private or device-coherent memory. */
 static const char *mm_memory(uintptr_t addr)
 {
@@ -907,11 +952,11 @@ static const char *mm_memory(uintptr_t addr)
 		unsigned type = e & 0x1f;
 		if (type == MM_SWP_DEVICE_WRITE || type == MM_SWP_DEVICE_READ)
 			return "device-private memory";
-		return "not present";
 	}
-	if (!(e & (1ULL << 63)))
+	int64_t p = mm_entry_pfn(e);
+	if (p < 0)
 		return "not present";
-	uint64_t pfn = e & ((1ULL << 55) - 1);
+	uint64_t pfn = p;
 	if (pfn >= MM_COHERENT_FIRST_PFN && pfn < MM_COHERENT_END_PFN)
 		return "device-coherent memory";
 	return "system RAM";
@@ -987,10 +1032,11 @@ static void mm_obs_same(int b, long first, long count, int p, int q)
 {
 	long same = 0, different = 0, absent = 0;
 	for (long k = first; k < first + count; k++) {
-		uint64_t a = mm_pagemap_of(p, (uintptr_t)mm_addr(b, k)), c = mm_pagemap_of(q, (uintptr_t)mm_addr(b, k));
-		if (!(a >> 63) || !(c >> 63))
+		int64_t a = mm_entry_pfn(mm_pagemap_of(p, (uintptr_t)mm_addr(b, k)));
+		int64_t c = mm_entry_pfn(mm_pagemap_of(q, (uintptr_t)mm_addr(b, k)));
+		if (a < 0 || c < 0)
 			absent++;
-		else if ((a & ((1ULL << 55) - 1)) == (c & ((1ULL << 55) - 1)))
+		else if (a == c)
 			same++;
 		else
 			different++;
@@ -1121,6 +1167,7 @@ static void mm_run_steps(const struct mm_step *steps, int n)
 		}
 		int who = mm_me;
 		mm_cur = i;
+		mm_wait_exited();
 		steps[i].fn();
 		if (mm_me == who)
 			__atomic_store_n(&sh->turn, i + 1, __ATOMIC_RELEASE);
@@ -1170,11 +1217,39 @@ static void mm_fork(int child)
 		sched_yield();
 }
 
-/* "P exits": hand the turn on first, as the process will not come back. */
+/* "P exits": hand the turn on first, as the process will not come back; the next step waits for its exit_mm(). */
 static void mm_exit(void)
 {
+	sh->exited_pid = getpid();
 	__atomic_store_n(&sh->turn, mm_cur + 1, __ATOMIC_RELEASE);
 	_exit(0);
+}
+
+/*
+ * The engine's exit is done when its step is: wait until the process that
+ * exited is a zombie (exit_notify runs after exit_mm) or gone, so its
+ * mappings no longer count when the next step runs.
+ */
+static void mm_wait_exited(void)
+{
+	int pid = sh->exited_pid;
+	if (!pid)
+		return;
+	char path[40], stat[256];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (int tries = 0; tries < 100000; tries++) {
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			break;
+		ssize_t n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		stat[n > 0 ? n : 0] = 0;
+		char *r = strrchr(stat, ')');
+		if (!r || r[2] == 'Z' || r[2] == 'X')
+			break;
+		usleep(100);
+	}
+	sh->exited_pid = 0;
 }
 
 /*

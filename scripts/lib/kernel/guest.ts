@@ -52,6 +52,12 @@ export interface GuestPlan {
   hugepages: number;
   /** Bytes of the virtio disk the guest swaps to (cow.c's swapped-out cases). 0: no swap. */
   swapBytes: number;
+  /**
+   * Bytes of a second virtio disk, an ext2 filesystem at /scratch, for the
+   * scenarios' files: a disk filesystem with writeback, as the engine's
+   * files are (tmpfs is shmem, which GUP and migration treat otherwise). 0: none.
+   */
+  scratchBytes?: number;
 }
 
 export interface Boot {
@@ -84,6 +90,11 @@ export function initScript(plan: GuestPlan | 'probe'): string {
   lines.push(`echo ${plan.thp} > /sys/kernel/mm/transparent_hugepage/enabled`);
   lines.push(`echo ${plan.hugepages} > /proc/sys/vm/nr_hugepages`);
   if (plan.swapBytes) lines.push('mkswap /dev/vda > /dev/null && swapon /dev/vda');
+  if (plan.scratchBytes)
+    lines.push(
+      `mkdir -p /scratch && mke2fs -q /dev/${plan.swapBytes ? 'vdb' : 'vda'} && mount -t ext2 /dev/${plan.swapBytes ? 'vdb' : 'vda'} /scratch`,
+      'echo "mmspec: scratch $(grep -c " /scratch " /proc/mounts)" > $out',
+    );
   lines.push(
     'echo "mmspec: uname $(uname -r)" > $out',
     'echo "mmspec: thp $(cat /sys/kernel/mm/transparent_hugepage/enabled)" > $out',
@@ -131,7 +142,7 @@ function qemuArgs(
   bzImage: string,
   initrd: string,
   dir: string,
-  swap: string | null,
+  disks: string[],
 ): string[] {
   const a = [
     '-machine',
@@ -158,7 +169,7 @@ function qemuArgs(
     '-append',
     CMDLINE.join(' '),
   ];
-  if (swap) a.push('-drive', `file=${swap},format=raw,if=virtio`);
+  for (const disk of disks) a.push('-drive', `file=${disk},format=raw,if=virtio`);
   return a;
 }
 
@@ -170,18 +181,24 @@ export function boot(
   dir: string,
   timeoutSeconds: number,
   swapBytes = 0,
+  scratchBytes = 0,
 ): Boot {
   mkdirSync(dir, { recursive: true });
   for (const f of ['console.log', 'tap.txt']) rmSync(join(dir, f), { force: true });
-  let swap: string | null = null;
-  if (swapBytes) {
-    swap = join(dir, 'swap.img');
-    rmSync(swap, { force: true });
-    /* Sparse: the guest's mkswap writes its header; the rest costs disk only when swapped to. */
-    run('truncate', ['-s', String(swapBytes), swap]);
+  const disks: string[] = [];
+  /* Sparse: the guest's mkswap and mke2fs write their headers; the rest costs disk only when written. */
+  for (const [name, bytes] of [
+    ['swap.img', swapBytes],
+    ['scratch.img', scratchBytes],
+  ] as const) {
+    if (!bytes) continue;
+    const disk = join(dir, name);
+    rmSync(disk, { force: true });
+    run('truncate', ['-s', String(bytes), disk]);
+    disks.push(disk);
   }
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('qemu-system-x86_64', qemuArgs(accel, bzImage, initrd, dir, swap), {
+  const r = spawnSync('qemu-system-x86_64', qemuArgs(accel, bzImage, initrd, dir, disks), {
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: timeoutSeconds * 1000,
     killSignal: 'SIGKILL',
@@ -192,7 +209,7 @@ export function boot(
   const read = (f: string): string => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'latin1') : '');
   const stderr = r.stderr?.toString() ?? '';
   writeFileSync(join(dir, 'qemu.stderr'), stderr);
-  if (swap) rmSync(swap, { force: true });
+  for (const disk of disks) rmSync(disk, { force: true });
   return {
     accel,
     seconds: Math.round(seconds * 10) / 10,

@@ -114,7 +114,7 @@ export function cProgram(scenarios: readonly Translation[]): string {
     '\t\tmm_thp("madvise");',
     '\t\tmm_nr_hugepages(64);',
     '\t\tint rc = mm_scenario_run(i, mm_all[i].steps, mm_all[i].n, 120);',
-    '\t\tif (system("rm -f /tmp/mmspec-*")) {}',
+    '\t\tif (system("rm -f /scratch/mmspec-*")) {}',
     '\t\tprintf("mmspec-scenario: end %d rc=%d\\n", i, rc);',
     '\t}',
     '\treturn 0;',
@@ -276,7 +276,8 @@ export function compareScenario(t: Translation, n: number, o: ScenarioOutput): S
 
 /** How much of the suite translates: variants are left out of the target (issue 12: ≥ 90 % of non-variant scenarios). */
 export function translationCoverage(all: readonly Translation[]) {
-  const scoped = (t: Translation, scope: string) => t.untranslatable.some((u) => (u.scope ?? (u.variant ? 'variant' : 'kernel')) === scope);
+  const scoped = (t: Translation, scope: string) =>
+    t.untranslatable.some((u) => (u.scope ?? (u.variant ? 'variant' : 'kernel')) === scope);
   const variant = all.filter((t) => scoped(t, 'variant'));
   const harness = all.filter((t) => !scoped(t, 'variant') && scoped(t, 'harness'));
   const others = all.filter((t) => !scoped(t, 'variant') && !scoped(t, 'harness'));
