@@ -23,6 +23,7 @@ import { ensurePackages, KERNELS, kernelSource, log, OracleError } from './lib/k
 import {
   buildProgram,
   compareScenario,
+  notRun,
   parseScenarioOutput,
   readTranslations,
   runnable,
@@ -263,7 +264,8 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
     if (output.ended.has(chosen.length - 1)) break;
     from = Math.max(...began) + 1;
   }
-  const results = chosen.map((t, n) => compareScenario(t, n, output));
+  const ran = chosen.map((t, n) => compareScenario(t, n, output));
+  const results = [...ran, ...all.filter((t) => !runnable(t)).map(notRun)];
   const summary: Record<string, number> = {};
   for (const r of results) summary[r.verdict] = (summary[r.verdict] ?? 0) + 1;
   const compared = results.reduce((a, r) => a + r.compared, 0);
@@ -283,14 +285,14 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
   writeFileSync(KERNEL_REPORT, `${JSON.stringify(report, null, 2)}\n`);
   const agree = summary.agree ?? 0;
   console.log(
-    `\nLinux ${built.version} (${accel.toUpperCase()}): ${agree} of ${results.length} scenarios agree with the engine; ${compared} observations compared, ${notObservable} Then-steps not observable from userspace`,
+    `\nLinux ${built.version} (${accel.toUpperCase()}): ${agree} of ${ran.length} scenarios agree with the engine; ${compared} observations compared, ${notObservable} Then-steps not observable from userspace`,
   );
   console.log(
     `  ${Object.entries(summary)
       .map(([v, n]) => `${n} ${v}`)
       .join(', ')}`,
   );
-  for (const r of results.filter((x) => x.verdict !== 'agree')) {
+  for (const r of ran.filter((x) => x.verdict !== 'agree')) {
     console.log(`  ${r.verdict.padEnd(16)} ${r.uri}:${r.line} ${r.name}${r.note ? ` (${r.note})` : ''}`);
     for (const d of r.differences.slice(0, 3))
       console.log(

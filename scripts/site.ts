@@ -22,6 +22,13 @@ import {
   STATUS_ORDER,
 } from './lib/conformance';
 import { type Features, loadFeatures, type ScenarioRun, tagValues } from './lib/features';
+import {
+  type ScenarioRun as KernelScenarioRun,
+  type ScenarioResult as KernelVerdict,
+  kernelVerdicts,
+  readScenarioRun,
+  scenarioKey,
+} from './lib/kernel/scenarios';
 import { KERNEL_REPORT, type KernelReport, readKernelReport } from './lib/kernel/tap';
 import { type LastRun, type Outcome, pickleKey, readLastRun, readUsage, type Usage } from './lib/run';
 
@@ -98,7 +105,28 @@ function outcomes(run: LastRun | null): Map<string, Outcome> {
   return by;
 }
 
-function scenarioItem(s: ScenarioRun, outcome: Outcome, uid: string | undefined): string {
+/** The real kernel's verdict on a scenario (npm run kernel -- --scenarios), as a badge with its reason. */
+function kernelBadge(k: KernelVerdict | undefined, version: string): string {
+  if (!k) return '';
+  const cls =
+    k.verdict === 'agree'
+      ? 'passed'
+      : k.verdict === 'differs' || k.verdict === 'did not finish'
+        ? 'failed'
+        : k.verdict === 'differs (tagged)'
+          ? 'kernel-fails'
+          : 'none';
+  const why = k.verdict === 'agree' ? `${k.compared} observations compared` : (k.note ?? '');
+  return ` <span title="${esc(why)}">${badge(cls, `Linux ${version}: ${k.verdict}`)}</span>`;
+}
+
+function scenarioItem(
+  s: ScenarioRun,
+  outcome: Outcome,
+  uid: string | undefined,
+  kernel: KernelVerdict | undefined = undefined,
+  version = '',
+): string {
   const name =
     esc(s.name) +
     (s.parameters.length
@@ -107,7 +135,37 @@ function scenarioItem(s: ScenarioRun, outcome: Outcome, uid: string | undefined)
   const link = uid
     ? `<a class="scenario" href="allure-report/index.html#testresult/${uid}">${name}</a>`
     : name;
-  return `<li>${badge(outcome.replace(' ', '-'), outcome)} ${link} <span class="small">${esc(s.uri)}:${s.line}</span></li>`;
+  return `<li>${badge(outcome.replace(' ', '-'), outcome)}${kernelBadge(kernel, version)} ${link} <span class="small">${esc(s.uri)}:${s.line}</span></li>`;
+}
+
+/** What the claims page says of the real-kernel run: which kernel, how many scenarios agreed, and how many claims' scenarios all did. */
+function kernelSummary(
+  run: KernelScenarioRun | null,
+  claims: Claim[],
+  by: Map<string, ScenarioRun[]>,
+  kernel: Map<string, KernelVerdict>,
+): string {
+  if (!run)
+    return '<p>No real-kernel scenario run yet: <code>npm run kernel -- --scenarios</code> runs each translatable scenario on Linux in qemu and puts its verdict beside the engine’s.</p>';
+  const ran = run.results.filter((r) =>
+    ['agree', 'differs', 'differs (tagged)', 'did not finish'].includes(r.verdict),
+  );
+  let checked = 0;
+  for (const c of claims) {
+    const verdicts = (by.get(c.id) ?? []).map(
+      (s) =>
+        kernel.get(
+          scenarioKey(
+            s.uri,
+            s.name,
+            s.parameters.map((p) => p.value),
+          ),
+        )?.verdict,
+    );
+    if (verdicts.length && verdicts.some((v) => v === 'agree') && !verdicts.some((v) => v === 'differs'))
+      checked++;
+  }
+  return `<p>On the real kernel, Linux ${esc(run.kernel.version)} under qemu (${esc(run.guest.accel.toUpperCase())}): ${run.summary.agree ?? 0} of ${ran.length} translated scenarios agree with the engine (${run.observations.compared} observations compared); ${checked} claims have a scenario the kernel agrees with and none it differs from. A scenario’s second badge is that verdict; its tooltip says why a scenario did not run there.</p>`;
 }
 
 export function claimsPage(
@@ -121,6 +179,10 @@ export function claimsPage(
     for (const id of tagValues(s.tags, 'claim')) by.set(id, [...(by.get(id) ?? []), s]);
   const outcome = outcomes(run);
   const uids = allureUids();
+  const scenarioRun = readScenarioRun();
+  const kernel = kernelVerdicts(scenarioRun);
+  const version = scenarioRun?.kernel.version ?? '';
+  const values = (s: ScenarioRun) => s.parameters.map((p) => p.value);
   const counts = { accepted: 0, disputed: 0, superseded: 0 };
   let covered = 0;
   let allPassed = 0;
@@ -135,7 +197,7 @@ export function claimsPage(
       ? `<a href="threads/${esc(src.file)}">${esc(src.file)}</a>`
       : `<code>${esc(src.file)}</code>`;
     const checked = scenarios.length
-      ? `<ul class="scen">${scenarios.map((s, i) => scenarioItem(s, results[i], uids.get(allureKey(s.uri, s.name, s.parameters)))).join('')}</ul>`
+      ? `<ul class="scen">${scenarios.map((s, i) => scenarioItem(s, results[i], uids.get(allureKey(s.uri, s.name, s.parameters)), kernel.get(scenarioKey(s.uri, s.name, values(s))), version)).join('')}</ul>`
       : badge('none', 'no scenario yet');
     return `<tr id="${esc(c.id)}" data-status="${c.status}">
 <td><b>${esc(c.id)}</b></td>
@@ -147,6 +209,7 @@ export function claimsPage(
   });
   const summary = `<p>${claims.length} claims from the mailing-list threads: ${counts.accepted} accepted, ${counts.disputed} disputed, ${counts.superseded} superseded.
 ${covered} have scenarios; the scenarios of ${allPassed} all passed in the last run. A scenario's name opens it in the Allure report, with its steps and a picture of the page tables after each step.</p>
+${kernelSummary(scenarioRun, claims, by, kernel)}
 <p class="small"><b>accepted</b>: the thread agreed and the kernel the engine follows behaves so. <b>disputed</b>: questioned in the thread, or left open. <b>superseded</b>: true when written, but the kernel changed since; the engine keeps it as a selectable old design. Source: <code>claims/claims.yaml</code>.</p>`;
   return page(
     'Claims',

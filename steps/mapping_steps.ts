@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
-import { cAddr, cProt, cSharing, cString, hex } from '../support/c';
+import { cAddr, cProt, cRange, cSharing, cString, hex } from '../support/c';
 import { Given, type Translator, When } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
 
@@ -119,8 +119,7 @@ When(
   function (this: MmWorld, task: task_struct, range: PageRange) {
     expect(this.kernel.munmap(task, this.address(range), range.count * PAGE), 'munmap()').to.equal(0);
   },
-  (c, task, range) =>
-    c.run(task, `mm_expect0(munmap(${cAddr(c, range)}, ${range.count} * MM_PAGE), "munmap");`),
+  (c, task, range) => c.run(task, `mm_unmap(${cRange(c, range)});`),
 );
 
 When(

@@ -6,6 +6,12 @@
  */
 import { expect } from 'chai';
 import type { CaseStatus, ConformanceCase } from '../scripts/lib/conformance';
+import {
+  compareScenario,
+  parseScenarioOutput,
+  type ScenarioResult,
+  type Translation,
+} from '../scripts/lib/kernel/scenarios';
 import { compare, type KernelCase, parseTap, type RecordedDifference } from '../scripts/lib/kernel/tap';
 import { Given, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld } from '../support/world';
@@ -89,6 +95,72 @@ Then(
   "the oracle's note mentions {string}",
   function (this: MmWorld, text: string) {
     expect(state(this).result?.note ?? '').to.contain(text);
+  },
+  HARNESS,
+);
+
+/* ---------------- the differential scenarios' comparison (scripts/lib/kernel/scenarios.ts) ---------------- */
+
+const translated = new WeakMap<MmWorld, { t: Translation; output: string; result?: ScenarioResult }>();
+
+function translatedOf(world: MmWorld) {
+  const s = translated.get(world);
+  if (!s) throw new Error('no translated scenario: start with "Given a translated scenario whose step …"');
+  return s;
+}
+
+Given(
+  'a translated scenario whose step {string} the engine saw as {}',
+  function (this: MmWorld, text: string, want: string) {
+    const t: Translation = {
+      uri: 'features/example.feature',
+      line: 3,
+      values: [],
+      name: 'example',
+      tags: [],
+      engine: 'PASSED',
+      processes: ['(runner)', 'A'],
+      buffers: ['X'],
+      steps: [{ owner: 1, code: 'mm_obs_read();', text, want: JSON.parse(want) }],
+      unobservable: [],
+      untranslatable: [],
+    };
+    translated.set(this, { t, output: '' });
+  },
+  HARNESS,
+);
+
+Given(
+  'the scenario is tagged {word}',
+  function (this: MmWorld, tag: string) {
+    translatedOf(this).t.tags.push(tag);
+  },
+  HARNESS,
+);
+
+Given(
+  'the guest printed for it:',
+  function (this: MmWorld, text: string) {
+    translatedOf(this).output = text;
+  },
+  HARNESS,
+);
+
+When(
+  'the oracle compares the scenario with what the guest printed',
+  function (this: MmWorld) {
+    const s = translatedOf(this);
+    s.result = compareScenario(s.t, 0, parseScenarioOutput(s.output));
+  },
+  HARNESS,
+);
+
+Then(
+  'its real-kernel verdict is {string}',
+  function (this: MmWorld, verdict: string) {
+    const r = translatedOf(this).result;
+    if (!r) throw new Error('the oracle has not compared the scenario');
+    expect(r.verdict, JSON.stringify(r.differences)).to.equal(verdict);
   },
   HARNESS,
 );

@@ -27,20 +27,25 @@ BeforeStep(function (this: MmWorld, { pickleStep }) {
   this.translation.before = this.translation.seen;
 });
 
-/** The line of a pickle's scenario, or of its outline row. */
-function lineOf(doc: GherkinDocument, pickle: Pickle): number {
+/** The line of a pickle's scenario, or of its outline row, and the row's values (as scripts/lib/run.ts reads them). */
+function whereOf(doc: GherkinDocument, pickle: Pickle): { line: number; values: string[] } {
   let line = 0;
+  let values: string[] = [];
   const visit = (scenario: NonNullable<GherkinDocument['feature']>['children'][number]['scenario']) => {
     if (!scenario) return;
     if (pickle.astNodeIds.includes(scenario.id)) line = scenario.location.line;
     for (const ex of scenario.examples)
-      for (const row of ex.tableBody) if (pickle.astNodeIds.includes(row.id)) line = row.location.line;
+      for (const row of ex.tableBody)
+        if (pickle.astNodeIds.includes(row.id)) {
+          line = row.location.line;
+          values = row.cells.map((c) => c.value);
+        }
   };
   for (const child of doc.feature?.children ?? []) {
     visit(child.scenario);
     for (const c of child.rule?.children ?? []) visit(c.scenario);
   }
-  return line;
+  return { line, values };
 }
 
 /** The state of each scenario before its latest When-step, and that step: a picture marks what the step changed. */
@@ -96,7 +101,7 @@ After(function (this: MmWorld, { pickle, gherkinDocument, result }) {
       TRANSLATIONS,
       `${JSON.stringify({
         uri: pickle.uri,
-        line: lineOf(gherkinDocument, pickle),
+        ...whereOf(gherkinDocument, pickle),
         name: pickle.name,
         tags: pickle.tags.map((x) => x.name),
         engine: result?.status ?? 'UNKNOWN',

@@ -87,6 +87,8 @@ struct mm_shared {
 	int pid[MM_PROCS];
 	uintptr_t addr[MM_BUFS];
 	long pages[MM_BUFS];
+	/* The PROT_NONE reservation after an anonymous buffer (mm_map), 0 for none. */
+	uintptr_t guard[MM_BUFS];
 	/* The last access: the signal it died of (0: none). */
 	int last_signal;
 	/* The last dmirror ioctl: its return (-errno or 0), cpages, faults, its bounce bytes. */
@@ -197,11 +199,24 @@ static char *mm_addr(int b, long page)
 	return (char *)sh->addr[b] + page * MM_PAGE;
 }
 
+/*
+ * Every anonymous buffer is followed by 4 MiB of PROT_NONE reservation: the
+ * engine's address space has room after a buffer, where a step's mremap
+ * (to N KiB past its end) lands; a guest process may have another mapping
+ * right there, which MREMAP_FIXED would unmap. The reservation is a VMA of
+ * its own, never merged with the buffer (other protection), so no step
+ * counting VMAs over a buffer sees it.
+ */
+#define MM_GUARD (4UL << 20)
 static void mm_map(int b, long pages, int prot, int flags)
 {
-	void *p = mmap(NULL, pages * MM_PAGE, prot, flags | MAP_ANONYMOUS, -1, 0);
+	char *r = mmap(NULL, pages * MM_PAGE + MM_GUARD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		mm_fail("mmap of %ld pages and a guard: %s", pages, strerror(errno));
+	void *p = mmap(r, pages * MM_PAGE, prot, flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (p == MAP_FAILED)
 		mm_fail("mmap of %ld pages: %s", pages, strerror(errno));
+	sh->guard[b] = (uintptr_t)r + pages * MM_PAGE;
 	sh->addr[b] = (uintptr_t)p;
 	sh->pages[b] = pages;
 }
@@ -215,6 +230,16 @@ static void mm_map_aligned(int whole, int b, long pages, int prot, int flags, lo
 		mm_fail("a %ld-page window at a 2 MiB boundary does not fit", window);
 	sh->addr[b] = start;
 	sh->pages[b] = window;
+}
+
+/* munmap of pages of a buffer; a whole buffer's reservation goes with it, so the hole is as the engine leaves it. */
+static void mm_unmap(int b, long first, long count)
+{
+	mm_expect0(munmap(mm_addr(b, first), count * MM_PAGE), "munmap");
+	if (first == 0 && count == sh->pages[b] && sh->guard[b]) {
+		mm_expect0(munmap((void *)sh->guard[b], MM_GUARD), "munmap of the guard");
+		sh->guard[b] = 0;
+	}
 }
 
 static void mm_alias(int b, int of, long first, long pages)

@@ -21,6 +21,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Claim } from './claims';
 import { tagValues } from './features';
+import { kernelVerdicts, readScenarioRun, scenarioKey } from './kernel/scenarios';
 import type { LastRun } from './run';
 
 interface Label {
@@ -124,6 +125,8 @@ export function memoryKind(tags: string[], uri: string): string {
 /** Epic labels where allure-cucumberjs found no @memory tag, and links to each claim's source message. */
 export function enrich(dir: string, claims: Claim[], threadsUrl: string): number {
   const byId = new Map(claims.map((c) => [c.id, c]));
+  const scenarioRun = readScenarioRun();
+  const kernel = kernelVerdicts(scenarioRun);
   let n = 0;
   for (const file of resultFiles(dir)) {
     const r = JSON.parse(readFileSync(file, 'utf8')) as AllureResult;
@@ -143,6 +146,19 @@ export function enrich(dir: string, claims: Claim[], threadsUrl: string): number
           url: `https://lore.kernel.org/r/${c.source.message_id}`,
           type: 'link',
         });
+    }
+    /* The real kernel's verdict on the same scenario (npm run kernel -- --scenarios), as a label to filter by. */
+    const k = kernel.get(
+      scenarioKey(
+        uriOf(r.fullName),
+        r.name,
+        (r.parameters ?? []).map((p) => p.value),
+      ),
+    );
+    if (k && scenarioRun && !r.labels.some((l) => l.name === 'kernel')) {
+      r.labels.push({ name: 'kernel', value: k.verdict });
+      r.labels.push({ name: 'kernel version', value: scenarioRun.kernel.version });
+      if (k.note) r.labels.push({ name: 'kernel note', value: k.note });
     }
     writeFileSync(file, JSON.stringify(r));
     n++;

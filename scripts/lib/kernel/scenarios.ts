@@ -21,6 +21,8 @@ export const TRANSLATIONS = 'reports/translations.ndjson';
 export interface Translation {
   uri: string;
   line: number;
+  /** An outline row's values (empty for a plain scenario): with uri and name, its key in the reports. */
+  values: string[];
   name: string;
   tags: string[];
   engine: string;
@@ -204,7 +206,15 @@ export function parseScenarioOutput(text: string, into?: ScenarioOutput): Scenar
   return o;
 }
 
-export type ScenarioVerdict = 'agree' | 'differs' | 'differs (tagged)' | 'did not finish';
+export type ScenarioVerdict =
+  | 'agree'
+  | 'differs'
+  | 'differs (tagged)'
+  | 'did not finish'
+  | 'not translatable'
+  | 'design variant'
+  | 'not observable'
+  | 'engine failed';
 
 export interface StepComparison {
   step: string;
@@ -215,6 +225,7 @@ export interface StepComparison {
 export interface ScenarioResult {
   uri: string;
   line: number;
+  values: string[];
   name: string;
   verdict: ScenarioVerdict;
   compared: number;
@@ -246,6 +257,7 @@ export function compareScenario(t: Translation, n: number, o: ScenarioOutput): S
   const base = {
     uri: t.uri,
     line: t.line,
+    values: t.values ?? [],
     name: t.name,
     compared,
     notObservable: t.unobservable.length,
@@ -297,4 +309,64 @@ export function translationCoverage(all: readonly Translation[]) {
       .sort((a, b) => b[1] - a[1])
       .map(([reason, scenarios]) => ({ reason, scenarios })),
   };
+}
+
+/** The verdict of a scenario that did not run on the kernel, and why. */
+export function notRun(t: Translation): ScenarioResult {
+  const base = {
+    uri: t.uri,
+    line: t.line,
+    values: t.values ?? [],
+    name: t.name,
+    compared: 0,
+    notObservable: t.unobservable.length,
+    differences: [],
+  };
+  const first = t.untranslatable[0];
+  if (first) {
+    const variant = t.untranslatable.find(
+      (u) => (u.scope ?? (u.variant ? 'variant' : 'kernel')) === 'variant',
+    );
+    return variant
+      ? { ...base, verdict: 'design variant', note: variant.reason }
+      : { ...base, verdict: 'not translatable', note: `${first.step}: ${first.reason}` };
+  }
+  if (t.engine !== 'PASSED')
+    return { ...base, verdict: 'engine failed', note: `the engine's run: ${t.engine}` };
+  return {
+    ...base,
+    verdict: 'not observable',
+    note: t.unobservable.length
+      ? `every Then-step states what userspace cannot see (${[...new Set(t.unobservable.map((u) => u.reason))].join('; ')})`
+      : 'no Then-step',
+  };
+}
+
+/** The last scenario run in reports/kernel.json, or null. */
+export interface ScenarioRun {
+  kernel: { series: string; version: string; package: string; patched: string[] };
+  guest: { accel: string; why: string; boots: { from: number; seconds: number; timedOut: boolean }[] };
+  coverage: ReturnType<typeof translationCoverage>;
+  summary: Record<string, number>;
+  observations: { compared: number; notObservable: number };
+  results: ScenarioResult[];
+}
+
+export function readScenarioRun(file = 'reports/kernel.json'): ScenarioRun | null {
+  if (!existsSync(file)) return null;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8'))?.scenarioRun as ScenarioRun | undefined;
+    return r && Array.isArray(r.results) ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A scenario's identity in every report: file, pickle name and outline row values (scripts/lib/allure.ts key). */
+export const scenarioKey = (uri: string, name: string, values: readonly string[]): string =>
+  JSON.stringify([uri, name, values]);
+
+/** The real-kernel verdict of each scenario of the last scenario run, by scenarioKey. */
+export function kernelVerdicts(run: ScenarioRun | null = readScenarioRun()): Map<string, ScenarioResult> {
+  return new Map((run?.results ?? []).map((r) => [scenarioKey(r.uri, r.name, r.values ?? []), r]));
 }
