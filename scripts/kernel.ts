@@ -245,6 +245,7 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
       join(built.dir, 'run-scenarios'),
       opt.timeout + 120,
       plan.swapBytes,
+      plan.scratchBytes,
     );
     boots.push({ from, seconds: g.seconds, timedOut: g.timedOut });
     writeFileSync(join(LOGS, `scenarios-console-${boots.length}.log`), g.console);

@@ -75,8 +75,10 @@ Then(
   function (this: MmWorld, c, range, task, value) {
     /* A CPU load of a device-private page migrates it back: the kernel cannot be asked without changing it. */
     for (let i = 0; i < range.count; i++)
-      if (this.entry(task, range, i).kind.startsWith('SOFTLEAF_DEVICE'))
-        return c.notObservable('a CPU load of device-private memory migrates it back to RAM');
+      if (this.entry(task, range, i).kind.startsWith('SOFTLEAF_DEVICE')) {
+        c.notObservable('a CPU load of device-private memory migrates it back to RAM');
+        return;
+      }
     c.observe(task, `mm_obs_holds(${cRange(c, range)});`, { holds: new Array(range.count).fill(hex(value)) });
   },
 );

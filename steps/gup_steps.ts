@@ -12,9 +12,8 @@ import type { MmWorld, PageRange } from '../support/world';
  * has no way to hold a short-term pin.
  */
 function cPin(c: Translator, task: task_struct, range: PageRange, flags: number, fast: boolean): void {
-  if (!(flags & mm.FOLL_LONGTERM))
-    return c.cannot('userspace cannot hold a short-term (non-FOLL_LONGTERM) pin');
-  c.run(task, `mm_pin(${cRange(c, range)}, ${flags & mm.FOLL_WRITE ? 1 : 0}, 1, ${fast ? 1 : 0});`);
+  if (!(flags & mm.FOLL_LONGTERM)) c.cannot('userspace cannot hold a short-term (non-FOLL_LONGTERM) pin');
+  else c.run(task, `mm_pin(${cRange(c, range)}, ${flags & mm.FOLL_WRITE ? 1 : 0}, 1, ${fast ? 1 : 0});`);
 }
 
 /** How a page is pinned: `When process A pins page 0 of buffer X long-term read-only`. */

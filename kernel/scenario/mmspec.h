@@ -132,6 +132,7 @@ static int mm_pagemap_fd = -1;
 static uint64_t mm_pagemap(uintptr_t addr);
 static void mm_wait_exited(void);
 static int64_t mm_entry_pfn(uint64_t e);
+static void mm_expect0(int ret, const char *what);
 static uint64_t mm_categories(uintptr_t addr);
 
 static void mm_print(const char *fmt, ...)
