@@ -666,6 +666,10 @@ export class Kernel {
   select_device_private_split(design: MachineConfig['device_private_split']): void {
     this.machine.config.device_private_split = design;
   }
+  /** Select how a THP that another mm maps is collected for device migration (kernel/patches/0001). */
+  select_shared_thp_migration(design: MachineConfig['shared_thp_migration']): void {
+    this.machine.config.shared_thp_migration = design;
+  }
   /** Ask the next folio split to stop when it reaches `phase` (for interleaving). */
   pause_next_split(phase: folio_split_phase): void {
     this.machine.split_pause = phase;

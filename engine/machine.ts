@@ -66,6 +66,17 @@ export interface MachineConfig {
    */
   device_private_split: 'merged' | 'v2';
   /**
+   * How migrate_vma_collect_huge_pmd collects a THP that another mm maps
+   * (after fork): 'compound', as 7.x does since device-private THP
+   * migration (≈v6.19), as one MIGRATE_PFN_COMPOUND entry, although only the
+   * migrating mm's PMD is split if the destination falls back to small
+   * pages (the bug of issue 13); 'split-shared', the fix proposed in
+   * kernel/patches/0001-mm-migrate_device-do-not-collect-a-shared-THP-as-one-entry.patch:
+   * a folio that folio_maybe_mapped_shared() says another mm may map is
+   * split first, and its pages migrate one by one.
+   */
+  shared_thp_migration: 'compound' | 'split-shared';
+  /**
    * hugepages=N on the kernel command line: how many default-size (2 MiB)
    * hugetlb folios the pool takes from the buddy allocator at boot.
    */
@@ -80,6 +91,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   coherent_longterm_pin: 'migrate',
   devmap_refcount: 'fixed',
   device_private_split: 'merged',
+  shared_thp_migration: 'compound',
   nr_hugepages: 0,
 };
 

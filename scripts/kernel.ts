@@ -265,7 +265,7 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
     if (output.ended.has(chosen.length - 1)) break;
     from = Math.max(...began) + 1;
   }
-  const ran = chosen.map((t, n) => compareScenario(t, n, output));
+  const ran = chosen.map((t, n) => compareScenario(t, n, output, built.patched.length > 0));
   const results = [...ran, ...all.filter((t) => !runnable(t)).map(notRun)];
   const summary: Record<string, number> = {};
   for (const r of results) summary[r.verdict] = (summary[r.verdict] ?? 0) + 1;

@@ -113,7 +113,7 @@ function kernelBadge(k: KernelVerdict | undefined, version: string): string {
       ? 'passed'
       : k.verdict === 'differs' || k.verdict === 'did not finish'
         ? 'failed'
-        : k.verdict === 'differs (tagged)'
+        : k.verdict === 'differs (tagged)' || k.verdict === 'differs (unpatched)'
           ? 'kernel-fails'
           : 'none';
   const why = k.verdict === 'agree' ? `${k.compared} observations compared` : (k.note ?? '');
@@ -148,7 +148,7 @@ function kernelSummary(
   if (!run)
     return '<p>No real-kernel scenario run yet: <code>npm run kernel -- --scenarios</code> runs each translatable scenario on Linux in qemu and puts its verdict beside the engine’s.</p>';
   const ran = run.results.filter((r) =>
-    ['agree', 'differs', 'differs (tagged)', 'did not finish'].includes(r.verdict),
+    ['agree', 'differs', 'differs (tagged)', 'differs (unpatched)', 'did not finish'].includes(r.verdict),
   );
   let checked = 0;
   for (const c of claims) {

@@ -173,3 +173,31 @@ Then(
   },
   IN_KERNEL,
 );
+
+/**
+ * How device migration collects a THP that another mm maps after fork
+ * (MachineConfig.shared_thp_migration): "7.x does not" split it (one
+ * compound entry, the bug of docs/upstream/shared-thp-migration.md), or
+ * "kernel/patches/0001 proposes" splitting it first. On the real kernel the
+ * patched design needs `npm run kernel -- --patched`; the scenario says so
+ * with its @kernel-needs-patch tag.
+ */
+Given(
+  'device migration splits a THP another process maps, as {}',
+  function (this: MmWorld, design: string) {
+    const designs: Record<string, 'compound' | 'split-shared'> = {
+      '7.x does not': 'compound',
+      'kernel/patches/0001 proposes': 'split-shared',
+    };
+    const d = designs[design];
+    if (!d) throw new Error(`"${design}": write "7.x does not" or "kernel/patches/0001 proposes"`);
+    this.kernel.select_shared_thp_migration(d);
+  },
+  (c, design) =>
+    c.run(
+      0,
+      design === '7.x does not'
+        ? '/* the kernel as released */;'
+        : '/* kernel/patches/0001: the guest kernel must be built with --patched */;',
+    ),
+);

@@ -11,7 +11,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { After, AfterStep, BeforeAll, BeforeStep, Status } from '@cucumber/cucumber';
 import type { GherkinDocument, Pickle, PickleStep } from '@cucumber/messages';
-import { KernelInvariantViolation } from '../engine';
+import { EngineUsageError, KernelInvariantViolation } from '../engine';
 import { loadViz, type Snapshot, snapshotOf, statePicture } from './pictures';
 import { pageRows } from './queries';
 import type { MmWorld } from './world';
@@ -74,7 +74,18 @@ AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
   const whenNext = next?.type === 'Action';
   if (!draw && !whenNext) return;
   const buffers = [...this.picture.buffers].map((b) => this.buffer(b));
-  const rows = pageRows(this.kernel, this.processes, buffers);
+  let rows: ReturnType<typeof pageRows>;
+  try {
+    rows = pageRows(this.kernel, this.processes, buffers);
+  } catch (err) {
+    /* A state a broken kernel rule left (a @kernel-fails scenario) may not be drawable: say so, and lose nothing else. */
+    if (!(err instanceof EngineUsageError)) throw err;
+    this.attach(`the page tables could not be drawn: ${err.message}`, {
+      mediaType: 'text/plain',
+      fileName: 'page tables.txt',
+    });
+    return;
+  }
   const now = snapshotOf(this.kernel, rows);
   if (draw && rows.length > 0) {
     const keyword = pickleStep.type === 'Action' ? 'When' : pickleStep.type === 'Outcome' ? 'Then' : 'Given';

@@ -109,7 +109,13 @@ import {
   set_pmd_at,
   set_pte_at,
 } from './pgtable-generic';
-import { anon_vma_prepare, folio_add_new_anon_rmap, folio_remove_rmap_pte, RMAP_EXCLUSIVE } from './rmap';
+import {
+  anon_vma_prepare,
+  folio_add_new_anon_rmap,
+  folio_maybe_mapped_shared,
+  folio_remove_rmap_pte,
+  RMAP_EXCLUSIVE,
+} from './rmap';
 import { folio_put } from './swap';
 
 const VM_SPECIAL = VM_IO | VM_PFNMAP | VM_MIXEDMAP;
@@ -252,6 +258,8 @@ function migrate_vma_collect_huge_pmd(m: Machine, migrate: migrate_vma, start: n
   const fault_folio = migrate.fault_page >= 0 ? page_folio(m, migrate.fault_page) : -1;
   let write = 0;
   let folio: number;
+  /* kernel/patches/0001 (MachineConfig.shared_thp_migration): a system-memory THP another mm may map is split, not collected whole. */
+  let shared = false;
   if (pmd_trans_huge(pmd)) {
     if (!(migrate.flags & MIGRATE_VMA_SELECT_SYSTEM)) {
       collect_skip_range(migrate, start, end);
@@ -263,6 +271,7 @@ function migrate_vma_collect_huge_pmd(m: Machine, migrate: migrate_vma, start: n
       return 0;
     }
     if (pte_write(pmd)) write = MIGRATE_PFN_WRITE;
+    shared = m.config.shared_thp_migration === 'split-shared' && folio_maybe_mapped_shared(m, folio);
   } else {
     folio = swp_offset_pfn(pmd);
     if (
@@ -281,7 +290,12 @@ function migrate_vma_collect_huge_pmd(m: Machine, migrate: migrate_vma, start: n
     collect_skip_range(migrate, start, end);
     return 0;
   }
-  if (migrate.flags & MIGRATE_VMA_SELECT_COMPOUND && start % PMD_SIZE === 0 && end % PMD_SIZE === 0) {
+  if (
+    migrate.flags & MIGRATE_VMA_SELECT_COMPOUND &&
+    start % PMD_SIZE === 0 &&
+    end % PMD_SIZE === 0 &&
+    !shared
+  ) {
     if (set_pmd_migration_entry(m, vma, start) === 0) {
       collect_skip(migrate, migrate_pfn(folio) + write + MIGRATE_PFN_MIGRATE + MIGRATE_PFN_COMPOUND);
       migrate.cpages++;

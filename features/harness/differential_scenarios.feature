@@ -41,7 +41,7 @@ Feature: The differential scenarios set each observation of the real kernel besi
       When the oracle compares the scenario with what the guest printed
       Then its real-kernel verdict is "did not finish"
 
-  Rule: a difference is accepted only where the scenario is tagged @kernel-differs with its reason
+  Rule: a difference is accepted only where the scenario is tagged @kernel-differs with its reason, or states a patch the kernel does not carry
 
     Scenario Outline: a scenario tagged <tag>, on which the kernel <does>
       Given a translated scenario whose step "Then process A read 0x5a" the engine saw as {"read":["0x5a"]}
@@ -59,3 +59,5 @@ Feature: The differential scenarios set each observation of the real kernel besi
         | tag                                      | does      | read | verdict          |
         | @kernel-differs:the-v2-patch-design      | differs   | mixed | differs (tagged) |
         | @kernel-differs:the-v2-patch-design      | agrees    | 0x5a | differs          |
+        | @kernel-needs-patch:0001                 | differs   | mixed | differs (unpatched) |
+        | @kernel-needs-patch:0001                 | agrees    | 0x5a | agree            |

@@ -210,6 +210,7 @@ export type ScenarioVerdict =
   | 'agree'
   | 'differs'
   | 'differs (tagged)'
+  | 'differs (unpatched)'
   | 'did not finish'
   | 'not translatable'
   | 'design variant'
@@ -235,8 +236,23 @@ export interface ScenarioResult {
   note?: string;
 }
 
-/** Compare one scenario's kernel observations with the engine's, step by step. */
-export function compareScenario(t: Translation, n: number, o: ScenarioOutput): ScenarioResult {
+/** A scenario tagged `@kernel-needs-patch:<patch number>`: it states a proposed fix (kernel/patches/). */
+export const needsPatch = (t: Translation): string | null => {
+  const tag = t.tags.find((x) => x.startsWith('@kernel-needs-patch:'));
+  return tag ? tag.slice('@kernel-needs-patch:'.length) : null;
+};
+
+/**
+ * Compare one scenario's kernel observations with the engine's, step by step.
+ * `patched`: the guest kernel carries kernel/patches/; a scenario that needs a
+ * patch is expected to differ on a kernel without it.
+ */
+export function compareScenario(
+  t: Translation,
+  n: number,
+  o: ScenarioOutput,
+  patched = false,
+): ScenarioResult {
   const got = o.got.get(n) ?? new Map();
   const differences: StepComparison[] = [];
   let compared = 0;
@@ -272,6 +288,16 @@ export function compareScenario(t: Translation, n: number, o: ScenarioOutput): S
         : `ended (rc=${o.ended.get(n)}) after ${compared} of ${observations} observations`;
     return { ...base, verdict: 'did not finish', differences, note: why };
   }
+  const patch = needsPatch(t);
+  if (patch && !patched)
+    return differences.length
+      ? {
+          ...base,
+          verdict: 'differs (unpatched)',
+          differences,
+          note: `states kernel/patches/${patch}*, which this kernel does not carry (npm run kernel -- --patched)`,
+        }
+      : { ...base, verdict: 'agree', differences, note: `agrees even without kernel/patches/${patch}*` };
   if (differences.length)
     return tagged
       ? { ...base, verdict: 'differs (tagged)', differences, note: tagged }
