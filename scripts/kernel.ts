@@ -23,10 +23,14 @@ import { ensurePackages, KERNELS, kernelSource, log, OracleError } from './lib/k
 import {
   buildProgram,
   compareScenario,
+  needsPatch,
   notRun,
+  parseConsole,
   parseScenarioOutput,
   readTranslations,
   runnable,
+  SCENARIO_SECONDS,
+  type Translation,
   translationCoverage,
 } from './lib/kernel/scenarios';
 import {
@@ -216,7 +220,16 @@ function main(): number {
  */
 function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg', why: string): number {
   const all = readTranslations();
-  const chosen = all.filter(runnable);
+  /*
+   * On a kernel without kernel/patches/, a scenario that states a patch
+   * reproduces the bug it fixes, which can take the kernel down: those run
+   * last, so a crash costs only the boots after it.
+   */
+  const unpatched = (t: Translation) => !built.patched.length && needsPatch(t) !== null;
+  const chosen = [
+    ...all.filter((t) => runnable(t) && !unpatched(t)),
+    ...all.filter((t) => runnable(t) && unpatched(t)),
+  ];
   const coverage = translationCoverage(all);
   log(
     `scenarios: ${chosen.length} of ${all.length} run on the kernel (${coverage.variant} are design variants; ${coverage.translatable} of ${coverage.nonVariant} others translate)`,
@@ -246,11 +259,19 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
       opt.timeout + 120,
       plan.swapBytes,
       plan.scratchBytes,
+      /*
+       * An Oops ends the boot at once (oops=panic; the next boot goes on after
+       * the scenario), a hang after SCENARIO_SECONDS and a margin; each begin
+       * marker reaches the console (printk.devkmsg=on: no rate limit on
+       * /dev/kmsg), so the console's lines are told to their scenario.
+       */
+      { cmdline: ['oops=panic', 'printk.devkmsg=on'], idleSeconds: SCENARIO_SECONDS + 30 },
     );
     boots.push({ from, seconds: g.seconds, timedOut: g.timedOut });
     writeFileSync(join(LOGS, `scenarios-console-${boots.length}.log`), g.console);
     writeFileSync(join(LOGS, `scenarios-output-${boots.length}.txt`), g.tap);
     parseScenarioOutput(g.tap, output);
+    parseConsole(g.console, output);
     log(
       `guest: ${g.seconds} s${g.timedOut ? ', killed at the timeout' : ''}; ${output.ended.size} scenarios ended so far`,
     );
@@ -295,6 +316,7 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
   );
   for (const r of ran.filter((x) => x.verdict !== 'agree')) {
     console.log(`  ${r.verdict.padEnd(16)} ${r.uri}:${r.line} ${r.name}${r.note ? ` (${r.note})` : ''}`);
+    for (const l of (r.kernelLog ?? []).slice(0, 4)) console.log(`      kernel: ${l}`);
     for (const d of r.differences.slice(0, 3))
       console.log(
         `      ${d.step}\n        engine ${JSON.stringify(d.engine)}\n        kernel ${JSON.stringify(d.kernel)}`,

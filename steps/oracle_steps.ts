@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { CaseStatus, ConformanceCase } from '../scripts/lib/conformance';
 import {
   compareScenario,
+  parseConsole,
   parseScenarioOutput,
   type ScenarioResult,
   type Translation,
@@ -101,7 +102,10 @@ Then(
 
 /* ---------------- the differential scenarios' comparison (scripts/lib/kernel/scenarios.ts) ---------------- */
 
-const translated = new WeakMap<MmWorld, { t: Translation; output: string; result?: ScenarioResult }>();
+const translated = new WeakMap<
+  MmWorld,
+  { t: Translation; output: string; console?: string; result?: ScenarioResult }
+>();
 
 function translatedOf(world: MmWorld) {
   const s = translated.get(world);
@@ -146,11 +150,21 @@ Given(
   HARNESS,
 );
 
+Given(
+  "the kernel's console printed:",
+  function (this: MmWorld, text: string) {
+    translatedOf(this).console = text;
+  },
+  HARNESS,
+);
+
 When(
   'the oracle compares the scenario with what the guest printed',
   function (this: MmWorld) {
     const s = translatedOf(this);
-    s.result = compareScenario(s.t, 0, parseScenarioOutput(s.output));
+    const o = parseScenarioOutput(s.output);
+    if (s.console !== undefined) parseConsole(s.console, o);
+    s.result = compareScenario(s.t, 0, o);
   },
   HARNESS,
 );
@@ -161,6 +175,18 @@ Then(
     const r = translatedOf(this).result;
     if (!r) throw new Error('the oracle has not compared the scenario');
     expect(r.verdict, JSON.stringify(r.differences)).to.equal(verdict);
+  },
+  HARNESS,
+);
+
+Then(
+  'its kernel log is {string} and {int} more',
+  function (this: MmWorld, first: string, more: number) {
+    const r = translatedOf(this).result;
+    if (!r) throw new Error('the oracle has not compared the scenario');
+    const log = r.kernelLog ?? [];
+    expect(log[0], `the kernel log told to the scenario: ${JSON.stringify(log)}`).to.equal(first);
+    expect(log, 'the kernel log told to the scenario').to.have.length(1 + more);
   },
   HARNESS,
 );

@@ -61,3 +61,64 @@ Feature: The differential scenarios set each observation of the real kernel besi
         | @kernel-differs:the-v2-patch-design      | agrees    | 0x5a | differs          |
         | @kernel-needs-patch:0001                 | differs   | mixed | differs (unpatched) |
         | @kernel-needs-patch:0001                 | agrees    | 0x5a | agree            |
+
+  Rule: a kernel that reports a BUG, an Oops or a GPF while a scenario runs differs from the engine, whose debug_vm found nothing wrong
+
+    Scenario Outline: the kernel logged "<log>" during the scenario
+      Given a translated scenario whose step "Then process A read 0x5a" the engine saw as {"read":["0x5a"]}
+      And the guest printed for it:
+        """
+        mmspec-scenario: begin 0
+        {"scenario":0,"step":0,"got":{"read":["0x5a"]}}
+        {"scenario":0,"kmsg":"<log>"}
+        mmspec-scenario: end 0 rc=0
+        """
+      When the oracle compares the scenario with what the guest printed
+      Then its real-kernel verdict is "<verdict>"
+
+      Examples:
+        | log                                                                            | verdict |
+        | BUG: Bad rss-counter state mm:00000000 type:MM_ANONPAGES val:512 Comm:a Pid:1  | differs |
+        | BUG: non-zero pgtables_bytes on freeing mm: 4096                               | differs |
+        | Oops: general protection fault, probably for non-canonical address 0xdead      | differs |
+        | WARNING: mm/memremap.c:158 at memremap_pages+0x518/0x5e0, CPU#0: scenarios/453 | agree   |
+
+    Scenario: a scenario that states the kernel fails may see the kernel say BUG
+      Given a translated scenario whose step "Then process A read 0x5a" the engine saw as {"read":["0x5a"]}
+      And the scenario is tagged @kernel-fails
+      And the guest printed for it:
+        """
+        mmspec-scenario: begin 0
+        {"scenario":0,"step":0,"got":{"read":["0x5a"]}}
+        {"scenario":0,"kmsg":"BUG: Bad rss-counter state mm:00000000 type:MM_ANONPAGES val:512 Comm:a Pid:1"}
+        mmspec-scenario: end 0 rc=0
+        """
+      When the oracle compares the scenario with what the guest printed
+      Then its real-kernel verdict is "agree"
+
+  Rule: an Oops that ends the boot is told to the scenario whose markers surround it on the console
+
+    Scenario Outline: the console shows "kernel BUG at mm/migrate.c:368!" after scenario 0 began, in a scenario tagged <tag>
+      Given a translated scenario whose step "Then process A read 0x5a" the engine saw as {"read":["0x5a"]}
+      And the scenario is tagged <tag>
+      And the guest printed for it:
+        """
+        mmspec-scenario: begin 0
+        """
+      And the kernel's console printed:
+        """
+        [  101.0] mmspec-scenario: end 4
+        [  101.5] WARNING: an earlier scenario's
+        [  102.0] mmspec-scenario: begin 0
+        [  102.1] page dumped because: VM_BUG_ON_FOLIO(folio_test_hugetlb(folio) || !folio_test_pmd_mappable(folio))
+        [  102.2] kernel BUG at mm/migrate.c:368!
+        [  102.3] Oops: invalid opcode: 0000 [#1] SMP NOPTI
+        """
+      When the oracle compares the scenario with what the guest printed
+      Then its real-kernel verdict is "<verdict>"
+      And its kernel log is "<first line>" and 2 more
+
+      Examples:
+        | tag                      | verdict             | first line                                                                                        |
+        | @device-private          | did not finish      | page dumped because: VM_BUG_ON_FOLIO(folio_test_hugetlb(folio) \|\| !folio_test_pmd_mappable(folio)) |
+        | @kernel-needs-patch:0001 | differs (unpatched) | page dumped because: VM_BUG_ON_FOLIO(folio_test_hugetlb(folio) \|\| !folio_test_pmd_mappable(folio)) |

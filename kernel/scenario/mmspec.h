@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/reboot.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -299,24 +300,37 @@ static int mm_pattern(int kind, int sign, int c, long k, long j)
 }
 
 /* Store to every int of the pages: a value, or a pattern (kind >= 0). Returns the signal, or 0. */
+/* The end of a store or a load: the faults it took and its signal (0: none), for "faults" and "gets SIGSEGV". */
+static int mm_access_done(long before, int sig)
+{
+	sh->faults[mm_me] = mm_fault_count() - before;
+	sh->last_signal = sig;
+	return sig;
+}
+
+/* One value per page, as "reads" and "holds" print it: its ints' value, or -1 where they differ. */
+static int64_t mm_page_value(const volatile int *p)
+{
+	int v = p[0];
+	for (long j = 1; j < (long)MM_INTS; j++)
+		if (p[j] != v)
+			return -1;
+	return (uint32_t)v;
+}
+
 static int mm_store(int b, long first, long count, int kind, int sign, int c, int value)
 {
 	volatile long k = first;
 	volatile long before = mm_fault_count();
 	int sig = sigsetjmp(mm_jmp, 1);
-	if (sig) {
-		sh->faults[mm_me] = mm_fault_count() - before;
-		sh->last_signal = sig;
-		return sig;
-	}
+	if (sig)
+		return mm_access_done(before, sig);
 	for (; k < first + count; k++) {
 		int *p = (int *)mm_addr(b, k);
 		for (long j = 0; j < (long)MM_INTS; j++)
 			p[j] = kind < 0 ? value : mm_pattern(kind, sign, c, k, j);
 	}
-	sh->faults[mm_me] = mm_fault_count() - before;
-	sh->last_signal = 0;
-	return 0;
+	return mm_access_done(before, 0);
 }
 
 /* Load every int; keep one value per page (-1 where a page's ints differ) for "read". */
@@ -325,26 +339,16 @@ static int mm_load(int b, long first, long count)
 	volatile long k = first;
 	volatile long before = mm_fault_count();
 	int sig = sigsetjmp(mm_jmp, 1);
-	if (sig) {
-		sh->faults[mm_me] = mm_fault_count() - before;
-		sh->last_signal = sig;
-		return sig;
-	}
+	if (sig)
+		return mm_access_done(before, sig);
 	sh->read_count[mm_me] = 0;
 	for (; k < first + count; k++) {
-		volatile int *p = (volatile int *)mm_addr(b, k);
-		int v = p[0];
-		int64_t one = (uint32_t)v;
-		for (long j = 1; j < (long)MM_INTS; j++)
-			if (p[j] != v)
-				one = -1;
+		int64_t one = mm_page_value((volatile int *)mm_addr(b, k));
 		if (k - first < MM_MAX_READ)
 			sh->read_value[mm_me][k - first] = one;
 		sh->read_count[mm_me] = k - first + 1;
 	}
-	sh->faults[mm_me] = mm_fault_count() - before;
-	sh->last_signal = 0;
-	return 0;
+	return mm_access_done(before, 0);
 }
 
 static void mm_write(int b, long first, long count, unsigned value)
@@ -589,12 +593,8 @@ static void mm_obs_device_saw(void)
 	int64_t v[MM_MAX_READ];
 	long n = sh->cmd_npages < MM_MAX_READ ? sh->cmd_npages : MM_MAX_READ;
 	const int *m = mm_mirror_of(sh->cmd_b) + sh->cmd_first * MM_INTS;
-	for (long k = 0; k < n; k++) {
-		v[k] = (uint32_t)m[k * MM_INTS];
-		for (long j = 1; j < (long)MM_INTS; j++)
-			if (m[k * MM_INTS + j] != m[k * MM_INTS])
-				v[k] = -1;
-	}
+	for (long k = 0; k < n; k++)
+		v[k] = mm_page_value(m + k * MM_INTS);
 	mm_print_values("device saw", v, n);
 }
 
@@ -666,22 +666,6 @@ static void mm_make_file(const char *name, long pages, unsigned base)
 	close(fd);
 }
 
-static void mm_map_file(int b, const char *name, int flags)
-{
-	char path[96];
-	snprintf(path, sizeof(path), MM_FILES "/mmspec-%s", name);
-	int fd = open(path, O_RDWR);
-	if (fd < 0)
-		mm_fail("open %s: %s", path, strerror(errno));
-	off_t size = lseek(fd, 0, SEEK_END);
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
-	if (p == MAP_FAILED)
-		mm_fail("mmap of %s: %s", path, strerror(errno));
-	close(fd);
-	sh->addr[b] = (uintptr_t)p;
-	sh->pages[b] = size / MM_PAGE;
-}
-
 /* hmm_create_file(): a file of holes, `pages` long. */
 static void mm_make_hole_file(const char *name, long pages)
 {
@@ -734,6 +718,11 @@ static void mm_map_file_prot(int b, const char *name, int prot, int flags)
 	close(fd);
 	sh->addr[b] = (uintptr_t)p;
 	sh->pages[b] = size / MM_PAGE;
+}
+
+static void mm_map_file(int b, const char *name, int flags)
+{
+	mm_map_file_prot(b, name, PROT_READ | PROT_WRITE, flags);
 }
 
 /* "P stores V to ptr[n]": one int. */
@@ -1158,13 +1147,8 @@ static void mm_obs_grabbed(int b, long first)
 	}
 	int64_t v[MM_MAX_READ];
 	long n = g->count < MM_MAX_READ ? g->count : MM_MAX_READ;
-	for (long k = 0; k < n; k++) {
-		int *p = tmp + k * MM_INTS;
-		v[k] = (uint32_t)p[0];
-		for (long j = 1; j < (long)MM_INTS; j++)
-			if (p[j] != p[0])
-				v[k] = -1;
-	}
+	for (long k = 0; k < n; k++)
+		v[k] = mm_page_value(tmp + k * MM_INTS);
 	free(tmp);
 	mm_print_values("grabbed", v, n);
 }
@@ -1313,10 +1297,64 @@ static void mm_reset_devices(void)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * The kernel's log around each scenario. The begin marker goes into the
+ * kernel log too, so the console's lines (an Oops that ends the boot) can be
+ * told to the scenario that caused them; after a scenario, the records it
+ * left at KERN_WARNING or worse go out as {"scenario":N,"kmsg":"..."}.
+ */
+static int mm_kmsg_fd = -1;
+
+static void mm_kmsg_open(void)
+{
+	mm_kmsg_fd = open("/dev/kmsg", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (mm_kmsg_fd >= 0)
+		lseek(mm_kmsg_fd, 0, SEEK_END);
+}
+
+static void mm_kmsg_mark(const char *what, int id)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "<6>mmspec-scenario: %s %d\n", what, id);
+	if (mm_kmsg_fd >= 0 && write(mm_kmsg_fd, line, n) < 0) {
+	}
+}
+
+static void mm_kmsg_drain(int id)
+{
+	char rec[2048];
+	ssize_t n;
+	if (mm_kmsg_fd < 0)
+		return;
+	/* Each read is one record: "prio,seq,usec,flags;text\n" and continuation lines. */
+	while ((n = read(mm_kmsg_fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue; /* EPIPE: records were overwritten; the next read goes on */
+		rec[n] = 0;
+		int prio = atoi(rec) & 7;
+		char *text = strchr(rec, ';');
+		if (!text || prio > 4)
+			continue;
+		text++;
+		char *end = strchr(text, '\n');
+		if (end)
+			*end = 0;
+		char out[2200];
+		int k = snprintf(out, sizeof(out), "{\"scenario\":%d,\"kmsg\":\"", id);
+		for (char *c = text; *c && k < (int)sizeof(out) - 4; c++)
+			out[k++] = (*c == '"' || *c == '\\') ? '\'' : (*c < 0x20 ? ' ' : *c);
+		out[k++] = '"';
+		out[k++] = '}';
+		out[k++] = '\n';
+		if (write(1, out, k) < 0)
+			return;
+	}
+	mm_kmsg_mark("end", id);
+}
+
 /* Run one scenario in a fresh process tree; its runner is process 0. */
 static int mm_scenario_run(int id, const struct mm_step *steps, int n, int seconds)
 {
-	mm_reset_devices();
 	fflush(stdout);
 	pid_t runner = fork();
 	if (runner == 0) {
@@ -1347,6 +1385,18 @@ static int mm_scenario_run(int id, const struct mm_step *steps, int n, int secon
 		usleep(10000);
 	}
 	kill(-runner, SIGKILL);
-	waitpid(runner, &status, 0);
+	/*
+	 * A process that the kernel holds (a task stuck in the kernel, as after
+	 * an Oops inside an ioctl) cannot be reaped: say so and power off, so the
+	 * host boots again after this scenario instead of waiting for its timeout.
+	 */
+	for (int t = 0; t < 1000; t++) {
+		if (waitpid(runner, &status, WNOHANG) == runner)
+			return 124;
+		usleep(10000);
+	}
+	printf("mmspec-scenario: stuck %d\n", id);
+	sync();
+	reboot(RB_POWER_OFF);
 	return 124;
 }

@@ -143,6 +143,7 @@ function qemuArgs(
   initrd: string,
   dir: string,
   disks: string[],
+  cmdline: readonly string[] = [],
 ): string[] {
   const a = [
     '-machine',
@@ -167,10 +168,44 @@ function qemuArgs(
     '-initrd',
     initrd,
     '-append',
-    CMDLINE.join(' '),
+    [...CMDLINE, ...cmdline].join(' '),
   ];
   for (const disk of disks) a.push('-drive', `file=${disk},format=raw,if=virtio`);
   return a;
+}
+
+export interface BootOptions {
+  /** Kernel parameters after CMDLINE. */
+  cmdline?: readonly string[];
+  /**
+   * Kill qemu when the programs' serial port has not grown for this long: a
+   * guest whose kernel hangs prints nothing more there (its console may go on
+   * with stall traces), and waiting for the whole timeout would cost the
+   * rest of the run.
+   */
+  idleSeconds?: number;
+}
+
+/**
+ * qemu under a watchdog shell: the host-side timeout, and with idleSeconds,
+ * the time since the programs' serial file last grew.
+ */
+function watchdog(args: string[], dir: string, idleSeconds: number): { cmd: string; argv: string[] } {
+  const q = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  /* The program's port only: a hung kernel can go on printing traces to the console. */
+  const files = `'${join(dir, 'tap.txt')}'`;
+  const script = [
+    `qemu-system-x86_64 ${q} & q=$!`,
+    'last=; idle=0',
+    'while kill -0 $q 2>/dev/null; do',
+    '  sleep 2',
+    `  now=$(cat ${files} 2>/dev/null | wc -c)`,
+    '  if [ "$now" = "$last" ]; then idle=$((idle+2)); else idle=0; last=$now; fi',
+    `  if [ $idle -ge ${idleSeconds} ]; then echo "mmspec: the guest printed nothing for ${idleSeconds} s" >&2; kill -9 $q; fi`,
+    'done',
+    'wait $q',
+  ].join('\n');
+  return { cmd: 'bash', argv: ['-c', script] };
 }
 
 /** Boot once; the host-side timeout kills qemu if the guest never powers off. */
@@ -182,6 +217,7 @@ export function boot(
   timeoutSeconds: number,
   swapBytes = 0,
   scratchBytes = 0,
+  options: BootOptions = {},
 ): Boot {
   mkdirSync(dir, { recursive: true });
   for (const f of ['console.log', 'tap.txt']) rmSync(join(dir, f), { force: true });
@@ -198,7 +234,11 @@ export function boot(
     disks.push(disk);
   }
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('qemu-system-x86_64', qemuArgs(accel, bzImage, initrd, dir, disks), {
+  const args = qemuArgs(accel, bzImage, initrd, dir, disks, options.cmdline);
+  const { cmd, argv } = options.idleSeconds
+    ? watchdog(args, dir, options.idleSeconds)
+    : { cmd: 'qemu-system-x86_64', argv: args };
+  const r = spawnSync(cmd, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: timeoutSeconds * 1000,
     killSignal: 'SIGKILL',
@@ -213,7 +253,7 @@ export function boot(
   return {
     accel,
     seconds: Math.round(seconds * 10) / 10,
-    timedOut: r.signal === 'SIGKILL',
+    timedOut: r.signal === 'SIGKILL' || /the guest printed nothing for/.test(stderr),
     exitCode: r.status,
     console: read('console.log') + (stderr ? `\n[qemu stderr]\n${stderr}` : ''),
     tap: read('tap.txt').replace(/\r\n/g, '\n'),
