@@ -670,6 +670,10 @@ export class Kernel {
   select_shared_thp_migration(design: MachineConfig['shared_thp_migration']): void {
     this.machine.config.shared_thp_migration = design;
   }
+  /** Select where remove_migration_pmd's DEBUG_VM write check looks (MachineConfig.device_private_pmd_write_check). */
+  select_device_private_pmd_write_check(design: MachineConfig['device_private_pmd_write_check']): void {
+    this.machine.config.device_private_pmd_write_check = design;
+  }
   /** Ask the next folio split to stop when it reaches `phase` (for interleaving). */
   pause_next_split(phase: folio_split_phase): void {
     this.machine.split_pause = phase;

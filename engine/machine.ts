@@ -77,6 +77,15 @@ export interface MachineConfig {
    */
   shared_thp_migration: 'compound' | 'split-shared';
   /**
+   * The CONFIG_DEBUG_VM check remove_migration_pmd makes of a restored PMD
+   * (VM_BUG_ON(pmd_write(pmde) && anon && !PageAnonExclusive(new))):
+   * 'swap-pmd', as 7.x makes it (since device-private THP migration, ≈v6.19),
+   * after a device-private pmde has become a swap PMD, where pmd_write()
+   * reads the x86 soft-dirty bit; 'present-pmd', the check made on the
+   * present pmde before the conversion, which a soft-dirty entry cannot trip.
+   */
+  device_private_pmd_write_check: 'swap-pmd' | 'present-pmd';
+  /**
    * hugepages=N on the kernel command line: how many default-size (2 MiB)
    * hugetlb folios the pool takes from the buddy allocator at boot.
    */
@@ -92,6 +101,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   devmap_refcount: 'fixed',
   device_private_split: 'merged',
   shared_thp_migration: 'compound',
+  device_private_pmd_write_check: 'swap-pmd',
   nr_hugepages: 0,
 };
 

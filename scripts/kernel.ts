@@ -35,6 +35,7 @@ import {
 } from './lib/kernel/scenarios';
 import {
   compare,
+  KERNEL_PATCHED_REPORT,
   KERNEL_REPORT,
   type KernelCase,
   type KernelOutcome,
@@ -45,7 +46,13 @@ import {
 } from './lib/kernel/tap';
 import { readLastRun } from './lib/run';
 
-const LOGS = 'reports/kernel';
+/*
+ * Where this run writes: a --patched run has its own report and logs, so the
+ * site's real-kernel column stays today's kernel, and the patched build's
+ * results are there to set beside it (docs/upstream/).
+ */
+let REPORT = KERNEL_REPORT;
+let LOGS = 'reports/kernel';
 
 interface Options {
   series: string;
@@ -81,10 +88,14 @@ function args(argv: string[]): Options {
 
 /* The last run's outcomes; a missing or unreadable report only loses the "previously" column. */
 const previousOutcomes = (): Map<string, KernelOutcome> =>
-  new Map((readKernelReport()?.cases ?? []).map((c) => [`${c.suite} ${c.id}`, c.kernel]));
+  new Map((readKernelReport(REPORT)?.cases ?? []).map((c) => [`${c.suite} ${c.id}`, c.kernel]));
 
 function main(): number {
   const opt = args(process.argv.slice(2));
+  if (opt.patched) {
+    REPORT = KERNEL_PATCHED_REPORT;
+    LOGS = 'reports/kernel-patched';
+  }
   const registry = loadKernelTests();
   const run = readLastRun();
   if (!run) throw new OracleError('no results of a run in reports/: run the scenarios first (npm test)');
@@ -151,7 +162,7 @@ function main(): number {
   const others = out.programs.flatMap((p) => p.cases.filter((t) => !inTable.has(`${p.name}\0${t.name}`)));
 
   const report = {
-    ...(readKernelReport() ?? {}),
+    ...(readKernelReport(REPORT) ?? {}),
     kernel: {
       series: opt.series,
       version: built.version,
@@ -183,7 +194,7 @@ function main(): number {
     },
   };
   for (const c of cases) report.summary[c.verdict] = (report.summary[c.verdict] ?? 0) + 1;
-  writeFileSync(KERNEL_REPORT, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
 
   const agree = cases.filter((c) => c.verdict === 'agree').length;
   console.log(
@@ -202,7 +213,7 @@ function main(): number {
     `  kernel cases outside the table: ${report.notInTable.total} (${report.notInTable.ok} ok, ${report.notInTable.notOk.length} not ok, ${report.notInTable.skip} skipped)`,
   );
   for (const w of report.guest.warnings) console.log(`  kernel log: ${w.count}× ${w.text}`);
-  console.log(`\nReport: ${KERNEL_REPORT}; the guest's serial ports: ${LOGS}/console.log, ${LOGS}/tap.txt`);
+  console.log(`\nReport: ${REPORT}; the guest's serial ports: ${LOGS}/console.log, ${LOGS}/tap.txt`);
   const bad = cases.filter(unrecorded);
   if (bad.length) {
     console.log(
@@ -292,7 +303,7 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
   for (const r of results) summary[r.verdict] = (summary[r.verdict] ?? 0) + 1;
   const compared = results.reduce((a, r) => a + r.compared, 0);
   const notObservable = results.reduce((a, r) => a + r.notObservable, 0);
-  const previous = readKernelReport() ?? {};
+  const previous = readKernelReport(REPORT) ?? {};
   const report = {
     ...previous,
     scenarioRun: {
@@ -304,7 +315,7 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
       results,
     },
   };
-  writeFileSync(KERNEL_REPORT, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
   const agree = summary.agree ?? 0;
   console.log(
     `\nLinux ${built.version} (${accel.toUpperCase()}): ${agree} of ${ran.length} scenarios agree with the engine; ${compared} observations compared, ${notObservable} Then-steps not observable from userspace`,
@@ -322,7 +333,7 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
         `      ${d.step}\n        engine ${JSON.stringify(d.engine)}\n        kernel ${JSON.stringify(d.kernel)}`,
       );
   }
-  console.log(`\nReport: ${KERNEL_REPORT} (scenarioRun); the guest's output: ${LOGS}/scenarios-*.txt`);
+  console.log(`\nReport: ${REPORT} (scenarioRun); the guest's output: ${LOGS}/scenarios-*.txt`);
   return results.some((r) => r.verdict === 'differs' || r.verdict === 'did not finish') ? 1 : 0;
 }
 

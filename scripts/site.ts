@@ -12,7 +12,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Claim, loadClaims, sharedDir } from './lib/claims';
+import { type Claim, isFinding, loadClaims, sharedDir } from './lib/claims';
 import {
   type ConformanceCase,
   conformanceTable,
@@ -45,7 +45,7 @@ th{background:#f4f4f4;position:sticky;top:0}
 code,kbd{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f4f4f4;padding:0 .2rem}
 .quote{color:#555;font-style:italic}.small{font-size:.85rem;color:#555}
 .badge{display:inline-block;border-radius:.7rem;padding:0 .55rem;font-size:.8rem;font-weight:600;white-space:nowrap}
-.accepted{background:#d9f2d9;color:#145214}.disputed{background:#fde7c2;color:#7a4a00}.superseded{background:#e3e3f3;color:#33336b}
+.accepted{background:#d9f2d9;color:#145214}.disputed{background:#fde7c2;color:#7a4a00}.superseded{background:#e3e3f3;color:#33336b}.violated{background:#f8d0d0;color:#7a0000}
 .passed{background:#d9f2d9;color:#145214}.failed{background:#f8d4d4;color:#8a1010}.not-run,.none{background:#eee;color:#555}.pending,.kernel-fails{background:#fde7c2;color:#7a4a00}.missing{background:#f8d4d4;color:#8a1010}
 ul.scen{margin:0;padding-left:1rem}#claims td:first-child{white-space:nowrap}nav a{margin-right:1rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
@@ -183,7 +183,7 @@ export function claimsPage(
   const kernel = kernelVerdicts(scenarioRun);
   const version = scenarioRun?.kernel.version ?? '';
   const values = (s: ScenarioRun) => s.parameters.map((p) => p.value);
-  const counts = { accepted: 0, disputed: 0, superseded: 0 };
+  const counts = { accepted: 0, disputed: 0, superseded: 0, violated: 0 };
   let covered = 0;
   let allPassed = 0;
   const rows = claims.map((c) => {
@@ -193,24 +193,26 @@ export function claimsPage(
     const results = scenarios.map((s) => outcome.get(pickleKey(s.uri, s.line)) ?? 'not run');
     if (scenarios.length && results.every((r) => r === 'passed')) allPassed++;
     const src = c.source;
-    const thread = threads
-      ? `<a href="threads/${esc(src.file)}">${esc(src.file)}</a>`
-      : `<code>${esc(src.file)}</code>`;
+    const thread =
+      threads && !isFinding(c)
+        ? `<a href="threads/${esc(src.file)}">${esc(src.file)}</a>`
+        : `<code>${esc(src.file)}</code>`;
     const checked = scenarios.length
       ? `<ul class="scen">${scenarios.map((s, i) => scenarioItem(s, results[i], uids.get(allureKey(s.uri, s.name, s.parameters)), kernel.get(scenarioKey(s.uri, s.name, values(s))), version)).join('')}</ul>`
       : badge('none', 'no scenario yet');
     return `<tr id="${esc(c.id)}" data-status="${c.status}">
 <td><b>${esc(c.id)}</b></td>
-<td>${esc(c.statement)}<div class="quote">“${esc(c.quote)}”</div>${c.note ? `<div class="small">${esc(c.note)}</div>` : ''}</td>
+<td>${esc(c.statement)}<div class="quote">“${esc(c.quote)}”</div>${c.kernel ? `<div class="small"><b>Broken by</b> ${esc(c.kernel)}</div>` : ''}${c.note ? `<div class="small">${esc(c.note)}</div>` : ''}</td>
 <td class="status">${badge(c.status, c.status)}</td>
 <td>${checked}</td>
 <td class="small">${thread}<br>${esc(src.author)}${src.date ? `<br>${esc(src.date)}` : ''}<br>${esc(src.subject ?? src.thread ?? '')}</td>
 </tr>`;
   });
-  const summary = `<p>${claims.length} claims from the mailing-list threads: ${counts.accepted} accepted, ${counts.disputed} disputed, ${counts.superseded} superseded.
+  const findings = claims.filter(isFinding).length;
+  const summary = `<p>${claims.length - findings} claims from the mailing-list threads and ${findings} of mmspec's own findings: ${counts.accepted} accepted, ${counts.disputed} disputed, ${counts.superseded} superseded, ${counts.violated} violated by the real kernel.
 ${covered} have scenarios; the scenarios of ${allPassed} all passed in the last run. A scenario's name opens it in the Allure report, with its steps and a picture of the page tables after each step.</p>
 ${kernelSummary(scenarioRun, claims, by, kernel)}
-<p class="small"><b>accepted</b>: the thread agreed and the kernel the engine follows behaves so. <b>disputed</b>: questioned in the thread, or left open. <b>superseded</b>: true when written, but the kernel changed since; the engine keeps it as a selectable old design. Source: <code>claims/claims.yaml</code>.</p>`;
+<p class="small"><b>accepted</b>: the thread agreed and the kernel the engine follows behaves so. <b>disputed</b>: questioned in the thread, or left open. <b>superseded</b>: true when written, but the kernel changed since; the engine keeps it as a selectable old design. <b>violated</b>: a rule that follows from the kernel's own design, which the real kernel breaks (a bug mmspec found; its report is in <code>docs/upstream/</code>). Source: <code>claims/claims.yaml</code>.</p>`;
   return page(
     'Claims',
     `${summary}<table id="claims"><thead><tr><th>claim</th><th>statement and quote</th><th>status</th><th>scenarios (last run)</th><th>thread</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`,

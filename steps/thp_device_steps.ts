@@ -175,6 +175,32 @@ Then(
 );
 
 /**
+ * Where remove_migration_pmd's CONFIG_DEBUG_VM check reads the write bit of
+ * a restored device-private PMD (MachineConfig.device_private_pmd_write_check):
+ * "of the swap PMD, as 7.x does", where x86 keeps the soft-dirty bit, or "of
+ * the present PMD, before the conversion", a design no released kernel has.
+ */
+Given(
+  'remove_migration_pmd checks the write bit {}',
+  function (this: MmWorld, design: string) {
+    const designs: Record<string, 'swap-pmd' | 'present-pmd'> = {
+      'of the swap PMD, as 7.x does': 'swap-pmd',
+      'of the present PMD, before the conversion': 'present-pmd',
+    };
+    const d = designs[design];
+    if (!d)
+      throw new Error(
+        `"${design}": write "of the swap PMD, as 7.x does" or "of the present PMD, before the conversion"`,
+      );
+    this.kernel.select_device_private_pmd_write_check(d);
+  },
+  (c, design) =>
+    design === 'of the swap PMD, as 7.x does'
+      ? c.run(0, '/* the kernel as released (CONFIG_DEBUG_VM=y in kernel/hmm.config) */;')
+      : c.cannot('a DEBUG_VM check no released kernel makes (a proposed design)', 'variant'),
+);
+
+/**
  * How device migration collects a THP that another mm maps after fork
  * (MachineConfig.shared_thp_migration): "7.x does not" split it (one
  * compound entry, the bug of docs/upstream/shared-thp-migration.md), or

@@ -39,7 +39,7 @@ import {
   PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
-import { EngineUsageError, KernelInvariantViolation } from '../include/linux/mmdebug';
+import { EngineUsageError, KernelInvariantViolation, VM_BUG_ON } from '../include/linux/mmdebug';
 import {
   PG_anon,
   PG_anon_exclusive,
@@ -62,11 +62,13 @@ import {
   pmd_mkdirty,
   pmd_mkold,
   pmd_pfn,
+  pmd_soft_dirty,
   pmd_trans_huge,
   pmd_wrprotect,
   pte_write,
 } from '../include/linux/pgtable';
 import {
+  _PAGE_SWP_SOFT_DIRTY,
   is_device_private_entry,
   is_migration_entry,
   is_readable_exclusive_migration_entry,
@@ -75,6 +77,7 @@ import {
   make_readable_device_private_entry,
   make_readable_migration_entry,
   make_writable_device_private_entry,
+  pte_swp_soft_dirty,
   softleaf_type_of,
   swp_entry,
   swp_keep_bits,
@@ -249,7 +252,9 @@ export function set_pmd_migration_entry(m: Machine, vma: vm_area_struct, haddr: 
   if (present && pmd_dirty(pmd)) m.mem.flags[folio] |= PG_dirty;
   const writable = present ? pte_write(pmd) : is_writable_device_private_entry(pmd);
   const entry = migration_entry_for(writable, anon_exclusive, folio);
-  set_pmd_at(mm, haddr, present ? entry : swp_keep_bits(pmd, entry));
+  /* pmdswp = pmd_swp_mksoft_dirty(pmdswp) when the present PMD was soft-dirty, as for a device-private one. */
+  const softdirty = present && pmd_soft_dirty(pmd) ? _PAGE_SWP_SOFT_DIRTY : 0;
+  set_pmd_at(mm, haddr, present ? (entry | softdirty) >>> 0 : swp_keep_bits(pmd, entry));
   folio_remove_rmap_pmd(m, folio, vma);
   folio_put(m, folio);
   return 0;
@@ -267,13 +272,39 @@ export function remove_migration_pmd(m: Machine, vma: vm_area_struct, haddr: num
   const exclusive = write || is_readable_exclusive_migration_entry(old);
   folio_get(m, dst);
   let entry: number;
-  if (is_device_private_page(m, dst))
+  const device_private = is_device_private_page(m, dst);
+  if (device_private)
     entry = swp_keep_bits(
       old,
       write ? make_writable_device_private_entry(dst) : make_readable_device_private_entry(dst),
     );
-  else entry = pfn_pmd(dst, write && vma.vm_flags & VM_WRITE ? _PAGE_RW : 0);
+  else
+    entry = pfn_pmd(
+      dst,
+      (write && vma.vm_flags & VM_WRITE ? _PAGE_RW : 0) | (pte_swp_soft_dirty(old) ? _PAGE_SOFT_DIRTY : 0),
+    );
   folio_add_rmap_pmd(m, dst, vma, folio_test_anon(m, dst) && exclusive ? RMAP_EXCLUSIVE : RMAP_NONE);
+  /*
+   * VM_BUG_ON(pmd_write(pmde) && folio_test_anon(folio) && !PageAnonExclusive(new)).
+   * 7.x makes the check after pmde has become the device-private swap PMD,
+   * where pmd_write() reads _PAGE_RW: on x86 the bit _PAGE_SWP_SOFT_DIRTY
+   * lives in. So a soft-dirty device-private PMD of a page that is not
+   * exclusive (a fork-shared THP written since the last clear_refs)
+   * trips it under CONFIG_DEBUG_VM: kernel BUG at mm/huge_memory.c:5114 on
+   * 7.2.13 (docs/upstream/shared-thp-migration.md). MachineConfig
+   * .device_private_pmd_write_check 'swap-pmd' models it; 'present-pmd' is
+   * the check made on the present pmde before the conversion.
+   */
+  VM_BUG_ON(
+    device_private &&
+      m.config.device_private_pmd_write_check === 'swap-pmd' &&
+      pte_swp_soft_dirty(entry) &&
+      folio_test_anon(m, dst) &&
+      !PageAnonExclusive(m, dst),
+    'VM_BUG_ON(pmd_write(pmde) && folio_test_anon(folio) && !PageAnonExclusive(new))',
+    dst,
+    'remove_migration_pmd: a soft-dirty device-private PMD of a shared anonymous THP reads as writable',
+  );
   set_pmd_at(mm, haddr, entry);
 }
 

@@ -9,7 +9,14 @@ import { parse } from 'yaml';
 import type { ScenarioRun } from './features';
 import { tagValues } from './features';
 
-export const STATUSES = ['accepted', 'disputed', 'superseded'] as const;
+export const STATUSES = ['accepted', 'disputed', 'superseded', 'violated'] as const;
+
+/**
+ * A finding: a rule mmspec states from the kernel's own design, which the
+ * real kernel breaks (status violated). Its id is M<nnn>-<n>, its source a
+ * report in this repository (docs/upstream/), not a seed message.
+ */
+export const isFinding = (c: Pick<Claim, 'id'>): boolean => /^M\d{3}-\d+$/.test(c.id ?? '');
 export type ClaimStatus = (typeof STATUSES)[number];
 
 export interface Source {
@@ -28,6 +35,8 @@ export interface Claim {
   source: Source;
   status: ClaimStatus;
   note?: string;
+  /** A violated claim: the kernel versions that break it, and how that was seen. */
+  kernel?: string;
 }
 
 export const REGISTRY = 'claims/claims.yaml';
@@ -86,7 +95,21 @@ export function registryProblems(claims: Claim[], shared: string | null): string
   const seen = new Set<string>();
   for (const c of claims) {
     const where = `claim ${c.id ?? '(no id)'}`;
-    if (!/^S\d{3}-\d+$/.test(c.id ?? '')) problems.push(`${where}: the id must look like S000-1`);
+    if (!/^S\d{3}-\d+$/.test(c.id ?? '') && !isFinding(c))
+      problems.push(`${where}: the id must look like S000-1 (a seed's claim) or M001-1 (a finding)`);
+    if ((c.status === 'violated') !== isFinding(c))
+      problems.push(`${where}: status violated is for findings (M001-1), and a finding's status is violated`);
+    if (c.status === 'violated' && !c.kernel?.trim())
+      problems.push(`${where}: a violated claim names the kernel versions that break it (kernel:)`);
+    if (isFinding(c) && c.source?.file) {
+      if (!existsSync(c.source.file))
+        problems.push(`${where}: its report ${c.source.file} is not in the repository`);
+      else if (
+        typeof c.quote === 'string' &&
+        !plainText(readFileSync(c.source.file, 'utf8')).includes(plainText(c.quote))
+      )
+        problems.push(`${where}: the quote "${c.quote}" is not in ${c.source.file}`);
+    }
     if (seen.has(c.id)) problems.push(`${where}: listed twice`);
     seen.add(c.id);
     for (const field of ['statement', 'quote'] as const)
@@ -100,11 +123,12 @@ export function registryProblems(claims: Claim[], shared: string | null): string
   const ids = seedClaimIds(shared);
   for (const id of ids)
     if (!seen.has(id)) problems.push(`claim ${id} of seed-claims.md is missing from ${REGISTRY}`);
-  for (const c of claims)
+  const seeds = claims.filter((c) => !isFinding(c));
+  for (const c of seeds)
     if (!ids.includes(c.id)) problems.push(`claim ${c.id} is in ${REGISTRY} but not in seed-claims.md`);
 
   const texts = new Map<string, string>();
-  for (const c of claims) {
+  for (const c of seeds) {
     if (!c.source?.file) continue;
     const file = join(shared, 'seeds', c.source.file);
     if (!existsSync(file)) {

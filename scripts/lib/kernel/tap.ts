@@ -197,6 +197,8 @@ export function compare(
 export const unrecorded = (k: KernelCase): boolean => k.verdict === 'differs';
 
 export const KERNEL_REPORT = 'reports/kernel.json';
+/** npm run kernel -- --patched: the same report for the build with kernel/patches/ applied. */
+export const KERNEL_PATCHED_REPORT = 'reports/kernel-patched.json';
 
 /** The parts of reports/kernel.json (written by scripts/kernel.ts) that the site shows. */
 export interface KernelReport {
