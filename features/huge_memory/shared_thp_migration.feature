@@ -28,7 +28,7 @@ Feature: Device migration of a THP that another process maps after fork
     And process A sets ptr[i] = i over buffer T
     And process A forks process B
 
-  @kernel:migrate_vma_collect_huge_pmd @kernel:migrate_device_unmap @kernel:migrate_vma_split_unmapped_folio @kernel:remove_migration_pmd
+  @claim:M001-1 @kernel:migrate_vma_collect_huge_pmd @kernel:migrate_device_unmap @kernel:migrate_vma_split_unmapped_folio @kernel:remove_migration_pmd
   Rule: migrating a THP that another process maps never changes what that process sees
 
     @kernel-fails
@@ -64,7 +64,7 @@ Feature: Device migration of a THP that another process maps after fork
         | private device  | B   |
         | private device  | A   |
 
-  @kernel:remove_migration_pmd @kernel:set_pmd_migration_entry
+  @claim:M001-2 @kernel:remove_migration_pmd @kernel:set_pmd_migration_entry
   Rule: a device-private PMD restored from a migration entry is writable only where the entry was; its soft-dirty bit is no write bit
 
     remove_migration_pmd builds the device-private PMD from the present pmde
