@@ -23,6 +23,21 @@ When(
     access(this, task, range, false);
   },
   (c, task, range) => c.run(task, `mm_load(${cRange(c, range)});`),
+  {
+    weight: 20,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      const buf = p && m.someBuffer(p, r);
+      if (!p || !buf) return null;
+      const range = m.someRange(buf, r);
+      const fault = m.firstFault(range, false);
+      return {
+        args: [`process ${p.name}`, range.text],
+        predict: fault < 0 ? null : 'SIGSEGV',
+        after: (_outcome, world) => m.checkRead(p, range, world.lastRead.get(p.name) ?? []),
+      };
+    },
+  },
 );
 
 /* On the kernel: the value stored to every int of each page. */
@@ -32,6 +47,26 @@ When(
     access(this, task, range, true, value);
   },
   (c, task, value, range) => c.run(task, `mm_write(${cRange(c, range)}, ${hex(value)}u);`),
+  {
+    weight: 20,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      const buf = p && m.someBuffer(p, r);
+      if (!p || !buf) return null;
+      const range = m.someRange(buf, r);
+      const fault = m.firstFault(range, true);
+      const value = m.value();
+      return {
+        args: [`process ${p.name}`, `0x${value.toString(16)}`, range.text],
+        predict: fault < 0 ? null : 'SIGSEGV',
+        after: () => {
+          const n = fault < 0 ? range.count : fault;
+          for (let i = 0; i < n; i++) m.store(buf, range.first + i, value);
+          return undefined;
+        },
+      };
+    },
+  },
 );
 
 Then(

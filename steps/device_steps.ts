@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { KernelInvariantViolation, mm, test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import { cRange, errnoName, folded, hex, visibleMemory } from '../support/c';
+import type { Check, Draw, Drawn, Model, RangeModel } from '../support/explore';
 import { DMIRROR_IOCTLS } from '../support/parameter_types';
 import { Given, Then, type Translator, When } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
@@ -32,6 +33,31 @@ function ioctl(
   const { ret, cmd } = r;
   world.lastCommand = { name, ret, cmd };
   if (ret !== 0) world.expectClaim(`errno ${ret}`, `HMM_DMIRROR_${name} on /dev/hmm_dmirror${device}`);
+}
+
+/**
+ * The explorer's device command: a device of the loaded driver, on a range
+ * of a buffer of a process; `then` makes the model follow what it did.
+ */
+function drawDevice(
+  m: Model,
+  r: Draw,
+  then: (range: RangeModel, outcome: string | null, world: MmWorld) => Check[] | undefined = () => undefined,
+  value?: number,
+): Drawn | null {
+  const device = r.one(m.devices);
+  const p = m.someProcess(r);
+  const buf = p && m.someBuffer(p, r);
+  if (!device || !p || !buf) return null;
+  const range = m.someRange(buf, r);
+  return {
+    args:
+      value === undefined
+        ? [device.text, range.text, `process ${p.name}`]
+        : [device.text, `0x${value.toString(16)}`, range.text, `process ${p.name}`],
+    claimErrno: 'the command fails with {errno}',
+    after: (outcome, world) => then(range, outcome, world),
+  };
 }
 
 Given(
@@ -72,6 +98,7 @@ When(
     ioctl(this, device, task, 'MIGRATE_TO_DEV', range);
   },
   (c, device, range, task) => cDevice(c, device, task, 'MIGRATE_TO_DEV', range),
+  { weight: 10, draw: (m, r) => drawDevice(m, r) },
 );
 
 When(
@@ -80,6 +107,7 @@ When(
     ioctl(this, device, task, 'MIGRATE_TO_SYS', range);
   },
   (c, device, range, task) => cDevice(c, device, task, 'MIGRATE_TO_SYS', range),
+  { weight: 6, draw: (m, r) => drawDevice(m, r) },
 );
 
 When(
@@ -88,6 +116,25 @@ When(
     ioctl(this, device, task, 'READ', range);
   },
   (c, device, range, task) => cDevice(c, device, task, 'READ', range),
+  {
+    weight: 6,
+    draw: (m, r) =>
+      drawDevice(m, r, (range, outcome, world) => {
+        const cmd = world.lastCommand;
+        if (outcome !== null || !cmd) return undefined;
+        const want = cmd.cmd.ptr.map((_, i) => m.expected(range.buf, range.first + i));
+        const bad = cmd.cmd.ptr.findIndex((v, i) => want[i] !== null && want[i] !== v);
+        if (bad < 0 || !want.every((w) => w === want[0])) return undefined;
+        const hex = (v: number) => `0x${v.toString(16)}`;
+        return [
+          {
+            step: `the device saw ${hex(want[0] as number)} in every page`,
+            ok: false,
+            detail: `the device read ${hex(cmd.cmd.ptr[bad])} from page ${range.first + bad} of buffer ${range.buf.name}, where the model says ${hex(want[bad] as number)}`,
+          },
+        ];
+      }),
+  },
 );
 
 When(
@@ -116,6 +163,25 @@ When(
   },
   (c, device, value, range, task) =>
     c.run(task, `mm_dmirror_write_value(${device}, ${cRange(c, range)}, ${hex(value)}u);`),
+  {
+    weight: 6,
+    draw(m, r) {
+      const value = m.value();
+      return drawDevice(
+        m,
+        r,
+        (range, outcome) => {
+          if (outcome === null)
+            for (let i = 0; i < range.count; i++) m.store(range.buf, range.first + i, value);
+          /* dmirror_write writes the pages the device already mirrors, in order, until one it must fault in; a failed fault ends it. */ else
+            for (let i = 0; i < range.count && !m.faults(range.buf, range.first + i, true); i++)
+              m.forget(range.buf, range.first + i);
+          return undefined;
+        },
+        value,
+      );
+    },
+  },
 );
 
 When(
@@ -132,6 +198,7 @@ When(
     ioctl(this, device, task, 'EXCLUSIVE', range);
   },
   (c, device, range, task) => cDevice(c, device, task, 'EXCLUSIVE', range),
+  { weight: 4, draw: (m, r) => drawDevice(m, r) },
 );
 
 Then(
@@ -178,6 +245,22 @@ Given(
     expect(ret, 'HMM_DMIRROR_FLAGS').to.equal(0);
   },
   (c, device, task) => c.run(task, `mm_dmirror_flags(${device}, -1, HMM_DMIRROR_FLAG_FAIL_ALLOC);`),
+  {
+    weight: 2,
+    draw(m, r) {
+      const device = r.one(m.devices);
+      const p = m.someProcess(r);
+      if (!device || !p) return null;
+      return {
+        args: [device.text, `process ${p.name}`],
+        predict: null,
+        after: () => {
+          m.injected = true;
+          return undefined;
+        },
+      };
+    },
+  },
 );
 
 When(
@@ -190,6 +273,14 @@ When(
   function (this: MmWorld, c, device) {
     const [task] = this.processes.values();
     c.run(task, `mm_dmirror_release(${device});`);
+  },
+  {
+    weight: 2,
+    draw(m, r) {
+      const device = r.one(m.devices);
+      /* The step releases through the first process the scenario made, which must be alive. */
+      return device && m.procs.has('A') ? { args: [device.text], predict: null } : null;
+    },
   },
 );
 

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import { cRange, errnoName, hex } from '../support/c';
+import type { Drawn, Model } from '../support/explore';
 import { Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
 
@@ -23,6 +24,24 @@ defineParameterType({
   transformer: (longterm: string | undefined, how: string): number =>
     mm.FOLL_PIN | (longterm ? mm.FOLL_LONGTERM : 0) | (how === 'for writing' ? mm.FOLL_WRITE : 0),
 });
+
+/** The explorer's pin of one page: long-term or not, read-only or for writing. */
+function drawPin(m: Model, r: import('../support/explore').Draw): Drawn | null {
+  const p = m.someProcess(r);
+  const buf = p && m.someBuffer(p, r);
+  if (!p || !buf) return null;
+  const range = m.someRange(buf, r, { single: true });
+  const how =
+    r.one(['long-term read-only', 'read-only', 'long-term for writing', 'for writing']) ?? 'read-only';
+  return {
+    args: [`process ${p.name}`, range.text, how],
+    claimErrno: 'pinning fails with {errno}',
+    after: (outcome) => {
+      if (outcome === null) m.pin(p, buf, range.first, how.endsWith('for writing'));
+      return undefined;
+    },
+  };
+}
 
 const key = (task: task_struct, range: PageRange): string =>
   `${task.comm}/${range.buffer.name}/${range.first}`;
@@ -56,6 +75,7 @@ When(
     grab(this, task, range, flags);
   },
   (c, task, range, flags) => cPin(c, task, range, flags, false),
+  { weight: 5, draw: drawPin },
 );
 
 When(
@@ -64,6 +84,7 @@ When(
     grab(this, task, range, flags, true);
   },
   (c, task, range, flags) => cPin(c, task, range, flags, true),
+  { weight: 3, draw: drawPin },
 );
 
 Then(
@@ -100,6 +121,23 @@ When(
     this.grabbed.delete(key(task, range));
   },
   (c, task, range) => c.run(task, `mm_release(${c.buf(range.buffer.name)}, ${range.first});`),
+  {
+    weight: 3,
+    draw(m, r) {
+      const pin = r.one(m.pins);
+      if (!pin) return null;
+      return {
+        args: [`process ${pin.proc}`, `page ${pin.page} of buffer ${pin.buf}`],
+        predict: null,
+        after: () => {
+          for (let i = m.pins.length - 1; i >= 0; i--)
+            if (m.pins[i].proc === pin.proc && m.pins[i].buf === pin.buf && m.pins[i].page === pin.page)
+              m.pins.splice(i, 1);
+          return undefined;
+        },
+      };
+    },
+  },
 );
 
 Then(
@@ -118,6 +156,26 @@ Then(
     c.observe(task, `mm_obs_grabbed(${c.buf(range.buffer.name)}, ${range.first});`, {
       grabbed: new Array(n).fill(hex(value)),
     });
+  },
+  {
+    /* A check of what a pin sees: each pin of a page, against what the model says the page holds. */
+    weight: 4,
+    draw(m, r) {
+      const pin = r.one(m.pins.filter((x) => m.pinned(x) !== null));
+      if (!pin) return null;
+      /* Every pin the process holds of that page must see it. */
+      const same = m.pins.filter((x) => x.proc === pin.proc && x.buf === pin.buf && x.page === pin.page);
+      const values = new Set(same.map((x) => m.pinned(x)));
+      if (values.size !== 1) return null;
+      return {
+        args: [
+          `process ${pin.proc}`,
+          `page ${pin.page} of buffer ${pin.buf}`,
+          `0x${(m.pinned(pin) as number).toString(16)}`,
+        ],
+        predict: null,
+      };
+    },
   },
 );
 

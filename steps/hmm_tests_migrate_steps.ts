@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { mm } from '../engine';
 import type { address_space, task_struct } from '../engine/include/linux/mm_types';
 import { cPattern, cRange, cSharing, cString } from '../support/c';
+import { PROT_READ, PROT_WRITE } from '../support/explore';
 import {
   describePattern,
   firstMismatch,
@@ -90,6 +91,26 @@ Given(
       task,
       `mm_expect0(madvise(mm_addr(${c.buf(name)}, 0), ${window} * MM_PAGE, MADV_HUGEPAGE), "madvise");`,
     );
+  },
+  {
+    /* A THP candidate: 2 MiB at a 2 MiB boundary of a 4 MiB mapping, private or shared. */
+    weight: 3,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      if (!p || p.bufs.size >= 4) return null;
+      const shared = r.chance(20);
+      const name = m.bufName();
+      return {
+        args: [`process ${p.name}`, '4 MiB', shared ? 'shared' : 'private', name, '2 MiB'],
+        predict: null,
+        after: (_outcome, world) =>
+          void m.placed(
+            p,
+            m.mapAnonymous(p, name, 512, shared, PROT_READ | PROT_WRITE, true),
+            world.buffer(name).start,
+          ),
+      };
+    },
   },
 );
 

@@ -1,9 +1,42 @@
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
-import { cAddr, cProt, cRange, cSharing, cString, hex } from '../support/c';
-import { Given, type Translator, When } from '../support/vocabulary';
+import { cAddr, cProt, cRange, cSharing, cString, errnoName, hex } from '../support/c';
+import { type Drawn, type Model, PROT_READ, PROT_WRITE, sizeText } from '../support/explore';
+import { Given, Then, type Translator, When } from '../support/vocabulary';
 import { type MmWorld, PAGE, type PageRange } from '../support/world';
+
+/**
+ * A syscall's return: a Then-step must claim an error (`Then the call fails
+ * with -ENOMEM`); the C translation makes the same call and, where the engine
+ * failed it, records errno for that Then-step instead of stopping.
+ */
+function syscall(world: MmWorld, name: string, ret: number): void {
+  world.lastSyscall = ret;
+  if (ret !== 0) world.expectClaim(`errno ${ret}`, `${name} returned ${errnoName(ret)}`);
+}
+
+const cSyscall = (world: MmWorld, call: string, name: string): string =>
+  world.lastSyscall === 0 ? `mm_expect0(${call}, "${name}");` : `mm_syscall_errno(${call});`;
+
+/** The explorer's anonymous mapping: 1, 4 or 8 pages, private or shared. */
+function drawAnonymous(m: Model, r: import('../support/explore').Draw): Drawn | null {
+  const p = m.someProcess(r);
+  if (!p || p.bufs.size >= 4) return null;
+  const pages = r.one([4, 1, 8]) ?? 4;
+  const shared = r.chance(30);
+  const name = m.bufName();
+  return {
+    args: [`process ${p.name}`, sizeText(pages), shared ? 'shared' : 'private', name],
+    predict: null,
+    after: (_outcome, world) =>
+      void m.placed(
+        p,
+        m.mapAnonymous(p, name, pages, shared, PROT_READ | PROT_WRITE, m.thp === 'always'),
+        world.buffer(name).start,
+      ),
+  };
+}
 
 const mapAnonymous = (
   world: MmWorld,
@@ -21,6 +54,7 @@ Given(
   },
   (c, task, pages, sharing, name) =>
     c.run(task, `mm_map(${c.buf(name)}, ${pages}, PROT_READ | PROT_WRITE, ${cSharing(sharing)});`),
+  { weight: 8, draw: drawAnonymous },
 );
 
 Given(
@@ -100,6 +134,22 @@ Given(
     );
   },
   (c, name, pages, base) => c.run(0, `mm_make_file(${cString(name)}, ${pages}, ${hex(base)}u);`),
+  {
+    weight: 2,
+    draw(m) {
+      if (m.files.size >= 2) return null;
+      const name = m.fileName();
+      const base = m.files.size === 0 ? 0x1000 : 0x2000;
+      return {
+        args: [`"${name}"`, '4', `0x${base.toString(16)}`],
+        predict: null,
+        after: () => {
+          m.files.set(name, { id: `file:${name}`, vals: [0, 1, 2, 3].map((i) => base + i) });
+          return undefined;
+        },
+      };
+    },
+  },
 );
 
 Given(
@@ -112,14 +162,49 @@ Given(
   },
   (c, task, file, sharing, name) =>
     c.run(task, `mm_map_file(${c.buf(name)}, ${cString(file)}, ${cSharing(sharing)});`),
+  {
+    weight: 4,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      const file = r.one([...m.files.keys()]);
+      if (!p || !file || p.bufs.size >= 4) return null;
+      const shared = r.chance(50);
+      const name = m.bufName();
+      return {
+        args: [`process ${p.name}`, `"${file}"`, shared ? 'shared' : 'private', name],
+        predict: null,
+        after: (_outcome, world) =>
+          void m.placed(
+            p,
+            m.mapFile(p, name, m.files.get(file) as NonNullable<ReturnType<typeof m.files.get>>, shared),
+            world.buffer(name).start,
+          ),
+      };
+    },
+  },
 );
 
 When(
   '{process} unmaps {pages}',
   function (this: MmWorld, task: task_struct, range: PageRange) {
-    expect(this.kernel.munmap(task, this.address(range), range.count * PAGE), 'munmap()').to.equal(0);
+    syscall(this, 'munmap()', this.kernel.munmap(task, this.address(range), range.count * PAGE));
   },
   (c, task, range) => c.run(task, `mm_unmap(${cRange(c, range)});`),
+  {
+    weight: 4,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      const buf = p && m.someBuffer(p, r);
+      if (!p || !buf) return null;
+      const range = m.someRange(buf, r);
+      return {
+        args: [`process ${p.name}`, range.text],
+        predict: null,
+        claimErrno: 'the call fails with {errno}',
+        after: () => void m.unmap(p, range),
+      };
+    },
+  },
 );
 
 When(
@@ -128,20 +213,52 @@ When(
     this.kernel.clear_soft_dirty(task);
   },
   (c, task) => c.run(task, 'mm_clear_refs();'),
+  {
+    weight: 2,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      return p ? { args: [`process ${p.name}`], predict: null } : null;
+    },
+  },
 );
 
 When(
   '{process} makes {pages} {protection}',
   function (this: MmWorld, task: task_struct, range: PageRange, prot: number) {
-    expect(this.kernel.mprotect(task, this.address(range), range.count * PAGE, prot), 'mprotect()').to.equal(
-      0,
-    );
+    syscall(this, 'mprotect()', this.kernel.mprotect(task, this.address(range), range.count * PAGE, prot));
   },
-  (c, task, range, prot) =>
+  function (this: MmWorld, c, task, range, prot) {
     c.run(
       task,
-      `mm_expect0(mprotect(${cAddr(c, range)}, ${range.count} * MM_PAGE, ${cProt(prot)}), "mprotect");`,
-    ),
+      cSyscall(this, `mprotect(${cAddr(c, range)}, ${range.count} * MM_PAGE, ${cProt(prot)})`, 'mprotect'),
+    );
+  },
+  {
+    weight: 6,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      const buf = p && m.someBuffer(p, r);
+      if (!p || !buf) return null;
+      const range = m.someRange(buf, r);
+      /* mprotect over a hole fails half-way (-ENOMEM), having changed what came before it: not drawn. */
+      for (let i = 0; i < range.count; i++) if (!m.mapped(buf, range.first + i)) return null;
+      const [text, prot] = r.one([
+        ['read-only', PROT_READ],
+        ['read-write', PROT_READ | PROT_WRITE],
+        ['inaccessible', 0],
+      ] as const) ?? ['read-only', PROT_READ];
+      /* A shared file mapping opened read-write, or anonymous memory: every protection is allowed. */
+      return {
+        args: [`process ${p.name}`, range.text, text],
+        predict: null,
+        claimErrno: 'the call fails with {errno}',
+        after: (outcome) => {
+          if (outcome === null) m.protect(range, prot);
+          return undefined;
+        },
+      };
+    },
+  },
 );
 
 When(
@@ -156,16 +273,56 @@ When(
     };
     if (!(advice in advices))
       throw new Error(`unknown madvise advice ${advice}; known: ${Object.keys(advices).join(', ')}`);
-    expect(
+    syscall(
+      this,
+      `madvise(${advice})`,
       this.kernel.madvise(task, this.address(range), range.count * PAGE, advices[advice]),
-      'madvise()',
-    ).to.equal(0);
+    );
   },
-  (c, task, advice, range) =>
+  function (this: MmWorld, c, task, advice, range) {
     c.run(
       task,
-      `mm_expect0(madvise(${cAddr(c, range)}, ${range.count} * MM_PAGE, ${advice}), "madvise(${advice})");`,
-    ),
+      cSyscall(
+        this,
+        `madvise(${cAddr(c, range)}, ${range.count} * MM_PAGE, ${advice})`,
+        `madvise(${advice})`,
+      ),
+    );
+  },
+  {
+    weight: 8,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      const buf = p && m.someBuffer(p, r);
+      if (!p || !buf) return null;
+      const range = m.someRange(buf, r);
+      const advice =
+        r.one(['MADV_DONTNEED', 'MADV_HUGEPAGE', 'MADV_FREE', 'MADV_NOHUGEPAGE', 'MADV_COLLAPSE']) ??
+        'MADV_DONTNEED';
+      /* MADV_FREE is for private anonymous memory only (madvise_free_single_vma: -EINVAL, having done nothing). */
+      if (advice === 'MADV_FREE' && buf.kind !== 'private anonymous') return null;
+      return {
+        args: [`process ${p.name}`, advice, range.text],
+        claimErrno: 'the call fails with {errno}',
+        after: () => {
+          /* Over a hole the kernel still applies the advice to what is mapped, then says -ENOMEM (madvise_walk_vmas). */
+          if (advice === 'MADV_DONTNEED') m.dontneed(p, range);
+          if (advice === 'MADV_FREE') m.free(p, range);
+          return undefined;
+        },
+      };
+    },
+  },
+);
+
+/* The errno the last munmap, mprotect or madvise returned, as mmspec.h's mm_syscall_errno recorded it. */
+Then(
+  'the call fails with {errno}',
+  function (this: MmWorld, errno: number) {
+    expect(errnoName(this.lastSyscall), 'the return value of the last call').to.equal(errnoName(errno));
+    this.claim(`errno ${errno}`);
+  },
+  (c, errno) => c.observe(undefined, 'mm_obs_errno();', { errno: errnoName(errno) }),
 );
 
 /**

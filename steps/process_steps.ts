@@ -54,6 +54,20 @@ When(
     c.parents.set(c.proc(child), c.proc(parent));
     c.run(parent, `mm_fork(${c.proc(child)});`);
   },
+  {
+    weight: 6,
+    draw(m, r) {
+      const parent = m.someProcess(r);
+      if (!parent || m.procs.size >= m.maxProcesses) return null;
+      const child = m.procName();
+      if (!child) return null;
+      return {
+        args: [`process ${parent.name}`, child],
+        predict: null,
+        after: () => void m.fork(parent, child),
+      };
+    },
+  },
 );
 
 When(
@@ -62,6 +76,14 @@ When(
     this.kernel.exit(task);
   },
   (c, task) => c.run(task, 'mm_exit();'),
+  {
+    weight: 3,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      if (!p || m.procs.size < 2) return null;
+      return { args: [`process ${p.name}`], predict: null, after: () => void m.exit(p) };
+    },
+  },
 );
 
 Given(

@@ -58,6 +58,15 @@ When(
     this.kernel.split_huge_pmd(task, this.address(range));
   },
   IN_KERNEL,
+  {
+    weight: 3,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      const buf = p && r.one([...p.bufs.values()].filter((b) => b.thp));
+      if (!p || !buf) return null;
+      return { args: [m.someRange(buf, r, { single: true }).text, `process ${p.name}`], predict: null };
+    },
+  },
 );
 
 When(
@@ -121,6 +130,18 @@ When(
     expectingInvariant(this, () => this.kernel.folio_put(page));
   },
   IN_KERNEL,
+);
+
+/* Every invariant of engine/mm/debug_vm.ts, checked now: the Then-step of a reproducer whose oracle was debug_vm. */
+Then(
+  'debug_vm finds every invariant holding',
+  function (this: MmWorld) {
+    this.kernel.check();
+  },
+  (c) =>
+    c.notObservable(
+      "the engine's debug_vm invariants; the guest's kernel, built with CONFIG_DEBUG_VM, checks its own and its log is compared",
+    ),
 );
 
 Then(

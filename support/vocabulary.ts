@@ -28,6 +28,7 @@ import {
   type IWorld,
 } from '@cucumber/cucumber';
 import type { task_struct } from '../engine/include/linux/mm_types';
+import type { Explore } from './explore';
 
 /** One C step: its owner (a process index; 0 is the scenario's runner) and its body. */
 export interface CStep {
@@ -152,10 +153,26 @@ type StepFn<A extends Args> = (this: any, ...args: A) => unknown;
 /** Every phrase of the vocabulary and whether it has a translation (the step catalogue's coverage). */
 export const catalogue = new Map<string, { keyword: string; translated: boolean }>();
 
+/** The phrases the explorer (scripts/explore.ts) draws operations from: each with how it draws its parameters. */
+export const explorable = new Map<
+  string,
+  { keyword: 'Given' | 'When' | 'Then'; phrase: string; explore: Explore }
+>();
+
 function define(keyword: 'Given' | 'When' | 'Then', register: typeof cucumberGiven) {
-  return <A extends Args>(pattern: string | RegExp, fn: StepFn<A>, c?: Translation<A>): void => {
+  return <A extends Args>(
+    pattern: string | RegExp,
+    fn: StepFn<A>,
+    c?: Translation<A>,
+    explore?: Explore,
+  ): void => {
     const phrase = pattern.toString();
     catalogue.set(phrase, { keyword, translated: c !== undefined });
+    if (explore) {
+      if (typeof pattern !== 'string')
+        throw new Error(`the explorer draws only Cucumber expressions, not ${phrase}`);
+      explorable.set(phrase, { keyword, phrase, explore });
+    }
     const wrapped = function (this: Translating, ...args: A): unknown {
       const r = fn.apply(this, args);
       const t = this.translation;

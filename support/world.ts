@@ -71,6 +71,8 @@ export class MmWorld extends World {
   lastGupFast = -1;
   /** Page faults (PGFAULT) taken by the last CPU access. */
   lastAccessFaults = 0;
+  /** What the last munmap, mprotect or madvise step returned (0 or -errno). */
+  lastSyscall = 0;
   /** Processes and buffers the scenario touched, for the state picture. */
   readonly picture = { processes: new Set<string>(), buffers: new Set<string>() };
 
