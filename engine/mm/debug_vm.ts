@@ -107,6 +107,8 @@ export const DEBUG_VM_INVARIANTS = {
   'a hugetlb folio is mapped only by a hugetlb VMA':
     'a huge PTE of a hugetlb VMA maps a hugetlb folio, a hugetlb VMA has nothing but huge PTEs, and nothing else maps a hugetlb folio',
   'hugetlb usage matches the page tables': "each mm's hugetlb_usage equals the pages its huge PTEs map",
+  'the VMAs of an mm are sorted and disjoint':
+    'validate_mm (CONFIG_DEBUG_VM_MAPLE_TREE): each VMA is page-aligned and non-empty, and ends at or before the next one starts',
   'the hugetlb pool accounts for every huge page':
     'HugePages_Total counts every hugetlb folio, HugePages_Free exactly the unreferenced ones on the free list, and HugePages_Rsvd the reservations private mappings still hold',
 } as const;
@@ -135,6 +137,25 @@ export function debug_vm_check(m: Machine): void {
 
   const rss_seen: [mm_struct, Int32Array, number][] = [];
   for (const mm of m.mms) {
+    /* validate_mm (mm/vma.c, CONFIG_DEBUG_VM_MAPLE_TREE): the VMA tree holds sorted, disjoint, non-empty VMAs. */
+    for (let i = 0; i < mm.mmap.length; i++) {
+      const vma = mm.mmap[i];
+      const prev = mm.mmap[i - 1];
+      if (vma.vm_start >= vma.vm_end || vma.vm_start % 4096 || vma.vm_end % 4096)
+        violation(
+          m,
+          'the VMAs of an mm are sorted and disjoint',
+          -1,
+          `mm ${mm.id}: VMA ${i} spans 0x${vma.vm_start.toString(16)}-0x${vma.vm_end.toString(16)}`,
+        );
+      if (prev && prev.vm_end > vma.vm_start)
+        violation(
+          m,
+          'the VMAs of an mm are sorted and disjoint',
+          -1,
+          `mm ${mm.id}: VMA ${i - 1} (0x${prev.vm_start.toString(16)}-0x${prev.vm_end.toString(16)}) overlaps or follows VMA ${i} (0x${vma.vm_start.toString(16)}-0x${vma.vm_end.toString(16)})`,
+        );
+    }
     const rss = new Int32Array(NR_MM_COUNTERS);
     let hugetlb_usage = 0;
     for (const [idx, pmd] of mm.pmd) {

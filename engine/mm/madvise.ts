@@ -51,7 +51,7 @@ import type { Machine } from '../machine';
 import { split_folio } from './huge_memory';
 import { madvise_collapse } from './khugepaged';
 import { unmap_page_range, vm_normal_page } from './memory';
-import { range_is_mapped, vma_modify_flags } from './mmap';
+import { vma_modify_flags } from './mmap';
 import {
   mmu_notifier_invalidate_range_end,
   mmu_notifier_invalidate_range_start,
@@ -68,29 +68,62 @@ export function do_madvise(m: Machine, mm: mm_struct, start: number, len: number
   if (start % PAGE_SIZE) return -EINVAL;
   if (!ADVICES.includes(advice)) return -EINVAL;
   const end = start + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
-  if (!range_is_mapped(mm, start, end)) return -ENOMEM;
-  for (const vma of mm.mmap.filter((v) => v.vm_end > start && v.vm_start < end)) {
-    const s = Math.max(start, vma.vm_start);
-    const e = Math.min(end, vma.vm_end);
-    if (advice === MADV_DONTNEED) {
-      if (vma.vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) return -EINVAL;
-      madvise_dontneed_single_vma(m, vma, s, e);
-    } else if (advice === MADV_FREE) {
-      /* madvise_dontneed_free_valid_vma, then madvise_free_single_vma */
-      if (vma.vm_flags & VM_PFNMAP) return -EINVAL;
-      const ret = madvise_free_single_vma(m, vma, s, e);
-      if (ret) return ret;
-    } else if (advice === MADV_COLLAPSE) {
-      const ret = madvise_collapse(m, vma, s, e);
-      if (ret) return ret;
-    } else {
-      /* hugepage_madvise */
-      const flags =
-        advice === MADV_HUGEPAGE
-          ? (vma.vm_flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE
-          : (vma.vm_flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
-      vma_modify_flags(m, vma, s, e, flags);
+  return madvise_walk_vmas(mm, start, end, (vma, s, e) => madvise_vma_behavior(m, vma, s, e, advice));
+}
+
+/**
+ * madvise_walk_vmas (mm/madvise.c): the advice goes to every VMA in the
+ * range, each looked up again after the one before it was advised (a
+ * behaviour may split or merge VMAs, as MADV_HUGEPAGE does through
+ * madvise_update_vma). A hole in the range does not stop the walk: the walk
+ * carries on and returns -ENOMEM at its end; an error of the behaviour
+ * itself ends it at once. Until a04aa49's explorer run the engine looped
+ * over a VMA list taken before the loop (overlapping VMAs after a split),
+ * and returned -ENOMEM for a hole before advising anything.
+ */
+export function madvise_walk_vmas(
+  mm: mm_struct,
+  start: number,
+  end: number,
+  behavior: (vma: vm_area_struct, start: number, end: number) => number,
+): number {
+  let unmapped_error = 0;
+  let addr = start;
+  while (addr < end) {
+    /* find_vma: the first VMA that ends above addr. */
+    const vma = mm.mmap.find((v) => v.vm_end > addr);
+    if (!vma) return -ENOMEM;
+    if (addr < vma.vm_start) {
+      unmapped_error = -ENOMEM;
+      addr = vma.vm_start;
+      if (addr >= end) break;
     }
+    const e = Math.min(vma.vm_end, end);
+    const error = behavior(vma, addr, e);
+    if (error) return error;
+    addr = e;
+  }
+  return unmapped_error;
+}
+
+/** madvise_vma_behavior: one VMA's part of the range. */
+function madvise_vma_behavior(m: Machine, vma: vm_area_struct, s: number, e: number, advice: number): number {
+  if (advice === MADV_DONTNEED) {
+    if (vma.vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) return -EINVAL;
+    madvise_dontneed_single_vma(m, vma, s, e);
+  } else if (advice === MADV_FREE) {
+    /* madvise_dontneed_free_valid_vma, then madvise_free_single_vma */
+    if (vma.vm_flags & VM_PFNMAP) return -EINVAL;
+    return madvise_free_single_vma(m, vma, s, e);
+  } else if (advice === MADV_COLLAPSE) {
+    return madvise_collapse(m, vma, s, e);
+  } else {
+    /* hugepage_madvise, then madvise_update_vma */
+    const flags =
+      advice === MADV_HUGEPAGE
+        ? (vma.vm_flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE
+        : (vma.vm_flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+    vma_modify_flags(m, vma, s, e, flags);
   }
   return 0;
 }
