@@ -37,7 +37,8 @@ function drawPin(m: Model, r: import('../support/explore').Draw): Drawn | null {
     args: [`process ${p.name}`, range.text, how],
     claimErrno: 'pinning fails with {errno}',
     after: (outcome) => {
-      if (outcome === null) m.pin(p, buf, range.first, how.endsWith('for writing'));
+      if (outcome === null)
+        m.pin(p, buf, range.first, how.endsWith('for writing'), how.startsWith('long-term'));
       return undefined;
     },
   };

@@ -357,20 +357,28 @@ export class Model {
   }
 
   /** A pin of the page: coherent when the model knows what it holds (a page the process wrote, or a shared one). */
-  pin(p: ProcModel, from: BufModel, page: number, write: boolean): void {
+  pin(p: ProcModel, from: BufModel, page: number, write: boolean, longterm: boolean): void {
     const [buf, i] = this.resolve(from, page);
     let s = buf.slots[i];
     if (!s || 'alias' in s) return;
-    /* A write pin of a private file page breaks CoW first (FOLL_WRITE faults): the pin holds the process's copy. */
-    if ('obj' in s && s.priv && write) s = buf.slots[i] = { own: s.obj.vals[s.idx] };
+    /*
+     * A write pin of a private file page breaks CoW first (FOLL_WRITE faults),
+     * and so does a long-term R/O pin (gup_must_unshare: a non-anonymous page
+     * in a COW mapping): the pin holds the process's own copy.
+     */
+    if ('obj' in s && s.priv && (write || longterm)) s = buf.slots[i] = { own: s.obj.vals[s.idx] };
     /* The pin is named as the step named it (the World keys what it grabbed so); it holds the page the access reached. */
     const named = { proc: p.name, buf: from.name, page };
     if ('obj' in s) {
       this.pins.push({ ...named, target: [buf, i], obj: { obj: s.obj, idx: s.idx }, coherent: true });
       return;
     }
-    /* An unwritten private page may be the shared zero page, which a R/O pin may hold while a later write copies away. */
-    const known = s.own !== 0 && !s.maybe0 && !s.unknown;
+    /*
+     * An unwritten private page may be the shared zero page, which a short-term
+     * R/O pin may hold while a later write copies away; a write pin faults in a
+     * page of its own, and a long-term one unshares the zero page too.
+     */
+    const known = !s.maybe0 && !s.unknown && (s.own !== 0 || write || longterm);
     this.pins.push({ ...named, target: [buf, i], obj: null, coherent: known });
   }
 

@@ -8,7 +8,7 @@ import { AssertionError } from 'node:assert';
 import { loadSupport } from '@cucumber/cucumber/api';
 import { EngineUsageError, KernelInvariantViolation } from '../../../engine';
 import { errnoName } from '../../../support/c';
-import { type Check, Draw, type Explore, Model } from '../../../support/explore';
+import { type Check, Draw, type Explore, Model, type PinModel } from '../../../support/explore';
 import { explorable } from '../../../support/vocabulary';
 import type { MmWorld } from '../../../support/world';
 
@@ -231,7 +231,37 @@ export class Session {
 
     const checks: Check[] = drawn.after?.(outcome, world) ?? [];
     for (const c of checks) this.check(c);
+    this.checkPins();
     return true;
+  }
+
+  /**
+   * A pinned page stays the page the process maps there, with the same data:
+   * after every step, what each pin holds is compared with what the model
+   * says the process sees there (or the shared page holds).
+   */
+  private checkPins(): void {
+    const hex = (v: number) => `0x${v.toString(16)}`;
+    const keys = new Map<string, PinModel[]>();
+    for (const pin of this.model.pins) {
+      const key = `${pin.proc}/${pin.buf}/${pin.page}`;
+      keys.set(key, [...(keys.get(key) ?? []), pin]);
+    }
+    /* The World keeps what a process grabbed of a page as one list: it is checked where the model knows every pin of it. */
+    for (const [key, pins] of keys) {
+      const wants = new Set(pins.map((p) => this.model.pinned(p)));
+      const [want] = wants;
+      if (wants.size !== 1 || want === null || want === undefined) continue;
+      const pin = pins[0];
+      const grabbed = this.world.grabbed.get(key) ?? [];
+      const bad = grabbed.find((g) => this.world.kernel.page(g.page).data !== want);
+      if (!bad) continue;
+      this.check({
+        step: `what process ${pin.proc} grabbed of page ${pin.page} of buffer ${pin.buf} holds ${hex(want)}`,
+        ok: false,
+        detail: `the pin of page ${pin.page} of buffer ${pin.buf} by process ${pin.proc} holds ${hex(this.world.kernel.page(bad.page).data)} (pfn 0x${bad.page.toString(16)}), where the model says ${hex(want)}`,
+      });
+    }
   }
 
   /** The Then-step that claims an outcome, run as the scenario would run it. */
