@@ -86,6 +86,15 @@ export interface MachineConfig {
    */
   device_private_pmd_write_check: 'swap-pmd' | 'present-pmd';
   /**
+   * What a FOLL_PIN without FOLL_WRITE does with a possibly shared anonymous
+   * page (gup_must_unshare): 'unshare', since v5.19 (a7f226604170, "mm/gup:
+   * trigger FAULT_FLAG_UNSHARE when R/O-pinning a possibly shared anonymous
+   * page"), faults to make it exclusive first; 'none', before it, pins the
+   * shared page as it is, so the pinning process's next write copies away
+   * from the page the pin holds (the bug cow.c's R/O pin tests exist for).
+   */
+  ro_pin_unshare: 'unshare' | 'none';
+  /**
    * hugepages=N on the kernel command line: how many default-size (2 MiB)
    * hugetlb folios the pool takes from the buddy allocator at boot.
    */
@@ -102,6 +111,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   device_private_split: 'merged',
   shared_thp_migration: 'compound',
   device_private_pmd_write_check: 'swap-pmd',
+  ro_pin_unshare: 'unshare',
   nr_hugepages: 0,
 };
 

@@ -87,6 +87,14 @@ When(
 );
 
 Given(
+  'read-only pins do not unshare a shared anonymous page, as before Linux 5.19',
+  function (this: MmWorld) {
+    this.boot({ ro_pin_unshare: 'none' });
+  },
+  (c) => c.cannot('gup_must_unshare as it was before v5.19 (a7f226604170)', true),
+);
+
+Given(
   'the kernel refuses long-term pins of device-coherent memory, as the v6 series did',
   function (this: MmWorld) {
     this.boot({ coherent_longterm_pin: 'fail' });

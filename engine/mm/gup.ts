@@ -94,6 +94,8 @@ const MUST_UNSHARE = -2;
  */
 export function gup_must_unshare(m: Machine, vma: vm_area_struct, flags: number, page: number): boolean {
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
+  /* Before v5.19 (a7f226604170) nothing unshared for a R/O pin. */
+  if (m.config.ro_pin_unshare === 'none') return false;
   if (is_zero_pfn(m, page) || !folio_test_anon(m, page_folio(m, page))) {
     if (!(flags & FOLL_LONGTERM)) return false;
     return is_cow_mapping(vma.vm_flags);
@@ -157,9 +159,16 @@ function follow_page_mask(
   if (pmd_trans_huge(pmd)) {
     /* follow_huge_pmd */
     const page = pmd_pfn(pmd) + ((addr >> 12) & ((1 << HPAGE_PMD_ORDER) - 1));
-    if (is_huge_zero_pfn(m, pmd_pfn(pmd))) return flags & FOLL_WRITE ? NEED_FAULT : m.zero_pfn;
     if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte_write(pmd), pmd_pfn(pmd)))
       return NEED_FAULT;
+    /*
+     * The huge zero page is followed as any PMD is (follow_huge_pmd): a
+     * long-term R/O pin in a COW mapping unshares it (gup_must_unshare: not
+     * an anonymous folio), and otherwise the subpage at addr is what GUP
+     * takes. The engine used to hand back the 4 KiB zero page here without
+     * the unshare check, so a long-term R/O pin never saw the process's
+     * later write (npm run explore, 5 steps).
+     */
     if (!pte_write(pmd) && gup_must_unshare(m, vma, flags, pmd_pfn(pmd))) return MUST_UNSHARE;
     return page;
   }
