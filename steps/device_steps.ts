@@ -513,6 +513,15 @@ Then(
   (c) => c.notObservable("the engine's modelled cost"),
 );
 
+/* The fault handler returned without mapping the page: the CPU faults again and again (a kernel task would spin there). */
+Then(
+  'the access keeps faulting without making progress',
+  function (this: MmWorld) {
+    this.claim('no progress');
+  },
+  (c) => c.cannot('a task spinning on a fault never returns to userspace to say so'),
+);
+
 Then(
   'the access waits for the migration',
   function (this: MmWorld) {

@@ -1,10 +1,9 @@
-import { defineParameterType } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import { cRange, errnoName, hex } from '../support/c';
 import type { Drawn, Model } from '../support/explore';
-import { Then, type Translator, When } from '../support/vocabulary';
+import { defineParameterType, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
 
 /**

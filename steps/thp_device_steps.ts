@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { KernelInvariantViolation } from '../engine';
+import { EngineUsageError, KernelInvariantViolation } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import { Given, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
@@ -106,11 +106,33 @@ Then(
 When(
   'the device driver takes a reference to the THP behind {pages} in {process}',
   function (this: MmWorld, range: PageRange, task: task_struct) {
-    const page = pageOf(this, task, range);
+    const e = this.entry(task, range);
+    /* A page must be there to take a reference to: asking for one where nothing is mapped is a wrong scenario. */
+    if (e.page < 0)
+      throw new EngineUsageError(
+        'nothing mapped',
+        `page ${range.first} of buffer ${range.buffer.name} in ${task.comm} maps no page to take a reference to`,
+      );
+    const page = e.page;
     if (this.kernel.folio_try_get(page)) driverRefs.set(this, [...(driverRefs.get(this) ?? []), page]);
     else this.expectClaim('reference refused', `folio_try_get of pfn ${page}: the refcount is frozen`);
   },
   IN_KERNEL,
+  {
+    weight: 3,
+    draw(m, r) {
+      const p = m.someProcess(r);
+      const buf = p && r.one([...p.bufs.values()].filter((b) => b.thp));
+      if (!p || !buf) return null;
+      return {
+        args: [m.someRange(buf, r, { single: true }).text, `process ${p.name}`],
+        after: (outcome) => {
+          if (outcome === null) m.driverRefs++;
+          return undefined;
+        },
+      };
+    },
+  },
 );
 
 Then(
@@ -130,6 +152,20 @@ When(
     expectingInvariant(this, () => this.kernel.folio_put(page));
   },
   IN_KERNEL,
+  {
+    weight: 3,
+    draw: (m) =>
+      m.driverRefs > 0
+        ? {
+            args: [],
+            predict: null,
+            after: () => {
+              m.driverRefs--;
+              return undefined;
+            },
+          }
+        : null,
+  },
 );
 
 /* Every invariant of engine/mm/debug_vm.ts, checked now: the Then-step of a reproducer whose oracle was debug_vm. */

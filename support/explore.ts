@@ -174,6 +174,8 @@ export class Model {
   private objects = 0;
   /** At most this many processes alive at once. */
   maxProcesses = 4;
+  /** References a device driver took with folio_try_get and still holds. */
+  driverRefs = 0;
   /** A device allocation was made to fail (HMM_DMIRROR_FLAG_FAIL_ALLOC): a fault may end in VM_FAULT_OOM. */
   injected = false;
   /** transparent_hugepage: a THP may back any anonymous mapping under `always`. */

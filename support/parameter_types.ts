@@ -2,10 +2,10 @@
  * The domain vocabulary of the feature files, as Cucumber Expression
  * parameter types. Each doc comment gives an example step.
  */
-import { defineParameterType } from '@cucumber/cucumber';
 import { mm, test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import { type IntPattern, parsePattern } from './patterns';
+import { defineParameterType } from './vocabulary';
 import type { MmWorld, PageRange } from './world';
 
 /** A process the scenario created: `When process A forks process B` (after `Given a process A`). */

@@ -22,11 +22,19 @@
  * --scenarios builds the rest (scripts/lib/kernel/scenarios.ts).
  */
 import {
+  defineParameterType as cucumberDefineParameterType,
   Given as cucumberGiven,
   Then as cucumberThen,
   When as cucumberWhen,
   type IWorld,
 } from '@cucumber/cucumber';
+import {
+  CucumberExpression,
+  type Expression,
+  ParameterType,
+  ParameterTypeRegistry,
+  RegularExpression,
+} from '@cucumber/cucumber-expressions';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import type { Explore } from './explore';
 
@@ -159,6 +167,56 @@ export const explorable = new Map<
   { keyword: 'Given' | 'When' | 'Then'; phrase: string; explore: Explore }
 >();
 
+/*
+ * The vocabulary keeps its own copy of the parameter types and of every step
+ * (Cucumber's own registry is not reachable from a running step), so that a
+ * step can run another step's text: `When "…" is interrupted at preemption
+ * point 2 by "…"` runs both phrases as they are written elsewhere.
+ */
+const parameterTypes = new ParameterTypeRegistry();
+const steps: { pattern: string | RegExp; fn: (...args: unknown[]) => unknown; expression?: Expression }[] =
+  [];
+
+type ParameterTypeOptions = Parameters<typeof cucumberDefineParameterType>[0];
+
+/** Cucumber's defineParameterType, and the vocabulary's copy for runStep. */
+export function defineParameterType(options: ParameterTypeOptions): void {
+  cucumberDefineParameterType(options);
+  parameterTypes.defineParameterType(
+    new ParameterType(
+      options.name,
+      options.regexp,
+      null,
+      // biome-ignore lint/suspicious/noExplicitAny: a transformer takes the regexp's groups, whatever they are.
+      options.transformer as (...groups: any[]) => unknown,
+      options.useForSnippets ?? true,
+      options.preferForRegexpMatch ?? false,
+    ),
+  );
+}
+
+/**
+ * Run a step's text in the World, as Cucumber would have: the one step whose
+ * pattern matches it, with its parameters transformed. An unknown or
+ * ambiguous text is an error that quotes it.
+ */
+export function runStep(world: IWorld, text: string): unknown {
+  const found: { fn: (...args: unknown[]) => unknown; args: unknown[] }[] = [];
+  for (const step of steps) {
+    step.expression ??=
+      typeof step.pattern === 'string'
+        ? new CucumberExpression(step.pattern, parameterTypes)
+        : new RegularExpression(step.pattern, parameterTypes);
+    const match = step.expression.match(text);
+    if (match) found.push({ fn: step.fn, args: match.map((a) => a.getValue(world)) });
+  }
+  if (found.length !== 1)
+    throw new Error(
+      `"${text}" matches ${found.length === 0 ? 'no step' : `${found.length} steps`} of the vocabulary`,
+    );
+  return found[0].fn.apply(world, found[0].args);
+}
+
 function define(keyword: 'Given' | 'When' | 'Then', register: typeof cucumberGiven) {
   return <A extends Args>(
     pattern: string | RegExp,
@@ -183,6 +241,7 @@ function define(keyword: 'Given' | 'When' | 'Then', register: typeof cucumberGiv
       }
       return r;
     };
+    steps.push({ pattern, fn: wrapped as (...args: unknown[]) => unknown });
     /* Cucumber checks a step function's arity against its pattern's parameters. */
     Object.defineProperty(wrapped, 'length', { value: fn.length });
     /*

@@ -766,6 +766,7 @@ function dmirror_read(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_
   const end = start + cmd.npages * PAGE_SIZE;
   const bounce = { data: new Array(cmd.npages).fill(0), cpages: 0 };
   let ret: number;
+  let stalled = { cpages: -1, rounds: 0 };
   for (;;) {
     preempt_point(m, 'dmirror_read: before dmirror_do_read', start + bounce.cpages * PAGE_SIZE, end);
     /* mutex_lock(&dmirror->mutex) */
@@ -773,6 +774,7 @@ function dmirror_read(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_
     /* mutex_unlock(&dmirror->mutex) */
     preempt_point(m, 'dmirror_read: after dmirror_do_read', start + bounce.cpages * PAGE_SIZE, end);
     if (ret !== -ENOENT) break;
+    stalled = no_progress(stalled, bounce.cpages, 'dmirror_read', start);
     ret = dmirror_fault(m, mod, d, start + bounce.cpages * PAGE_SIZE, end, false);
     if (ret) break;
     cmd.faults++;
@@ -782,15 +784,41 @@ function dmirror_read(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_
   return ret;
 }
 
+/**
+ * dmirror_read and dmirror_write copy what the mirror holds, fault the rest
+ * in, and copy again, for as long as the fault succeeds. In the kernel each
+ * successful fault stores every page it faulted (dmirror_do_fault), so the
+ * next copy gets further; a round that gets no further after a successful
+ * fault would repeat forever. The engine stops there with a named rule
+ * instead of hanging (the explorer found such a loop).
+ */
+function no_progress(
+  prev: { cpages: number; rounds: number },
+  cpages: number,
+  where: string,
+  start: number,
+): { cpages: number; rounds: number } {
+  const rounds = cpages === prev.cpages ? prev.rounds + 1 : 0;
+  if (rounds >= 3)
+    throw new KernelInvariantViolation(
+      'a driver fault-and-copy loop makes progress',
+      -1,
+      `${where} at 0x${start.toString(16)}: ${rounds} successful faults, and the copy still stops at page ${cpages}`,
+    );
+  return { cpages, rounds };
+}
+
 function dmirror_write(m: Machine, mod: hmm_dmirror_module, d: dmirror, cmd: hmm_dmirror_cmd): number {
   const start = cmd.addr;
   const end = start + cmd.npages * PAGE_SIZE;
   if (cmd.ptr.length < cmd.npages) return -EFAULT;
   const bounce = { data: cmd.ptr, cpages: 0 };
   let ret: number;
+  let stalled = { cpages: -1, rounds: 0 };
   for (;;) {
     ret = dmirror_do_write(m, d, start + bounce.cpages * PAGE_SIZE, end, bounce);
     if (ret !== -ENOENT) break;
+    stalled = no_progress(stalled, bounce.cpages, 'dmirror_write', start);
     ret = dmirror_fault(m, mod, d, start + bounce.cpages * PAGE_SIZE, end, true);
     if (ret) break;
     cmd.faults++;

@@ -29,6 +29,7 @@ import {
   MM_SHMEMPAGES,
   type mm_struct,
   NR_MM_COUNTERS,
+  PAGE_SIZE,
   PMD_SIZE,
   PTRS_PER_PTE,
 } from '../include/linux/mm_types';
@@ -141,7 +142,7 @@ export function debug_vm_check(m: Machine): void {
     for (let i = 0; i < mm.mmap.length; i++) {
       const vma = mm.mmap[i];
       const prev = mm.mmap[i - 1];
-      if (vma.vm_start >= vma.vm_end || vma.vm_start % 4096 || vma.vm_end % 4096)
+      if (vma.vm_start >= vma.vm_end || vma.vm_start % PAGE_SIZE || vma.vm_end % PAGE_SIZE)
         violation(
           m,
           'the VMAs of an mm are sorted and disjoint',

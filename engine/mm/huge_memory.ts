@@ -36,6 +36,7 @@ import {
   HPAGE_PMD_NR,
   HPAGE_PMD_ORDER,
   MM_ANONPAGES,
+  PAGE_SIZE,
   PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
@@ -84,6 +85,7 @@ import {
   swp_offset_pfn,
   swp_type,
 } from '../include/linux/swapops';
+import { preempt_point } from '../kernel/sched';
 import type { Machine } from '../machine';
 import { add_mm_counter, mm_counter, type vm_fault } from './memory';
 import { is_device_private_page, page_pgmap } from './memremap';
@@ -627,11 +629,19 @@ export function* split_device_private_folio(m: Machine, folio: number): Generato
   return 0;
 }
 
-/** Run a phased split to completion. */
-export function run_split(gen: Generator<folio_split_phase, number>): number {
+/**
+ * Run a phased split to completion. Each phase boundary is a preemption
+ * point (kernel/sched.ts): the caller holds the folio lock, but not the
+ * page-table locks another thread's fault, GUP or driver reference needs, so
+ * `When "…" is interrupted at preemption point N by "…"` and the explorer can
+ * put another operation there without a hand-placed pause.
+ */
+export function run_split(m: Machine, folio: number, gen: Generator<folio_split_phase, number>): number {
+  const start = folio * PAGE_SIZE;
   for (;;) {
     const r = gen.next();
     if (r.done) return r.value;
+    preempt_point(m, `folio split: before the ${r.value} phase`, start, start + HPAGE_PMD_NR * PAGE_SIZE);
   }
 }
 
@@ -651,7 +661,7 @@ export function start_split(
     m.split_pause = null;
     return advance_split(m).ret;
   }
-  return finish(run_split(gen));
+  return finish(run_split(m, folio, gen));
 }
 
 /** The v2 patch: a device-private folio is split as soon as its PMD is. */

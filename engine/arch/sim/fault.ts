@@ -36,7 +36,7 @@ import { find_vma } from '../../mm/mmap';
 import { pmdp_get, pte_offset_map, set_pmd_at } from '../../mm/pgtable-generic';
 
 /** What a user access ended in, when it did not complete. */
-export type user_access_fault = 'SIGSEGV' | 'SIGBUS' | 'OOM' | 'waiting on migration';
+export type user_access_fault = 'SIGSEGV' | 'SIGBUS' | 'OOM' | 'waiting on migration' | 'no progress';
 
 /** The CPU's page walk: do the access if the TLB-visible entry allows it; otherwise -1. */
 function hw_access(m: Machine, mm: mm_struct, addr: number, write: boolean, value: number): number {
@@ -94,7 +94,15 @@ export interface user_access_result {
  */
 export type user_store = number | readonly number[] | ((old: number, page: number) => number);
 
-/** One access to one page, faulting it in as the CPU would (up to three tries). */
+/**
+ * One access to one page, faulting it in as the CPU would. A fault handler
+ * that returns 0 without mapping the page makes the CPU run the instruction
+ * again, and fault again: on a kernel the task spins until something changes
+ * (a device driver's migrate_to_ram that could not migrate the page, because
+ * someone else holds a reference, returns 0 so). The engine tries three
+ * times and reports 'no progress'; it used to report SIGSEGV, which the
+ * kernel never sends there (npm run explore, 7 steps).
+ */
 function access_one(
   m: Machine,
   mm: mm_struct,
@@ -108,7 +116,7 @@ function access_one(
     if (fault) return { fault };
     v = hw_access(m, mm, va, write, value);
   }
-  return v < 0 ? { fault: 'SIGSEGV' } : v;
+  return v < 0 ? { fault: 'no progress' } : v;
 }
 
 /** A user load (write = false) or store of one word into each of nr_pages pages from addr. */

@@ -179,6 +179,8 @@ export class Session {
     this.counters.ops++;
     this.counters.mix.set(op.phrase, (this.counters.mix.get(op.phrase) ?? 0) + 1);
     try {
+      /* MMSPEC_EXPLORE_TRACE=1: each step on stderr as it starts (to find a step that does not return). */
+      if (process.env.MMSPEC_EXPLORE_TRACE) process.stderr.write(`${line}\n`);
       this.exec(keyword, text);
     } catch (err) {
       if (err instanceof Finding) throw err;
@@ -213,14 +215,17 @@ export class Session {
     }
     /* HMM_DMIRROR_FLAG_FAIL_ALLOC made the next device allocation fail; a CPU fault that needed it ends in VM_FAULT_OOM. */
     if (outcome === 'OOM' && this.model.injected) throw new StopSequence('an injected allocation failure');
-    if (drawn.predict !== undefined && drawn.predict !== outcome)
+    /* A driver reference keeps a device-private page from migrating back: the CPU faults again and again. */
+    const spinning = outcome === 'no progress' && this.model.driverRefs > 0;
+    if (drawn.predict !== undefined && drawn.predict !== outcome && !spinning)
       throw new Finding(
         'outcome',
         op.phrase,
         `the model says ${drawn.predict ?? 'it succeeds'}, the engine says ${outcome ?? 'it succeeds'} (${fresh.map((o) => o.detail).join('; ')})`,
         [...this.trace],
       );
-    for (const o of fresh) this.claim(o.what, drawn.claimErrno, o.detail);
+    /* A Then-step claims the latest unclaimed outcome: claim them latest first. */
+    for (const o of [...fresh].reverse()) this.claim(o.what, drawn.claimErrno, o.detail);
 
     const warnings = world.kernel.machine.warnings;
     if (warnings.length > this.warnings) {
@@ -268,14 +273,37 @@ export class Session {
   private claim(what: string, claimErrno: string | undefined, detail: string): void {
     let text: string | null = null;
     if (what === 'SIGSEGV' || what === 'SIGBUS') text = `the access fails with ${what}`;
+    if (what === 'reference refused') text = 'the reference is refused, because the refcount is frozen';
+    if (what === 'no progress') text = 'the access keeps faulting without making progress';
+    if (what === 'waiting on migration') text = 'the access waits for the migration';
     const errno = /^errno (-\d+)$/.exec(what);
-    if (errno && claimErrno) text = claimErrno.replace('{errno}', errnoName(Number(errno[1])));
+    /* The step's own claim, or (inside an interleaving) the claim of the kind of call that failed. */
+    const phrase =
+      claimErrno ??
+      (/^HMM_DMIRROR_/.test(detail)
+        ? 'the command fails with {errno}'
+        : /^(munmap|mprotect|madvise)/.test(detail)
+          ? 'the call fails with {errno}'
+          : /^GUP of/.test(detail)
+            ? 'pinning fails with {errno}'
+            : undefined);
+    if (errno && phrase) text = phrase.replace('{errno}', errnoName(Number(errno[1])));
     if (!text)
       throw new Finding('outcome', 'no step claims it', `the step ended in ${what} (${detail})`, [
         ...this.trace,
       ]);
     this.trace.push(`Then ${text}`);
-    this.exec('Then', text);
+    try {
+      this.exec('Then', text);
+    } catch (err) {
+      if (err instanceof Finding) throw err;
+      throw new Finding(
+        'harness',
+        'claim',
+        `"${text}" did not claim ${what} (${detail}): ${(err as Error).message}`,
+        [...this.trace],
+      );
+    }
   }
 
   /** A check the model made of what a step saw: its Then-step joins the trace, and must fail on the engine too. */
@@ -332,6 +360,8 @@ export class Session {
           const fault = this.world.outcomes.slice(before).find((o) => !o.claimed);
           if (fault?.what === 'OOM' && this.model.injected)
             throw new StopSequence('an injected allocation failure');
+          if (fault?.what === 'no progress' && this.model.driverRefs > 0)
+            throw new StopSequence('a driver reference keeps a page on the device');
           if (fault)
             throw new Finding(
               'outcome',
