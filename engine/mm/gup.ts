@@ -78,6 +78,7 @@ import { handle_mm_fault, vm_normal_page } from './memory';
 import { get_dev_pagemap, page_pgmap, put_dev_pagemap, put_devmap_managed_folio_refs } from './memremap';
 import { migrate_device_coherent_folio } from './migrate_device';
 import { find_vma } from './mmap';
+import { pte_needs_soft_dirty_wp } from './mprotect';
 import { pmdp_get, pte_offset_map, ptep_get } from './pgtable-generic';
 import { folio_put_refs } from './swap';
 
@@ -102,25 +103,30 @@ export function gup_must_unshare(m: Machine, vma: vm_area_struct, flags: number,
 }
 
 /**
- * can_follow_write_pte: a FOLL_WRITE lookup needs a writable PTE, except that
- * FOLL_FORCE may write through a read-only private mapping to an exclusive
- * anonymous page (ptrace pokes).
+ * can_follow_write_pte / can_follow_write_pmd: a FOLL_WRITE lookup needs a
+ * writable entry, except that FOLL_FORCE may write through a read-only
+ * private mapping to an exclusive anonymous page (ptrace pokes), unless a
+ * write fault is due for another reason: soft-dirty tracking wants one on an
+ * entry not written since clear_refs (pte_needs_soft_dirty_wp), and the fault
+ * sets the bit.
  */
 function can_follow_write(
   m: Machine,
   vma: vm_area_struct,
   flags: number,
-  writable: boolean,
+  entry: number,
   page: number,
 ): boolean {
-  if (writable) return true;
+  if (pte_write(entry)) return true;
   if (!(flags & FOLL_FORCE) || vma.vm_flags & VM_WRITE || !is_cow_mapping(vma.vm_flags)) return false;
-  return (
-    page >= 0 &&
-    !is_zero_pfn(m, page) &&
-    folio_test_anon(m, page_folio(m, page)) &&
-    PageAnonExclusive(m, page)
-  );
+  if (
+    page < 0 ||
+    is_zero_pfn(m, page) ||
+    !folio_test_anon(m, page_folio(m, page)) ||
+    !PageAnonExclusive(m, page)
+  )
+    return false;
+  return !pte_needs_soft_dirty_wp(vma, entry);
 }
 
 /** follow_page_context: the pagemap reference a walk holds while it hands out devmap pages. */
@@ -158,8 +164,7 @@ function follow_page_mask(
     /* follow_huge_pmd */
     const page = pmd_pfn(pmd) + ((addr >> 12) & ((1 << HPAGE_PMD_ORDER) - 1));
     if (is_huge_zero_pfn(m, pmd_pfn(pmd))) return flags & FOLL_WRITE ? NEED_FAULT : m.zero_pfn;
-    if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte_write(pmd), pmd_pfn(pmd)))
-      return NEED_FAULT;
+    if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pmd, pmd_pfn(pmd))) return NEED_FAULT;
     if (!pte_write(pmd) && gup_must_unshare(m, vma, flags, pmd_pfn(pmd))) return MUST_UNSHARE;
     return page;
   }
@@ -180,7 +185,7 @@ function follow_page_mask(
     if (!is_zero_pfn(m, pte_pfn(pte))) return -EFAULT;
     page = m.zero_pfn;
   }
-  if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte_write(pte), page)) return NEED_FAULT;
+  if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte, page)) return NEED_FAULT;
   if (!pte_write(pte) && gup_must_unshare(m, vma, flags, page)) return MUST_UNSHARE;
   return page;
 }
