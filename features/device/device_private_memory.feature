@@ -62,6 +62,39 @@ Feature: Device-private (unaddressable) memory: HMM migrates ordinary process me
       And buffer X in process A holds 0x5a
       And in process A, buffer X is mapped writable
 
+  @kernel:hmm_vma_handle_pte @kernel:hmm_vma_handle_absent_pmd @kernel:dmirror_do_fault
+  Rule: hmm_range_fault never faults a device-private page its caller owns, even when write access is asked: it reports the entry as it is
+
+    Scenario: after fork the owning device writes a page it holds read-only, and test_hmm refuses the read-only answer
+      When the private device migrates buffer X of process A to device memory
+      And process A forks process B
+      Then in process A, buffer X is device-private, read-only
+      When the private device writes 0x77 to page 0 of buffer X of process A
+      Then the command fails with -EFAULT
+      And the kernel warns in dmirror_do_fault
+      And buffer X in process A is in device-private memory
+      When process A reads page 0 of buffer X
+      Then process A read 0x5a
+
+    Scenario: the same for a device-private THP: its read-only PMD is reported, not faulted
+      Given process A maps 4 MiB of private anonymous memory, buffer T being its first 2 MiB-aligned 2 MiB, advised MADV_HUGEPAGE
+      And process A writes 0x6b to buffer T
+      When the private device migrates buffer T of process A to device memory
+      And process A forks process B
+      Then in process A, buffer T is PMD-mapped device-private, read-only
+      When the private device writes 0x77 to page 0 of buffer T of process A
+      Then the command fails with -EFAULT
+      And the kernel warns in dmirror_do_fault
+      And in process A, buffer T is PMD-mapped device-private, read-only
+
+    Scenario: the owning device reads a page it holds read-only without a fault
+      When the private device migrates buffer X of process A to device memory
+      And process A forks process B
+      And the private device reads buffer X of process A
+      Then the command succeeds with cpages 4 and faults 1
+      And the device saw 0x5a in every page
+      And buffer X in process A is in device-private memory
+
   @claim:S001-3 @kernel:do_swap_page @kernel:migrate_to_ram
   Rule: the CPU cannot access device-private memory: a CPU touch faults and migrates the page back to system memory
 
