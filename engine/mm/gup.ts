@@ -39,6 +39,7 @@ import {
   folio_has_pincount,
   folio_is_zone_device,
   folio_test_anon,
+  folio_test_hugetlb,
   GUP_PIN_COUNTING_BIAS,
   is_cow_mapping,
   is_huge_zero_pfn,
@@ -501,7 +502,7 @@ function gup_fast(
     if (flags & FOLL_WRITE && !writable) return i;
     if (flags & FOLL_LONGTERM && !folio_is_longterm_pinnable(m, folio)) return i;
     if (vma && !writable && gup_must_unshare(m, vma, flags, page)) return i;
-    if (vma && !writable_file_mapping_allowed(vma, flags)) return i;
+    if (!gup_fast_folio_allowed(m, folio, flags)) return i;
     /* The devmap page is valid only under a live pagemap reference, held while it is grabbed. */
     const pgmap = devmap ? get_dev_pagemap(m, page) : null;
     if (devmap && !pgmap) return i;
@@ -512,6 +513,25 @@ function gup_fast(
     pages.push(page);
   }
   return nr_pages;
+}
+
+/**
+ * gup_fast_folio_allowed: GUP-fast has no VMA to ask whether a writable
+ * long-term pin needs dirty tracking, so it asks the folio: its
+ * folio->mapping must be anonymous (or the folio hugetlb, or shmem's).
+ * Anything else, a truncated folio (no mapping) included, is left to the
+ * slow path. A device-DAX page carries the /dev/dax file's mapping
+ * (dax_set_mapping), so GUP-fast refuses it although the slow path, asking
+ * the VMA (writable_file_mapping_allowed), pins it. Secretmem is not modelled.
+ */
+function gup_fast_folio_allowed(m: Machine, folio: number, flags: number): boolean {
+  if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !== (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+    return true;
+  if (folio_test_hugetlb(m, folio)) return true;
+  const mapping = m.mem.mapping[folio];
+  if (mapping === 0) return false;
+  if (folio_test_anon(m, folio)) return true;
+  return m.address_spaces.get(mapping)?.shmem === true;
 }
 
 /**
