@@ -29,6 +29,18 @@ Feature: Soft-dirty tracking: clear_refs, and the write fault that marks a page 
       When process A reads /proc/self/pagemap over page 1 of buffer X
       Then every pagemap entry has PM_PRESENT set and PM_SOFT_DIRTY clear
 
+  @kernel:pagemap_pte_hole @kernel:pte_to_pagemap_entry @kernel:clear_refs_write @room:fs
+  Rule: until clear_refs, every page of a VMA marked VM_SOFTDIRTY reads PM_SOFT_DIRTY, mapped or not
+
+    Scenario: a new VMA is soft-dirty as a whole, its unmapped pages too, until clear_refs
+      Given process A maps 2 pages of private anonymous memory as buffer Y
+      When process A reads /proc/self/pagemap over buffer Y
+      Then every pagemap entry has PM_SOFT_DIRTY set and PM_PRESENT clear
+      When process A clears its soft-dirty bits
+      And process A reads page 0 of buffer Y
+      And process A reads /proc/self/pagemap over page 0 of buffer Y
+      Then every pagemap entry has PM_PRESENT set and PM_SOFT_DIRTY clear
+
   @kernel:clear_refs_write @kernel:clear_soft_dirty @kernel:make_device_exclusive @room:fs
   Rule: a swap-style entry keeps the soft-dirty bit of the PTE it replaced, and clear_refs clears it too
 
@@ -100,7 +112,9 @@ Feature: Soft-dirty tracking: clear_refs, and the write fault that marks a page 
 
     Scenario: a soft-dirty device-private page reads back without PM_SOFT_DIRTY in both processes after fork
       Given the HMM test driver is loaded
-      When the private device migrates page 0 of buffer X of process A to device memory
+      When process A clears its soft-dirty bits
+      And process A writes 0x22 to page 0 of buffer X
+      And the private device migrates page 0 of buffer X of process A to device memory
       And process A reads /proc/self/pagemap over page 0 of buffer X
       Then every pagemap entry has PM_SOFT_DIRTY set and PM_PRESENT clear
       When process A forks process B
