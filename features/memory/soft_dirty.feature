@@ -54,7 +54,7 @@ Feature: Soft-dirty tracking: clear_refs, and the write fault that marks a page 
       Then every pagemap entry has PM_SWAP set and PM_SOFT_DIRTY clear
       And in process A, page 0 of buffer X is device-exclusive
 
-  @kernel:migrate_vma_collect_pmd @kernel:remove_migration_pte @room:mm
+  @kernel:migrate_vma_collect_pmd @kernel:remove_migration_pte @room:migrate_device
   Rule: device migration carries a page's soft-dirty bit into the migration entry, and from it into the entry it restores
 
     Scenario: a page written after clear_refs is still soft-dirty in device-private memory, and back in system RAM
@@ -72,7 +72,7 @@ Feature: Soft-dirty tracking: clear_refs, and the write fault that marks a page 
       When process A reads /proc/self/pagemap over page 1 of buffer X
       Then every pagemap entry has PM_PRESENT set and PM_SOFT_DIRTY clear
 
-  @kernel:try_to_migrate_one @room:mm
+  @kernel:try_to_migrate_one @room:rmap
   Rule: try_to_migrate carries the soft-dirty bit of a present PTE into its migration entry
 
     Scenario: the other process's soft-dirty PTE of a shared page stays soft-dirty when the page moves to the device
@@ -83,7 +83,7 @@ Feature: Soft-dirty tracking: clear_refs, and the write fault that marks a page 
       Then every pagemap entry has PM_SOFT_DIRTY set and PM_PRESENT clear
       And page 0 of buffer X in process B is in device-private memory
 
-  @kernel:restore_exclusive_pte @kernel:can_change_pte_writable @room:mm
+  @kernel:restore_exclusive_pte @kernel:can_change_pte_writable @room:memory
   Rule: restoring a device-exclusive entry keeps its soft-dirty bit, and maps the page writable and dirty only where no soft-dirty write fault is due
 
     Scenario: a page read back from the device after clear_refs is clean and read-only, so the next write faults and marks it
@@ -107,7 +107,7 @@ Feature: Soft-dirty tracking: clear_refs, and the write fault that marks a page 
       When process A reads /proc/self/pagemap over page 0 of buffer X
       Then every pagemap entry has PM_SOFT_DIRTY set and PM_SWAP clear
 
-  @kernel:copy_nonpresent_pte @room:mm
+  @kernel:copy_nonpresent_pte @room:memory
   Rule: fork write-protects a writable device-private entry of a CoW mapping in both processes, and neither keeps its soft-dirty bit
 
     Scenario: a soft-dirty device-private page reads back without PM_SOFT_DIRTY in both processes after fork
@@ -123,7 +123,7 @@ Feature: Soft-dirty tracking: clear_refs, and the write fault that marks a page 
       When process B reads /proc/self/pagemap over page 0 of buffer X
       Then every pagemap entry has PM_SWAP set and PM_SOFT_DIRTY clear
 
-  @kernel:__split_huge_pmd_locked @kernel:remove_migration_pte @room:mm
+  @kernel:__split_huge_pmd_locked @kernel:remove_migration_pte @room:huge_memory
   Rule: a frozen split of a present PMD carries its soft-dirty bit into each migration entry, and the remap back into each PTE
 
     Scenario: every page of a THP written after clear_refs is soft-dirty while it is split, and after
@@ -141,7 +141,7 @@ Feature: Soft-dirty tracking: clear_refs, and the write fault that marks a page 
       When process A reads /proc/self/pagemap over buffer T
       Then every pagemap entry has PM_SOFT_DIRTY set and PM_SWAP clear
 
-  @kernel:can_follow_write_pte @kernel:pte_needs_soft_dirty_wp @room:mm
+  @kernel:can_follow_write_pte @kernel:pte_needs_soft_dirty_wp @room:gup
   Rule: a FOLL_FORCE write through a read-only private mapping faults first where a soft-dirty write fault is due
 
     Scenario: a forced GUP write after clear_refs marks the page soft-dirty, and leaves it read-only
