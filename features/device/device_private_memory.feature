@@ -153,10 +153,16 @@ Feature: Device-private (unaddressable) memory: HMM migrates ordinary process me
       Then the kernel access is refused: "device-private memory is not CPU-addressable"
       And buffer X in process A is in device-private memory
 
-  @claim:S001-7 @kernel:migrate_vma_pages
-  Rule: device memory is worth a migration because it is about 10 times faster than the link; a cost model shows when it pays
+    Scenario: pfn_to_page works for a device-private pfn: its struct page, added with add_pages, is tracked like any page
+      Given the private device migrates buffer X of process A to device memory
+      And the page behind page 0 of buffer X in process A is called "device page"
+      Then page "device page" has refcount 1 and mapcount 1
+      And page 0 of buffer X in process A is in device-private memory
 
-    Scenario Outline: reading a 4-page buffer <reads> times, <where>
+  @claim:S001-7 @kernel:migrate_vma_pages
+  Rule: device memory is worth a migration because it is about 10 times faster than the link; mmspec's own cost model, not kernel behaviour, shows when it pays
+
+    Scenario Outline: the engine's cost model: reading a 4-page buffer <reads> times, <where>
       Given <setup>
       When the private device reads buffer X of process A <reads> times
       Then the private device's accesses were <local> local and <remote> over the link
