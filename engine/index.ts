@@ -666,6 +666,10 @@ export class Kernel {
   select_device_private_split(design: MachineConfig['device_private_split']): void {
     this.machine.config.device_private_split = design;
   }
+  /** Select whether FS-DAX device removal waits for its pages (MachineConfig.fsdax_removal). */
+  select_fsdax_removal(design: MachineConfig['fsdax_removal']): void {
+    this.machine.config.fsdax_removal = design;
+  }
   /** Select how a THP that another mm maps is collected for device migration (kernel/patches/0001). */
   select_shared_thp_migration(design: MachineConfig['shared_thp_migration']): void {
     this.machine.config.shared_thp_migration = design;

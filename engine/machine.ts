@@ -59,6 +59,18 @@ export interface MachineConfig {
    */
   devmap_refcount: 'old' | 'fixed';
   /**
+   * Whether removing an FS-DAX device waits for its pages (fixed devmap
+   * design only). 'no-wait', as the kernel does since Popple's FS-DAX series
+   * (≈v6.15) and still in 7.2: memunmap_pages drops the pfn_len references
+   * memremap_pages took (percpu_ref_put_many) and FS-DAX page references
+   * never count in pgmap->ref (free_zone_device_folio only wakes waiters), so
+   * the removal completes with pages still mapped or pinned; the filesystem
+   * is expected to unmap them first (MF_MEM_PRE_REMOVE, dax_break_layout_final).
+   * 'wait': the design the October 2021 thread describes (S003-5), where the
+   * pagemap waits until every FS-DAX page is idle; proposed, never merged.
+   */
+  fsdax_removal: 'no-wait' | 'wait';
+  /**
    * How a device-private THP is split when its PMD is split: the merged
    * design unmaps it into migration entries, freezes, splits and remaps (as
    * __folio_split does for every THP); the v2 patch of the series
@@ -108,6 +120,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   debug_vm: true,
   coherent_longterm_pin: 'migrate',
   devmap_refcount: 'fixed',
+  fsdax_removal: 'no-wait',
   device_private_split: 'merged',
   shared_thp_migration: 'compound',
   device_private_pmd_write_check: 'swap-pmd',

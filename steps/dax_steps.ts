@@ -29,6 +29,14 @@ Given(
 );
 
 Given(
+  'FS-DAX device removal waits for pages still in use, as the October 2021 thread proposed',
+  function (this: MmWorld) {
+    this.kernel.select_fsdax_removal('wait');
+  },
+  (c) => c.cannot('the waiting FS-DAX removal the October 2021 thread proposed', 'variant'),
+);
+
+Given(
   'a DAX file {string} of {int} pages, page i holding {value} + i',
   function (this: MmWorld, name: string, pages: number, base: number) {
     this.kernel.daxfs_create(

@@ -270,6 +270,10 @@ When(
       MADV_HUGEPAGE: mm.MADV_HUGEPAGE,
       MADV_NOHUGEPAGE: mm.MADV_NOHUGEPAGE,
       MADV_COLLAPSE: mm.MADV_COLLAPSE,
+      MADV_DONTFORK: mm.MADV_DONTFORK,
+      MADV_DOFORK: mm.MADV_DOFORK,
+      MADV_WIPEONFORK: mm.MADV_WIPEONFORK,
+      MADV_KEEPONFORK: mm.MADV_KEEPONFORK,
     };
     if (!(advice in advices))
       throw new Error(`unknown madvise advice ${advice}; known: ${Object.keys(advices).join(', ')}`);
@@ -394,6 +398,23 @@ function cBacking(c: Translator, task: task_struct, backing: string, value: numb
     c.run(task, `sh->pages[${x}] = 1;`);
   }
 }
+
+/**
+ * `mremap(old, len, len, flags, old + len + kib)`: the same move, with the
+ * flags spelled out, so MREMAP_DONTUNMAP can leave the old range mapped
+ * (and empty). Keep a pointer to the old range first to look at it.
+ */
+When(
+  '{process} moves buffer {word} with mremap\\({mremap flags}) to {int} KiB past its end',
+  function (this: MmWorld, task: task_struct, name: string, dontunmap: boolean, kib: number) {
+    const b = this.buffer(name);
+    const target = b.start + b.pages * PAGE + kib * 1024;
+    expect(this.kernel.mremap(task, b.start, b.pages * PAGE, target, dontunmap), 'mremap()').to.equal(target);
+    this.buffers.set(name, { ...b, start: target });
+  },
+  (c, task, name, dontunmap, kib) =>
+    c.run(task, `mm_mremap_flags(${c.buf(name)}, ${kib}, ${dontunmap ? 1 : 0});`),
+);
 
 When(
   '{process} moves buffer {word} with mremap to {int} KiB past its end',

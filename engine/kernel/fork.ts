@@ -10,7 +10,15 @@
  * parent links: any task may wait for any exited one. Only SIGKILL is sent.
  */
 
-import { ECHILD, ENOMEM, ESRCH, VM_DONTCOPY, VM_MIXEDMAP, VM_PFNMAP } from '../include/linux/mm';
+import {
+  ECHILD,
+  ENOMEM,
+  ESRCH,
+  VM_DONTCOPY,
+  VM_MIXEDMAP,
+  VM_PFNMAP,
+  VM_WIPEONFORK,
+} from '../include/linux/mm';
 import type { mm_struct, task_struct, vm_area_struct } from '../include/linux/mm_types';
 import { EngineUsageError } from '../include/linux/mmdebug';
 import type { Machine } from '../machine';
@@ -28,7 +36,7 @@ function vma_needs_copy(dst_vma: vm_area_struct, src_vma: vm_area_struct): boole
   return src_vma.anon_vma !== null;
 }
 
-/** dup_mmap: copy every VMA except VM_DONTCOPY ones. Returns 0 or a negative errno. */
+/** dup_mmap: copy every VMA except VM_DONTCOPY ones, and VM_WIPEONFORK ones without their pages. Returns 0 or a negative errno. */
 function dup_mmap(m: Machine, mm: mm_struct, oldmm: mm_struct): number {
   for (const src of oldmm.mmap) {
     if (src.vm_flags & VM_DONTCOPY) continue;
@@ -42,10 +50,12 @@ function dup_mmap(m: Machine, mm: mm_struct, oldmm: mm_struct): number {
       anon_vma: null,
       anon_vma_chain: [],
     };
-    anon_vma_fork(m, dst, src);
+    /* VM_WIPEONFORK gets a clean slate in the child: no anon_vma until it faults, no pages copied. */
+    const wipe = (src.vm_flags & VM_WIPEONFORK) !== 0;
+    if (!wipe) anon_vma_fork(m, dst, src);
     mm.mmap.push(dst);
     dst.vm_file?.i_mmap.add(dst);
-    if (vma_needs_copy(dst, src) && copy_page_range(m, dst, src) !== 0) return -ENOMEM;
+    if (!wipe && vma_needs_copy(dst, src) && copy_page_range(m, dst, src) !== 0) return -ENOMEM;
   }
   return 0;
 }

@@ -39,6 +39,7 @@ import {
   folio_has_pincount,
   folio_is_zone_device,
   folio_test_anon,
+  folio_test_hugetlb,
   GUP_PIN_COUNTING_BIAS,
   is_cow_mapping,
   is_huge_zero_pfn,
@@ -78,6 +79,7 @@ import { handle_mm_fault, vm_normal_page } from './memory';
 import { get_dev_pagemap, page_pgmap, put_dev_pagemap, put_devmap_managed_folio_refs } from './memremap';
 import { migrate_device_coherent_folio } from './migrate_device';
 import { find_vma } from './mmap';
+import { pte_needs_soft_dirty_wp } from './mprotect';
 import { pmdp_get, pte_offset_map, ptep_get } from './pgtable-generic';
 import { folio_put_refs } from './swap';
 
@@ -104,25 +106,30 @@ export function gup_must_unshare(m: Machine, vma: vm_area_struct, flags: number,
 }
 
 /**
- * can_follow_write_pte: a FOLL_WRITE lookup needs a writable PTE, except that
- * FOLL_FORCE may write through a read-only private mapping to an exclusive
- * anonymous page (ptrace pokes).
+ * can_follow_write_pte / can_follow_write_pmd: a FOLL_WRITE lookup needs a
+ * writable entry, except that FOLL_FORCE may write through a read-only
+ * private mapping to an exclusive anonymous page (ptrace pokes), unless a
+ * write fault is due for another reason: soft-dirty tracking wants one on an
+ * entry not written since clear_refs (pte_needs_soft_dirty_wp), and the fault
+ * sets the bit.
  */
 function can_follow_write(
   m: Machine,
   vma: vm_area_struct,
   flags: number,
-  writable: boolean,
+  entry: number,
   page: number,
 ): boolean {
-  if (writable) return true;
+  if (pte_write(entry)) return true;
   if (!(flags & FOLL_FORCE) || vma.vm_flags & VM_WRITE || !is_cow_mapping(vma.vm_flags)) return false;
-  return (
-    page >= 0 &&
-    !is_zero_pfn(m, page) &&
-    folio_test_anon(m, page_folio(m, page)) &&
-    PageAnonExclusive(m, page)
-  );
+  if (
+    page < 0 ||
+    is_zero_pfn(m, page) ||
+    !folio_test_anon(m, page_folio(m, page)) ||
+    !PageAnonExclusive(m, page)
+  )
+    return false;
+  return !pte_needs_soft_dirty_wp(vma, entry);
 }
 
 /** follow_page_context: the pagemap reference a walk holds while it hands out devmap pages. */
@@ -159,8 +166,7 @@ function follow_page_mask(
   if (pmd_trans_huge(pmd)) {
     /* follow_huge_pmd */
     const page = pmd_pfn(pmd) + ((addr >> 12) & ((1 << HPAGE_PMD_ORDER) - 1));
-    if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte_write(pmd), pmd_pfn(pmd)))
-      return NEED_FAULT;
+    if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pmd, pmd_pfn(pmd))) return NEED_FAULT;
     /*
      * The huge zero page is followed as any PMD is (follow_huge_pmd): a
      * long-term R/O pin in a COW mapping unshares it (gup_must_unshare: not
@@ -189,7 +195,7 @@ function follow_page_mask(
     if (!is_zero_pfn(m, pte_pfn(pte))) return -EFAULT;
     page = m.zero_pfn;
   }
-  if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte_write(pte), page)) return NEED_FAULT;
+  if (flags & FOLL_WRITE && !can_follow_write(m, vma, flags, pte, page)) return NEED_FAULT;
   if (!pte_write(pte) && gup_must_unshare(m, vma, flags, page)) return MUST_UNSHARE;
   return page;
 }
@@ -505,7 +511,7 @@ function gup_fast(
     if (flags & FOLL_WRITE && !writable) return i;
     if (flags & FOLL_LONGTERM && !folio_is_longterm_pinnable(m, folio)) return i;
     if (vma && !writable && gup_must_unshare(m, vma, flags, page)) return i;
-    if (vma && !writable_file_mapping_allowed(vma, flags)) return i;
+    if (!gup_fast_folio_allowed(m, folio, flags)) return i;
     /* The devmap page is valid only under a live pagemap reference, held while it is grabbed. */
     const pgmap = devmap ? get_dev_pagemap(m, page) : null;
     if (devmap && !pgmap) return i;
@@ -516,6 +522,25 @@ function gup_fast(
     pages.push(page);
   }
   return nr_pages;
+}
+
+/**
+ * gup_fast_folio_allowed: GUP-fast has no VMA to ask whether a writable
+ * long-term pin needs dirty tracking, so it asks the folio: its
+ * folio->mapping must be anonymous (or the folio hugetlb, or shmem's).
+ * Anything else, a truncated folio (no mapping) included, is left to the
+ * slow path. A device-DAX page carries the /dev/dax file's mapping
+ * (dax_set_mapping), so GUP-fast refuses it although the slow path, asking
+ * the VMA (writable_file_mapping_allowed), pins it. Secretmem is not modelled.
+ */
+function gup_fast_folio_allowed(m: Machine, folio: number, flags: number): boolean {
+  if ((flags & (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE)) !== (FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE))
+    return true;
+  if (folio_test_hugetlb(m, folio)) return true;
+  const mapping = m.mem.mapping[folio];
+  if (mapping === 0) return false;
+  if (folio_test_anon(m, folio)) return true;
+  return m.address_spaces.get(mapping)?.shmem === true;
 }
 
 /**

@@ -85,7 +85,7 @@ const range_invalidated = (range: hmm_range): boolean =>
  * hmm_range_fault: fill hmm_pfns[] for [start, end). With REQ_FAULT, missing
  * or insufficient mappings are faulted in first (write faults with REQ_WRITE);
  * a device-private page of another owner is faulted, which migrates it back
- * to system memory. Returns 0, -EFAULT, -EPERM (a write fault in a VMA without
+ * to system memory; one of the caller's own is reported as it is. Returns 0, -EFAULT, -EPERM (a write fault in a VMA without
  * VM_WRITE, hmm_vma_fault), or -EBUSY when a fault could not complete or
  * the range was invalidated since the caller's mmu_interval_read_begin (the
  * caller retries).
@@ -142,11 +142,14 @@ function hmm_vma_handle(
 ): number {
   const pmd = pmdp_get(mm, addr);
   if (is_device_private_entry(pmd)) {
-    /* hmm_vma_handle_absent_pmd: the owner's own device-private THP is reported whole, at PMD order. */
+    /*
+     * hmm_vma_handle_absent_pmd: the owner's own device-private THP is
+     * reported whole, at PMD order, as it is: writable or not, whatever the
+     * caller asked, never faulted.
+     */
     const head = swp_offset_pfn(pmd);
     if (page_pgmap(m, head).owner !== range.dev_private_owner) return -1;
     const write = is_writable_device_private_entry(pmd);
-    if (want_write && !write) return -1;
     const page = head + ((addr / PAGE_SIZE) & ((1 << HPAGE_PMD_ORDER) - 1));
     return make(page, HMM_PFN_VALID | (write ? HMM_PFN_WRITE : 0) | HMM_PFN_ORDER_PMD);
   }
@@ -165,9 +168,15 @@ function hmm_vma_handle(
   if (!pte_present(pte)) {
     if (is_device_private_entry(pte)) {
       const page = swp_offset_pfn(pte);
+      /*
+       * hmm_vma_handle_pte: "Don't fault in device private pages owned by the
+       * caller, just report the PFN", before hmm_pte_need_fault is asked, so
+       * a write request meets a read-only entry (after fork) unfaulted; a
+       * driver that needs write access must migrate the page itself
+       * (test_hmm's dmirror_do_fault WARNs and returns -EFAULT).
+       */
       if (page_pgmap(m, page).owner === range.dev_private_owner) {
         const write = is_writable_device_private_entry(pte);
-        if (want_write && !write) return -1;
         return make(page, HMM_PFN_VALID | (write ? HMM_PFN_WRITE : 0));
       }
     }

@@ -487,7 +487,10 @@ function __split_huge_pmd_locked(m: Machine, vma: vm_area_struct, haddr: number,
   if (freeze) {
     for (let i = 0; i < HPAGE_PMD_NR; i++) {
       const entry = migration_entry_for(writable, anon_exclusive, folio + i);
-      table[i] = device_private ? swp_keep_bits(pmd, entry) : entry;
+      /* __split_huge_pmd_locked: soft_dirty = pmd_soft_dirty(old_pmd), then pte_swp_mksoft_dirty on each entry. */
+      table[i] = device_private
+        ? swp_keep_bits(pmd, entry)
+        : entry | (pmd_soft_dirty(pmd) ? _PAGE_SWP_SOFT_DIRTY : 0);
     }
   } else {
     folio_ref_add(m, folio, HPAGE_PMD_NR - 1);

@@ -1,6 +1,8 @@
 /*
  * Mirrors mm/madvise.c: MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE,
- * MADV_NOHUGEPAGE and MADV_COLLAPSE (the collapse itself is in khugepaged.ts).
+ * MADV_NOHUGEPAGE and MADV_COLLAPSE (the collapse itself is in khugepaged.ts),
+ * and the fork advices MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK and
+ * MADV_KEEPONFORK (flags dup_mmap reads).
  * Kernel: linux-mm tree, late 2025.
  *
  * Simplified here: no khugepaged registration for MADV_HUGEPAGE; only the
@@ -19,15 +21,24 @@ import {
   folio_test_large,
   is_huge_zero_pfn,
   MADV_COLLAPSE,
+  MADV_DOFORK,
+  MADV_DONTFORK,
   MADV_DONTNEED,
   MADV_FREE,
   MADV_HUGEPAGE,
+  MADV_KEEPONFORK,
   MADV_NOHUGEPAGE,
+  MADV_WIPEONFORK,
   page_folio,
+  VM_DONTCOPY,
+  VM_DONTEXPAND,
   VM_HUGEPAGE,
+  VM_IO,
   VM_MIXEDMAP,
   VM_NOHUGEPAGE,
   VM_PFNMAP,
+  VM_SHARED,
+  VM_WIPEONFORK,
   vma_is_anonymous,
 } from '../include/linux/mm';
 import { type mm_struct, PAGE_SIZE, PMD_SIZE, type vm_area_struct } from '../include/linux/mm_types';
@@ -61,7 +72,27 @@ import { pmdp_get, pte_offset_map, ptep_get, set_pmd_at, set_pte_at } from './pg
 import { folio_maybe_mapped_shared } from './rmap';
 import { folio_put } from './swap';
 
-const ADVICES = [MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLLAPSE];
+const FORK_ADVICES = [MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK, MADV_KEEPONFORK];
+const ADVICES = [MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLLAPSE, ...FORK_ADVICES];
+
+/** VM_SPECIAL (include/linux/mm.h): mappings the core mm does not treat as ordinary memory. */
+const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
+
+/**
+ * madvise_vma_behavior, the fork advices: the VMA flags the advice sets, or
+ * -EINVAL. MADV_DONTFORK sets VM_DONTCOPY (dup_mmap leaves the VMA out of
+ * the child), MADV_DOFORK clears it except on a VM_SPECIAL mapping (whose
+ * driver set it), MADV_WIPEONFORK sets VM_WIPEONFORK on private anonymous
+ * memory only (the child gets the VMA empty), MADV_KEEPONFORK clears it.
+ * (VM_DROPPABLE, which refuses MADV_KEEPONFORK, is not modelled.)
+ */
+function fork_advice_flags(vma: vm_area_struct, advice: number): number {
+  const flags = vma.vm_flags;
+  if (advice === MADV_DONTFORK) return flags | VM_DONTCOPY;
+  if (advice === MADV_DOFORK) return flags & VM_SPECIAL ? -EINVAL : flags & ~VM_DONTCOPY;
+  if (advice === MADV_WIPEONFORK) return vma.vm_file || flags & VM_SHARED ? -EINVAL : flags | VM_WIPEONFORK;
+  return flags & ~VM_WIPEONFORK;
+}
 
 /** do_madvise. */
 export function do_madvise(m: Machine, mm: mm_struct, start: number, len: number, advice: number): number {
@@ -115,6 +146,10 @@ function madvise_vma_behavior(m: Machine, vma: vm_area_struct, s: number, e: num
     /* madvise_dontneed_free_valid_vma, then madvise_free_single_vma */
     if (vma.vm_flags & VM_PFNMAP) return -EINVAL;
     return madvise_free_single_vma(m, vma, s, e);
+  } else if (FORK_ADVICES.includes(advice)) {
+    const flags = fork_advice_flags(vma, advice);
+    if (flags < 0) return flags;
+    vma_modify_flags(m, vma, s, e, flags);
   } else if (advice === MADV_COLLAPSE) {
     return madvise_collapse(m, vma, s, e);
   } else {

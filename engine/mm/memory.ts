@@ -82,6 +82,7 @@ import {
   pte_wrprotect,
 } from '../include/linux/pgtable';
 import {
+  _PAGE_SWP_UFFD_WP,
   is_device_exclusive_entry,
   is_device_private_entry,
   is_migration_entry,
@@ -90,6 +91,7 @@ import {
   is_writable_migration_entry,
   make_readable_device_private_entry,
   make_readable_migration_entry,
+  pte_swp_uffd_wp,
   softleaf_type_of,
   swp_keep_bits,
   swp_offset_pfn,
@@ -814,8 +816,13 @@ function copy_nonpresent_pte(
     /* Device-private pages cannot be pinned, so the dup cannot fail. */
     folio_try_dup_anon_rmap_ptes(m, folio, page, 1, dst_vma, src_vma);
     add_mm_counter(dst_vma, mm_counter(m, folio), 1);
+    /*
+     * copy_nonpresent_pte: "We do not preserve soft-dirty information" here:
+     * the read-only entry written back to the parent, and copied to the
+     * child, keeps only the uffd-wp bit.
+     */
     if (is_writable_device_private_entry(entry) && cow) {
-      pte = swp_keep_bits(entry, make_readable_device_private_entry(page));
+      pte = make_readable_device_private_entry(page) | (pte_swp_uffd_wp(entry) ? _PAGE_SWP_UFFD_WP : 0);
       set_pte_at(src_table, addr, pte);
     }
   } else if (is_device_exclusive_entry(entry)) {

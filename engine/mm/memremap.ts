@@ -115,14 +115,17 @@ export function put_devmap_managed_folio_refs(m: Machine, folio: number, refs: n
 }
 
 /**
- * The wait the thread asks of removal under the fixed design (S003-5): with
- * PTE-held references, the pagemap cannot go while any of its FS-DAX pages is
- * in use. Each page going idle wakes the waiter (free_zone_device_folio).
- * ≈: the merged kernel leaves this wait to the filesystem (unmapping on
- * MF_MEM_PRE_REMOVE, dax_break_layout_final) rather than to pgmap->ref.
+ * The wait the October 2021 thread asks of removal under the fixed design
+ * (S003-5, MachineConfig.fsdax_removal 'wait'): with PTE-held references, the
+ * pagemap cannot go while any of its FS-DAX pages is in use. Each page going
+ * idle wakes the waiter (free_zone_device_folio). The kernel (≈v6.15 to 7.2,
+ * 'no-wait') does not wait here: memunmap_pages only puts the pfn_len
+ * references memremap_pages took, and leaves the unmapping to the filesystem
+ * (MF_MEM_PRE_REMOVE, dax_break_layout_final).
  */
 function pagemap_pages_idle(m: Machine, pgmap: dev_pagemap): boolean {
   if (pgmap.type !== MEMORY_DEVICE_FS_DAX || m.config.devmap_refcount === 'old') return true;
+  if (m.config.fsdax_removal !== 'wait') return true;
   const { start, nr } = pgmap.range;
   for (let pfn = start; pfn < start + nr; pfn++) if (m.mem._refcount[pfn] !== 0) return false;
   return true;

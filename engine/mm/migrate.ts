@@ -21,8 +21,17 @@ import {
 } from '../include/linux/mm';
 import { PAGE_SIZE, PMD_SIZE, type vm_area_struct } from '../include/linux/mm_types';
 import { PG_anon, PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
-import { pte_dirty, pte_none, pte_pfn, pte_present, pte_write } from '../include/linux/pgtable';
 import {
+  _PAGE_SOFT_DIRTY,
+  pte_dirty,
+  pte_none,
+  pte_pfn,
+  pte_present,
+  pte_soft_dirty,
+  pte_write,
+} from '../include/linux/pgtable';
+import {
+  _PAGE_SWP_SOFT_DIRTY,
   is_device_exclusive_entry,
   is_device_private_entry,
   is_migration_entry,
@@ -34,6 +43,7 @@ import {
   make_readable_migration_entry,
   make_writable_device_private_entry,
   make_writable_migration_entry,
+  pte_swp_soft_dirty,
   swp_keep_bits,
   swp_offset_pfn,
 } from '../include/linux/swapops';
@@ -119,10 +129,12 @@ function try_to_migrate_one(
       break;
     }
     const writable = present ? pte_write(pte) : is_writable_device_private_entry(pte);
+    /* try_to_migrate_one: pte_swp_mksoft_dirty for a soft-dirty present PTE; a swap-style entry keeps its bits. */
+    const entry = migration_entry_for(writable, anon_exclusive, page);
     set_pte_at(
       table,
       addr,
-      swp_keep_bits(present ? 0 : pte, migration_entry_for(writable, anon_exclusive, page)),
+      present ? entry | (pte_soft_dirty(pte) ? _PAGE_SWP_SOFT_DIRTY : 0) : swp_keep_bits(pte, entry),
     );
     folio_remove_rmap_pte(m, folio, page, vma);
     folio_put(m, folio);
@@ -173,7 +185,9 @@ function remove_migration_pte(
         write ? make_writable_device_private_entry(page) : make_readable_device_private_entry(page),
       );
     } else {
+      /* remove_migration_pte: pte_mksoft_dirty if the migration entry was soft-dirty, else pte_clear_soft_dirty. */
       pte = mk_pte(vma, page);
+      if (pte_swp_soft_dirty(old)) pte |= _PAGE_SOFT_DIRTY;
       if (write) pte = maybe_mkwrite(pte, vma);
     }
     const exclusive = write || is_readable_exclusive_migration_entry(old);

@@ -72,9 +72,11 @@ import {
   pte_none,
   pte_pfn,
   pte_present,
+  pte_soft_dirty,
   pte_write,
 } from '../include/linux/pgtable';
 import {
+  _PAGE_SWP_SOFT_DIRTY,
   is_device_private_entry,
   is_writable_device_private_entry,
   make_readable_device_private_entry,
@@ -417,7 +419,15 @@ function migrate_vma_collect_pte(m: Machine, migrate: migrate_vma, addr: number,
   migrate.cpages++;
   if (pte_present(pte) && pte_dirty(pte)) m.mem.flags[folio] |= PG_dirty;
   const entry = migration_entry_for((mpfn & MIGRATE_PFN_WRITE) !== 0, anon_exclusive, page);
-  set_pte_at(table, addr, pte_present(pte) ? entry : swp_keep_bits(pte, entry));
+  /*
+   * migrate_vma_collect_pmd: a present PTE's soft-dirty bit becomes the swap
+   * soft-dirty bit (pte_swp_mksoft_dirty), a non-present entry's is carried over.
+   */
+  set_pte_at(
+    table,
+    addr,
+    pte_present(pte) ? entry | (pte_soft_dirty(pte) ? _PAGE_SWP_SOFT_DIRTY : 0) : swp_keep_bits(pte, entry),
+  );
   /* Like a regular unmap: drop the rmap and the mapping's reference; ours keeps the folio alive. */
   folio_remove_rmap_pte(m, folio, page, vma);
   folio_put(m, folio);

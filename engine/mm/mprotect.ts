@@ -93,11 +93,12 @@ function mprotect_fixup(m: Machine, vma: vm_area_struct, newflags: number): void
 }
 
 /**
- * pte_needs_soft_dirty_wp / pmd_needs_soft_dirty_wp: soft-dirty tracking is
- * on for the VMA and the entry has not been written since it was cleared, so
- * a write must fault to set the bit.
+ * pte_needs_soft_dirty_wp / pmd_needs_soft_dirty_wp (mm/internal.h): soft-dirty
+ * tracking is on for the VMA and the entry has not been written since it was
+ * cleared, so a write must fault to set the bit. mprotect, the restore of a
+ * device-exclusive entry and a FOLL_FORCE write (can_follow_write_pte) ask.
  */
-const needs_soft_dirty_wp = (vma: vm_area_struct, entry: number): boolean =>
+export const pte_needs_soft_dirty_wp = (vma: vm_area_struct, entry: number): boolean =>
   vma_soft_dirty_enabled(vma) && !pte_soft_dirty(entry);
 
 /**
@@ -109,7 +110,7 @@ const needs_soft_dirty_wp = (vma: vm_area_struct, entry: number): boolean =>
  */
 function can_change_pte_writable(m: Machine, vma: vm_area_struct, addr: number, pte: number): boolean {
   if (pte_protnone(pte)) return false;
-  if (needs_soft_dirty_wp(vma, pte)) return false;
+  if (pte_needs_soft_dirty_wp(vma, pte)) return false;
   if (!(vma.vm_flags & VM_SHARED)) {
     const page = vm_normal_page(m, vma, addr, pte);
     return page >= 0 && folio_test_anon(m, page_folio(m, page)) && PageAnonExclusive(m, page);
@@ -215,7 +216,7 @@ function change_huge_pmd(
   if (!(vma.vm_flags & VM_WRITE)) entry = pte_wrprotect(entry);
   else if (
     try_write &&
-    !needs_soft_dirty_wp(vma, pmd) &&
+    !pte_needs_soft_dirty_wp(vma, pmd) &&
     !(vma.vm_flags & VM_SHARED) &&
     PageAnonExclusive(m, pmd_pfn(pmd))
   )

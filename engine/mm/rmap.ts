@@ -55,6 +55,7 @@ import {
   _PAGE_SWP_SOFT_DIRTY,
   is_device_private_entry,
   make_device_exclusive_entry,
+  pte_swp_soft_dirty,
   swp_offset_pfn,
 } from '../include/linux/swapops';
 import type { Machine } from '../machine';
@@ -66,6 +67,7 @@ import {
   mmu_notifier_invalidate_range_start,
   mmu_notifier_range_init,
 } from './mmu_notifier';
+import { pte_needs_soft_dirty_wp } from './mprotect';
 import { pmdp_get, pte_offset_map, ptep_get, set_pte_at } from './pgtable-generic';
 import { folio_put } from './swap';
 
@@ -490,8 +492,17 @@ export function restore_exclusive_pte(
 ): void {
   const page = swp_offset_pfn(entry);
   let pte = pte_mkold(mk_pte(vma, page));
-  if (m.mem.flags[page_folio(m, page)] & PG_dirty) pte = pte_mkdirty(pte);
-  if (vma.vm_flags & VM_WRITE && PageAnonExclusive(m, page)) pte = pte_mkwrite(pte);
+  if (pte_swp_soft_dirty(entry)) pte |= _PAGE_SOFT_DIRTY;
+  /*
+   * mm/memory.c restore_exclusive_pte: writable, and dirty with its folio,
+   * only where can_change_pte_writable allows it, which refuses while a
+   * soft-dirty write fault is due (pte_needs_soft_dirty_wp). x86's
+   * pte_mkdirty sets the soft-dirty bit too, so it may not run otherwise.
+   */
+  if (vma.vm_flags & VM_WRITE && !pte_needs_soft_dirty_wp(vma, pte) && PageAnonExclusive(m, page)) {
+    if (m.mem.flags[page_folio(m, page)] & PG_dirty) pte = pte_mkdirty(pte);
+    pte = pte_mkwrite(pte);
+  }
   set_pte_at(table, addr, pte);
 }
 

@@ -7,8 +7,10 @@ Feature: Removing a pmem device while its DAX pages are in use
   holds none, so the wait cannot cover it (Gunthorpe: "FS-DAX is installing 0
   refcount pages into PTEs"); in the fixed design every mapping does. The
   debug checks name the outcome the old design allows: a PTE that still maps
-  memory whose pagemap is gone. Here the engine's removal does not sleep: it
-  reports that it is waiting, and completes when the last reference goes.
+  memory whose pagemap is gone. The merged fixed design (≈v6.15) does not
+  wait either: its page references never count in the pagemap's. Here the
+  engine's removal does not sleep: where it waits, it reports that it is
+  waiting, and completes when the last reference goes.
 
   Background:
     Given a process A
@@ -31,15 +33,36 @@ Feature: Removing a pmem device while its DAX pages are in use
       And the PTE of page 0 of buffer D in process A is a special devmap PTE
 
   @seed:003 @claim:S003-5 @kernel:memunmap_pages @kernel:free_zone_device_folio
-  Rule: fixed design: with PTE-held references, removal waits until no process maps the device's pages
-    This is the design as the thread states it: the pagemap waits for its
-    pages' references to go. ≈ The merged kernel (≈v6.15) does not count FS-DAX
-    page references in pgmap->ref; it relies on the filesystem to unmap first
-    (the notification below, and dax_break_layout_final at unmount). The
-    engine models the wait the thread describes.
+  Rule: fixed design, as merged: removal does not wait for mapped or pinned FS-DAX pages; only the design the thread describes does
+    The thread's design has the pagemap wait for its pages' references to
+    go. The merged kernel (≈v6.15, still 7.2) counts FS-DAX page references
+    in the folio only, never in pgmap->ref: memunmap_pages puts the pfn_len
+    references memremap_pages took and completes. It relies on the filesystem
+    to unmap first (the notification below, dax_break_layout_final at
+    unmount). Without that, the debug checks name what is left behind.
 
-    Scenario: removal waits while process A maps a page, and completes once the mapping is gone
+    Scenario: the merged kernel removes the device while process A maps a page, leaving a PTE to memory that is gone
       Given the kernel uses the fixed devmap refcount design
+      And a DAX file "pm" of 2 pages, page i holding 0x70 + i
+      And process A maps file "pm" shared as buffer D
+      And process A reads page 0 of buffer D
+      When the pmem device is removed
+      Then the device removal has completed
+      And the debug checks report "a PTE never maps memory whose pagemap is gone"
+
+    Scenario: the merged kernel removes the device under a pin, leaving a pinned page whose pagemap is gone
+      Given the kernel uses the fixed devmap refcount design
+      And a DAX file "pm" of 2 pages, page i holding 0x70 + i
+      And process A maps file "pm" shared as buffer D
+      And process A pins page 0 of buffer D for writing
+      And process A unmaps buffer D
+      When the pmem device is removed
+      Then the device removal has completed
+      And the debug checks report "a device page lies in its pagemap range"
+
+    Scenario: the thread's design: removal waits while process A maps a page, and completes once the mapping is gone
+      Given the kernel uses the fixed devmap refcount design
+      And FS-DAX device removal waits for pages still in use, as the October 2021 thread proposed
       And a DAX file "pm" of 2 pages, page i holding 0x70 + i
       And process A maps file "pm" shared as buffer D
       And process A reads page 0 of buffer D
@@ -49,8 +72,9 @@ Feature: Removing a pmem device while its DAX pages are in use
       When process A unmaps buffer D
       Then the device removal has completed
 
-    Scenario Outline: a pin holds the removal back in either design, until it is released (<design> design)
-      Given the kernel uses the <design> devmap refcount design
+    Scenario: the thread's design: a pin holds the removal back until it is released
+      Given the kernel uses the fixed devmap refcount design
+      And FS-DAX device removal waits for pages still in use, as the October 2021 thread proposed
       And a DAX file "pm" of 2 pages, page i holding 0x70 + i
       And process A maps file "pm" shared as buffer D
       And process A pins page 0 of buffer D for writing
@@ -60,10 +84,16 @@ Feature: Removing a pmem device while its DAX pages are in use
       When process A releases what it grabbed of page 0 of buffer D
       Then the device removal has completed
 
-      Examples:
-        | design |
-        | old    |
-        | fixed  |
+    Scenario: old design (v5.15): a pin holds the removal back, through the pagemap reference GUP took, until it is released
+      Given the kernel uses the old devmap refcount design
+      And a DAX file "pm" of 2 pages, page i holding 0x70 + i
+      And process A maps file "pm" shared as buffer D
+      And process A pins page 0 of buffer D for writing
+      And process A unmaps buffer D
+      When the pmem device is removed
+      Then the device removal waits for pages still in use
+      When process A releases what it grabbed of page 0 of buffer D
+      Then the device removal has completed
 
   @seed:003 @claim:S003-6 @kernel:kill_dax @kernel:dax_holder_notify_failure
   Rule: a filesystem told that its device is going away unmaps its files first, so removal need not wait: an improvement, not a requirement

@@ -12,7 +12,7 @@ Feature: Pins of FS-DAX pages, and truncating a file whose page is pinned
   Background:
     Given a process A
 
-  @seed:003 @claim:S003-7 @kernel:check_vma_flags @kernel:folio_is_longterm_pinnable @kernel:gup_fast_pte_range
+  @seed:003 @claim:S003-7 @kernel:check_vma_flags @kernel:folio_is_longterm_pinnable @kernel:gup_fast_pte_range @kernel:gup_fast_folio_allowed
   Rule: a long-term pin of an FS-DAX page is refused on both GUP paths; an ordinary pin is allowed
 
     Scenario Outline: FOLL_LONGTERM on an FS-DAX page is refused by the slow path (<design> design)
@@ -65,20 +65,27 @@ Feature: Pins of FS-DAX pages, and truncating a file whose page is pinned
         | fixed  | slow GUP | for writing                   |
         | fixed  | GUP-fast | for writing with GUP-fast     |
 
-    Scenario Outline: device-DAX memory may be pinned long-term; only the fixed GUP-fast can tell it from FS-DAX (<design> design)
+    Scenario Outline: device-DAX memory may be pinned long-term; GUP-fast leaves a writable one to the slow path (<design> design, <how>)
       Given the kernel uses the <design> devmap refcount design
       And a pmem device of 4 pages in device-DAX mode
       And process A maps the device-DAX device as buffer V
       And process A writes 0x5a to page 0 of buffer V
-      When process A pins page 0 of buffer V long-term for writing with GUP-fast
+      When process A pins page 0 of buffer V long-term <how> with GUP-fast
       Then what process A grabbed of page 0 of buffer V is the page mapped there
       And the folio behind page 0 of buffer V in process A is maybe DMA-pinned
       And GUP-fast took <fast> pages and the slow path the rest
 
+      # GUP-fast has no VMA: gup_fast_folio_allowed asks folio->mapping, and a
+      # device-DAX page carries the /dev/dax file's (dax_set_mapping), which is
+      # neither anonymous nor shmem, so a writable long-term pin goes to the slow
+      # path, whose VMA check (no dirty tracking for device-DAX) allows it. The
+      # old design's GUP-fast left every devmap page to the slow path.
       Examples:
-        | design | fast |
-        | old    | 0    |
-        | fixed  | 1    |
+        | design | how         | fast |
+        | old    | read-only   | 0    |
+        | old    | for writing | 0    |
+        | fixed  | read-only   | 1    |
+        | fixed  | for writing | 0    |
 
   @seed:003 @claim:S003-7 @kernel:dax_break_layout @kernel:dax_layout_busy_page_range
   Rule: truncate and hole punch wait for a pinned DAX page instead of dropping it, in either design

@@ -62,6 +62,41 @@ Feature: Device-private (unaddressable) memory: HMM migrates ordinary process me
       And buffer X in process A holds 0x5a
       And in process A, buffer X is mapped writable
 
+  @kernel:hmm_vma_handle_pte @kernel:hmm_vma_handle_absent_pmd @kernel:dmirror_do_fault
+  Rule: hmm_range_fault never faults a device-private page its caller owns, even when write access is asked: it reports the entry as it is
+
+    Scenario: after fork the owning device writes a page it holds read-only, and test_hmm refuses the read-only answer
+      When the private device migrates buffer X of process A to device memory
+      And process A forks process B
+      Then in process A, buffer X is device-private, read-only
+      When the private device writes 0x77 to page 0 of buffer X of process A
+      Then the command fails with -EFAULT
+      And the kernel warns in dmirror_do_fault
+      And buffer X in process A is in device-private memory
+      When process A reads page 0 of buffer X
+      Then process A read 0x5a
+
+    Scenario: the same for a device-private THP: its read-only PMD is reported, not faulted
+      Given process A maps 4 MiB of private anonymous memory, buffer T being its first 2 MiB-aligned 2 MiB, advised MADV_HUGEPAGE
+      And process A writes 0x6b to buffer T
+      When the private device migrates buffer T of process A to device memory
+      And process A forks process B
+      Then in process A, buffer T is PMD-mapped device-private, read-only
+      When the private device writes 0x77 to page 0 of buffer T of process A
+      Then the command fails with -EFAULT
+      And the kernel warns in dmirror_do_fault
+      And in process A, buffer T is PMD-mapped device-private, read-only
+
+    @kernel-fails
+    Scenario: the owning device reads a page it holds read-only: test_hmm copies from the device-private page itself
+      Kernel fails: dmirror_do_fault stores the device-private page hmm_range_fault reported, not its BACKING_PAGE as dmirror_migrate_finalize_and_map does, and dmirror_do_read's memcpy_from_page reads it through a linear map it does not have. On a real 7.2.13 this is "BUG: unable to handle page fault for address: ff1100fcfffff000" in dmirror_do_read+0x68, a kernel panic.
+
+      When the private device migrates buffer X of process A to device memory
+      And process A forks process B
+      And the private device reads buffer X of process A
+      Then the kernel access is refused: "device-private memory is not CPU-addressable"
+      And buffer X in process A is in device-private memory
+
   @claim:S001-3 @kernel:do_swap_page @kernel:migrate_to_ram
   Rule: the CPU cannot access device-private memory: a CPU touch faults and migrates the page back to system memory
 
@@ -118,10 +153,16 @@ Feature: Device-private (unaddressable) memory: HMM migrates ordinary process me
       Then the kernel access is refused: "device-private memory is not CPU-addressable"
       And buffer X in process A is in device-private memory
 
-  @claim:S001-7 @kernel:migrate_vma_pages
-  Rule: device memory is worth a migration because it is about 10 times faster than the link; a cost model shows when it pays
+    Scenario: pfn_to_page works for a device-private pfn: its struct page, added with add_pages, is tracked like any page
+      Given the private device migrates buffer X of process A to device memory
+      And the page behind page 0 of buffer X in process A is called "device page"
+      Then page "device page" has refcount 1 and mapcount 1
+      And page 0 of buffer X in process A is in device-private memory
 
-    Scenario Outline: reading a 4-page buffer <reads> times, <where>
+  @claim:S001-7 @kernel:migrate_vma_pages
+  Rule: device memory is worth a migration because it is about 10 times faster than the link; mmspec's own cost model, not kernel behaviour, shows when it pays
+
+    Scenario Outline: the engine's cost model: reading a 4-page buffer <reads> times, <where>
       Given <setup>
       When the private device reads buffer X of process A <reads> times
       Then the private device's accesses were <local> local and <remote> over the link

@@ -46,7 +46,9 @@ Feature: Device-private THPs: PMD-level device-private entries, and how such a f
       And the private device took 0 device faults and the CPU 1 fault on its memory
 
   @claim:S004-2 @kernel:page_vma_mapped_walk @kernel:folio_referenced
-  Rule: young-bit harvesting (page idle, DAMON) never sees a device-private THP; migration's rmap walk does
+  Rule: merged: page_vma_mapped_walk reports a device-private PMD to every walker but PVMW_MIGRATION; page idle and DAMON miss it only because they take LRU folios
+    v2 reported it only to callers passing PVMW_THP_DEVICE_PRIVATE; that flag
+    did not merge (S004-2 is superseded).
 
     Scenario: page idle tracking skips it, the rmap walk finds its PMD
       Then page idle tracking sees 0 mappings of the THP behind page 0 of buffer T in process A
@@ -165,10 +167,17 @@ Feature: Device-private THPs: PMD-level device-private entries, and how such a f
   @claim:S004-8 @kernel:set_pmd_migration_entry @kernel:folio_mapcount
   Rule: a migration entry is not a CPU mapping: a folio mapped only by migration entries has mapcount 0
 
-    Scenario: while a THP migrates back, its PMD is a migration entry and nothing maps the folio
+    Scenario: while a device-private THP is split, migration entries replace its device-private entries and its mapcount is 0; the remap restores them
       Given the page behind page 0 of buffer T in process A is called "device THP"
-      When the private device starts migrating buffer T of process A to device memory
-      Then page "device THP" has refcount 1 and mapcount 1
+      And page "device THP" has refcount 1 and mapcount 1
+      And the next THP split stops at the split
+      When the kernel splits the THP behind page 0 of buffer T in process A
+      Then in process A, buffer T is a migration entry
+      And page "device THP" has refcount 0 and mapcount 0
+      When the split continues
+      Then the split succeeds
+      And in process A, buffer T is device-private, writable
+      And page "device THP" has refcount 1 and mapcount 1
 
   @claim:S004-9 @kernel:make_device_exclusive @kernel:page_vma_mapped_walk
   Rule: device-exclusive entries are rmap-tracked mappings too, although they are non-present

@@ -12,9 +12,8 @@
  * Simplified here: entries are bigints, read by virtual address rather than
  * through a file offset; the reader has CAP_SYS_ADMIN (show_pfn) unless told
  * otherwise. A swap-style entry's frame carries the engine's own swap type
- * numbers (swapops.ts), not the kernel's. pagemap ignores VM_SOFTDIRTY; no
- * uffd-wp or guard regions. clear_refs knows only CLEAR_REFS_SOFT_DIRTY, and
- * swap-style entries keep no soft-dirty bit.
+ * numbers (swapops.ts), not the kernel's. No
+ * uffd-wp or guard regions. clear_refs knows only CLEAR_REFS_SOFT_DIRTY.
  */
 
 import {
@@ -103,11 +102,18 @@ export function pagemap_read(
     const addr = start_vaddr + i * PAGE_SIZE;
     const vma = find_vma(mm, addr);
     const pmd = pmdp_get(mm, addr);
-    if (!vma || pmd_none(pmd)) out.push(make_pme(0n, 0n));
-    else if (!pmd_is_table(pmd)) out.push(pagemap_pmd_range_thp(m, addr, pmd, show_pfn));
+    /*
+     * pagemap_pte_hole, pte_to_pagemap_entry, pagemap_pmd_range_thp: every
+     * address of a VMA still marked VM_SOFTDIRTY (new, or grown, since the
+     * last clear_refs) reads PM_SOFT_DIRTY, mapped or not, whatever its entry.
+     */
+    const vma_sd = vma && vma.vm_flags & VM_SOFTDIRTY ? PM_SOFT_DIRTY : 0n;
+    if (!vma) out.push(make_pme(0n, 0n));
+    else if (pmd_none(pmd)) out.push(make_pme(0n, vma_sd));
+    else if (!pmd_is_table(pmd)) out.push(pagemap_pmd_range_thp(m, addr, pmd, show_pfn) | vma_sd);
     else {
       const table = pte_offset_map(mm, addr) as Uint32Array;
-      out.push(pte_to_pagemap_entry(m, vma, addr, ptep_get(table, addr), show_pfn));
+      out.push(pte_to_pagemap_entry(m, vma, addr, ptep_get(table, addr), show_pfn) | vma_sd);
     }
   }
   return out;

@@ -31,6 +31,8 @@ export const VM_MAYSHARE = 0x80;
 export const VM_PFNMAP = 0x400;
 export const VM_IO = 0x4000;
 export const VM_DONTCOPY = 0x20000;
+/** MADV_WIPEONFORK: the child gets this VMA empty (zero-filled on fault), not a copy. */
+export const VM_WIPEONFORK = 0x02000000;
 /** The VMA may not grow by mremap (hugetlbfs sets it); part of VM_SPECIAL, so such a VMA never merges. */
 export const VM_DONTEXPAND = 0x40000;
 /** A hugetlbfs mapping (is_vm_hugetlb_page). */
@@ -70,6 +72,10 @@ export const MAP_HUGETLB = 0x40000;
 
 /* madvise advice */
 export const MADV_DONTNEED = 4;
+export const MADV_DONTFORK = 10;
+export const MADV_DOFORK = 11;
+export const MADV_WIPEONFORK = 18;
+export const MADV_KEEPONFORK = 19;
 export const MADV_FREE = 8;
 export const MADV_HUGEPAGE = 14;
 export const MADV_NOHUGEPAGE = 15;
