@@ -3,7 +3,7 @@
 // summary formatter, so the one-scenario figure does not depend on cucumber.js.
 module.exports = {
   default: {
-    requireModule: ['ts-node/register'],
+    requireModule: [require.resolve('../scripts/compile-cache.js'), 'ts-node/register'],
     require: ['support/**/*.ts', 'steps/**/*.ts'],
     strict: true,
     format: ['summary'],
