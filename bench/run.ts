@@ -3,7 +3,7 @@
  * rep by rep in the same run, and the author's loop (one scenario, the whole
  * suite) beside a trivial Cucumber project with as many scenarios (the floor).
  *
- *   npm run bench [-- --quick] [-- --check] [-- --no-loop | --only-loop]
+ *   npm run bench [-- --quick] [-- --check] [-- --no-loop | --only-loop] [-- --pages=N,N] [-- --modes=4k,thp]
  *
  * Part 1, per mode (4k: MADV_NOHUGEPAGE, thp: MADV_HUGEPAGE on a 2 MiB-aligned
  * range) and per N (1 Mi and 4 Mi pages of 4 KiB, a 4 and a 16 GiB process),
@@ -17,8 +17,11 @@
  *   mprotect      that range touched again: mprotect(PROT_READ) of all of it
  * K = N, except where the host's RAM cannot hold 2N pages: the kernel writes
  * as many as 85% of MemAvailable leaves room for, and the engine the same K.
- * Figures are ns per page (elapsed / N, cow_write / K); each is the median of
- * its reps, with min and max; the ratio is engine median / kernel median.
+ * Figures are CPU ns per page (CPU time / N, cow_write / K: the engine's
+ * process.cpuUsage, the kernel's CLOCK_THREAD_CPUTIME_ID, because on a host
+ * shared with other work the wall time of either can be several times its
+ * CPU time), with the wall times beside them in bench.json; each is the
+ * median of its reps, with min and max; the ratio is engine median / kernel median.
  *
  * Memory: the engine's heapUsed + arrayBuffers growth (after gc) from before a
  * Kernel with ram_pages = N + 4096 boots to after N pages are first-touched,
@@ -49,9 +52,22 @@ const QUICK = argv.includes('--quick');
 const CHECK = argv.includes('--check');
 const ONLY_LOOP = argv.includes('--only-loop');
 const LOOP = !argv.includes('--no-loop');
-const SIZES = QUICK ? [262_144] : [1_048_576, 4_194_304];
-const MODES = ['4k', 'thp'] as const;
-type Mode = (typeof MODES)[number];
+/** `--pages=N,N` and `--modes=4k,thp` narrow a run (e.g. to repeat one size). */
+const option = (name: string): string[] | null => {
+  const a = argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3).split(',') : null;
+};
+const SIZES = option('pages')?.map(Number) ?? (QUICK ? [262_144] : [1_048_576, 4_194_304]);
+const ALL_MODES = ['4k', 'thp'] as const;
+type Mode = (typeof ALL_MODES)[number];
+const MODES: readonly Mode[] = (option('modes') as Mode[] | null) ?? ALL_MODES;
+for (const x of [...SIZES, ...MODES])
+  if (
+    !(typeof x === 'string' ? ALL_MODES.includes(x as Mode) : Number.isInteger(x) && x > 0 && x % 512 === 0)
+  ) {
+    console.error(`bench: bad --pages or --modes value ${x} (pages: multiples of 512; modes: 4k, thp)`);
+    process.exit(2);
+  }
 const REPS = QUICK ? 3 : 5;
 const LOOP_REPS = 5;
 const PAGE_SIZE = 4096;
@@ -135,6 +151,7 @@ function cowPagesFor(n: number): number {
 
 interface KernelRep {
   ns: Times;
+  cpu_ns: Times;
   meminfo_kb: { PageTables: number; MemFree: number; AnonPages: number; AnonHugePages: number };
   memmap_pages: number;
   present_pages: number;
@@ -182,43 +199,65 @@ function check(ret: number, what: string): void {
   if (ret !== 0) throw new Error(`${what} failed: ${ret}`);
 }
 
-function engineRep(n: number, cow: number, mode: Mode): Times {
+/** Wall and CPU time (process.cpuUsage, user + system, all of node's threads) of each operation. */
+interface EngineRep {
+  ns: Times;
+  cpu_ns: Times;
+}
+const cpuNow = (): number => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) * 1000;
+};
+
+function engineRep(n: number, cow: number, mode: Mode): EngineRep {
+  const ns = {} as Times;
+  const cpu_ns = {} as Times;
+  let t0 = 0n;
+  let c0 = 0;
+  const start = () => {
+    c0 = cpuNow();
+    t0 = process.hrtime.bigint();
+  };
+  const stop = (op: Op) => {
+    ns[op] = elapsed(t0);
+    cpu_ns[op] = cpuNow() - c0;
+  };
   collect();
   const { k, a, addr } = bootAndMap(n, n + cow + 4096, mode);
-  let t0 = process.hrtime.bigint();
+  start();
   accessAll(k, a, addr, n, 0x5a);
-  const first_touch = elapsed(t0);
+  stop('first_touch');
 
   collect();
-  t0 = process.hrtime.bigint();
+  start();
   const b = k.fork(a, 'B');
-  const fork = elapsed(t0);
+  stop('fork');
   if (typeof b === 'number') throw new Error(`fork failed: ${b}`);
 
   collect();
-  t0 = process.hrtime.bigint();
+  start();
   accessAll(k, a, addr, cow, 1);
-  const cow_write = elapsed(t0);
+  stop('cow_write');
 
   collect();
-  t0 = process.hrtime.bigint();
+  start();
   check(k.munmap(a, addr, n * PAGE_SIZE), 'munmap');
-  const munmap = elapsed(t0);
+  stop('munmap');
   k.exit(b);
 
   const addr2 = mapRange(k, a, n, mode);
   accessAll(k, a, addr2, n, 0x5a);
   collect();
-  t0 = process.hrtime.bigint();
+  start();
   check(k.madvise(a, addr2, n * PAGE_SIZE, mm.MADV_DONTNEED), 'madvise(MADV_DONTNEED)');
-  const madv_dontneed = elapsed(t0);
+  stop('madv_dontneed');
   accessAll(k, a, addr2, n, 0x5b);
   collect();
-  t0 = process.hrtime.bigint();
+  start();
   check(k.mprotect(a, addr2, n * PAGE_SIZE, mm.PROT_READ), 'mprotect');
-  const mprotect = elapsed(t0);
+  stop('mprotect');
   k.exit(a);
-  return { first_touch, fork, cow_write, munmap, madv_dontneed, mprotect };
+  return { ns, cpu_ns };
 }
 
 /** The engine's memory per simulated page: N pages first-touched on a Kernel with ram_pages = N + 4096. */
@@ -289,7 +328,10 @@ interface SizeResult {
   mode: Mode;
   pages: number;
   cow_pages: number;
+  /** CPU time (engine: process.cpuUsage; kernel: CLOCK_THREAD_CPUTIME_ID) per page. */
   ns_per_page: Record<Op, OpRow>;
+  /** Wall time per page, which other work on a shared host inflates. */
+  wall_ns_per_page: Record<Op, OpRow>;
   kernel_memory?: {
     struct_page_bytes_per_page: number;
     page_table_bytes_per_page: number;
@@ -304,7 +346,7 @@ function measure(bin: string, mode: Mode, n: number): SizeResult {
     process.exit(2);
   }
   const cow = Math.max(free, 512);
-  const eng: Times[] = [];
+  const eng: EngineRep[] = [];
   const ker: KernelRep[] = [];
   const reps = n > 1_048_576 ? Math.min(REPS, 3) : REPS;
   for (let i = 0; i < reps; i++) {
@@ -317,19 +359,24 @@ function measure(bin: string, mode: Mode, n: number): SizeResult {
     }
     process.stderr.write('.');
   }
-  const ns = {} as Record<Op, OpRow>;
-  for (const op of OPS) {
-    const per = op === 'cow_write' ? cow : n;
-    const e = stat(
-      eng.map((r) => r[op]),
-      per,
-    );
-    const k = stat(
-      ker.map((r) => r.ns[op]),
-      per,
-    );
-    ns[op] = { engine: e, kernel: k, ratio: round(e.median / k.median, 3) };
-  }
+  const rows = (clock: 'ns' | 'cpu_ns'): Record<Op, OpRow> => {
+    const out = {} as Record<Op, OpRow>;
+    for (const op of OPS) {
+      const per = op === 'cow_write' ? cow : n;
+      const e = stat(
+        eng.map((r) => r[clock][op]),
+        per,
+      );
+      const k = stat(
+        ker.map((r) => r[clock][op]),
+        per,
+      );
+      out[op] = { engine: e, kernel: k, ratio: round(e.median / k.median, 3) };
+    }
+    return out;
+  };
+  const ns = rows('cpu_ns');
+  const wall = rows('ns');
   const k0 = ker[ker.length >> 1];
   const pt = median(ker.map((r) => r.meminfo_kb.PageTables)) * 1024;
   return {
@@ -337,6 +384,7 @@ function measure(bin: string, mode: Mode, n: number): SizeResult {
     pages: n,
     cow_pages: cow,
     ns_per_page: ns,
+    wall_ns_per_page: wall,
     kernel_memory: {
       struct_page_bytes_per_page: round((k0.memmap_pages * PAGE_SIZE) / k0.present_pages, 2),
       page_table_bytes_per_page: round(pt / n, 2),
@@ -444,7 +492,7 @@ const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixe
 
 function opTable(results: SizeResult[]): string {
   const lines: string[] = [
-    'ns per page, median of reps [min-max]; ratio = engine median / kernel median',
+    'CPU ns per page, median of reps [min-max]; ratio = engine median / kernel median (wall times in bench.json)',
     padR('mode  N          op', 32) +
       pad('engine', 24) +
       pad('kernel', 24) +
@@ -505,7 +553,7 @@ function main(): void {
       page_tables: round(median(reps.map((r) => r.page_tables)), 2),
     };
   });
-  const scale = QUICK ? null : scaleFork();
+  const scale = QUICK || option('pages') ? null : scaleFork();
   const seconds = elapsed(t0) / 1e9;
   process.stderr.write('\n');
 
@@ -548,8 +596,9 @@ function main(): void {
     reps: { up_to_1M_pages: REPS, above: Math.min(REPS, 3) },
     method:
       'per mode and N, each rep runs the engine (a fresh Kernel, debug_vm off) and the real kernel ' +
-      '(bench/kernel/mmbench.c, a fresh process), order swapped every rep; ns_per_page = elapsed / N ' +
-      '(cow_write: / cow_pages); ratio = engine median / kernel median',
+      '(bench/kernel/mmbench.c, a fresh process), order swapped every rep; ns_per_page = CPU time / N ' +
+      '(engine: process.cpuUsage user + system; kernel: CLOCK_THREAD_CPUTIME_ID of the calling thread; ' +
+      'cow_write: / cow_pages), wall_ns_per_page the same with wall time; ratio = engine median / kernel median',
     seconds: round(seconds, 1),
     results,
     memory: {
