@@ -20,6 +20,7 @@ import {
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
   folio_get,
+  folio_maybe_dma_pinned,
   folio_ref_count,
   folio_test_anon,
   folio_test_large,
@@ -48,24 +49,38 @@ import {
   MM_ANONPAGES,
   MM_FILEPAGES,
   MM_SHMEMPAGES,
+  MMF_HAS_PINNED,
   PAGE_SIZE,
   PMD_SIZE,
   type vm_area_struct,
 } from '../include/linux/mm_types';
 import { EngineUsageError, KernelInvariantViolation } from '../include/linux/mmdebug';
-import { PG_anon_exclusive, PG_dirty, PG_swapbacked } from '../include/linux/page-flags';
+import {
+  PG_anon,
+  PG_anon_exclusive,
+  PG_dirty,
+  PG_head,
+  PG_reserved,
+  PG_swapbacked,
+  PG_tail,
+} from '../include/linux/page-flags';
 import { folio_trylock, folio_unlock } from '../include/linux/pagemap';
 import { type pfn_t, pfn_t_devmap } from '../include/linux/pfn_t';
 import {
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_PRESENT,
   _PAGE_PROTNONE,
   _PAGE_RW,
   _PAGE_SPECIAL,
+  PFN_SHIFT,
   pfn_pte,
   pmd_is_table,
   pmd_none,
   pmd_trans_huge,
   pte_devmap,
   pte_dirty,
+  pte_index,
   pte_mkclean,
   pte_mkdevmap,
   pte_mkdirty,
@@ -718,6 +733,8 @@ export function copy_pte_range(
   const src_table = pte_offset_map(src_vma.vm_mm, addr);
   if (!src_table) return 0;
   const dst_table = __pte_alloc(dst_vma.vm_mm, addr);
+  if (is_cow_mapping(src_vma.vm_flags) && !(src_vma.vm_flags & (VM_SHARED | VM_PFNMAP | VM_MIXEDMAP)))
+    return copy_anon_ptes(m, dst_vma, src_vma, dst_table, src_table, addr, end);
   for (; addr < end; addr += PAGE_SIZE) {
     const pte = ptep_get(src_table, addr);
     if (pte_none(pte)) continue;
@@ -727,6 +744,63 @@ export function copy_pte_range(
     if (ret !== 0) return ret;
   }
   return 0;
+}
+
+/**
+ * copy_pte_range for a private (COW) mapping, as the kernel's copy_present_ptes
+ * batches a run of PTEs: a present, not special PTE of a small anonymous folio
+ * is shared in place (PageAnonExclusive cleared, mapcount and reference taken,
+ * both PTEs write-protected, the child's old), and the rss counter is added
+ * once for the table. Anything else (a possibly pinned exclusive page, the
+ * zero page, a large folio, a file page, a swap-style entry) goes through
+ * copy_present_pte / copy_nonpresent_pte one PTE at a time, exactly as before.
+ * The same states as the per-PTE path, in one loop over typed arrays.
+ */
+function copy_anon_ptes(
+  m: Machine,
+  dst_vma: vm_area_struct,
+  src_vma: vm_area_struct,
+  dst_table: Uint32Array,
+  src_table: Uint32Array,
+  addr: number,
+  end: number,
+): number {
+  const flags = m.mem.flags;
+  const mapcount = m.mem._mapcount;
+  const refcount = m.mem._refcount;
+  const zero = m.zero_pfn;
+  const has_pinned = (src_vma.vm_mm.flags & MMF_HAS_PINNED) !== 0;
+  let anon = 0;
+  let ret = 0;
+  for (let i = pte_index(addr), e = i + (end - addr) / PAGE_SIZE; i < e; i++) {
+    const pte = src_table[i];
+    if (pte === 0) continue;
+    const pfn = pte >>> PFN_SHIFT;
+    if ((pte & (_PAGE_PRESENT | _PAGE_SPECIAL)) === _PAGE_PRESENT && pfn !== zero) {
+      const f = flags[pfn];
+      if (
+        (f & (PG_anon | PG_head | PG_tail)) === PG_anon &&
+        !(f & PG_anon_exclusive && has_pinned && folio_maybe_dma_pinned(m, pfn))
+      ) {
+        /* __folio_try_dup_anon_rmap for a small folio, then folio_get. */
+        flags[pfn] = f & ~PG_anon_exclusive;
+        mapcount[pfn]++;
+        refcount[pfn]++;
+        anon++;
+        const ro = (pte & ~_PAGE_RW) >>> 0;
+        if (pte & _PAGE_RW) src_table[i] = ro;
+        dst_table[i] = (ro & ~_PAGE_ACCESSED) >>> 0;
+        continue;
+      }
+    }
+    const a = addr + (i - pte_index(addr)) * PAGE_SIZE;
+    ret = pte_present(pte)
+      ? copy_present_pte(m, dst_vma, src_vma, dst_table, src_table, a, pte)
+      : copy_nonpresent_pte(m, dst_vma, src_vma, dst_table, src_table, a, pte);
+    if (ret !== 0) break;
+  }
+  add_mm_counter(dst_vma, MM_ANONPAGES, anon);
+  return ret;
 }
 
 /**
@@ -879,13 +953,40 @@ export function unmap_page_range(m: Machine, vma: vm_area_struct, addr: number, 
 export function zap_pte_range(m: Machine, vma: vm_area_struct, addr: number, end: number): void {
   const table = pte_offset_map(vma.vm_mm, addr);
   if (!table) return;
-  for (; addr < end; addr += PAGE_SIZE) {
-    const pte = ptep_get(table, addr);
-    if (pte_none(pte)) continue;
-    set_pte_at(table, addr, 0);
-    if (pte_present(pte)) zap_present_pte(m, vma, addr, pte);
+  /*
+   * zap_present_ptes for a present, not special PTE of a small anonymous
+   * RAM folio, inline: the dirty bit goes to the folio, the mapcount and the
+   * reference are dropped (folio_put frees it at zero), and the rss counter is
+   * subtracted once for the table. Everything else takes zap_present_pte /
+   * zap_nonpresent_pte.
+   */
+  const flags = m.mem.flags;
+  const mapcount = m.mem._mapcount;
+  const pgmap = m.mem.pgmap;
+  const zero = m.zero_pfn;
+  let anon = 0;
+  for (let i = pte_index(addr), e = i + (end - addr) / PAGE_SIZE; i < e; i++) {
+    const pte = table[i];
+    if (pte === 0) continue;
+    table[i] = 0;
+    const pfn = pte >>> PFN_SHIFT;
+    if (
+      (pte & (_PAGE_PRESENT | _PAGE_SPECIAL)) === _PAGE_PRESENT &&
+      pfn !== zero &&
+      (flags[pfn] & (PG_anon | PG_head | PG_tail | PG_reserved)) === PG_anon &&
+      pgmap[pfn] === 0
+    ) {
+      if (pte & _PAGE_DIRTY) flags[pfn] |= PG_dirty;
+      anon++;
+      mapcount[pfn]--;
+      folio_put(m, pfn);
+      continue;
+    }
+    const a = addr + (i - pte_index(addr)) * PAGE_SIZE;
+    if (pte_present(pte)) zap_present_pte(m, vma, a, pte);
     else zap_nonpresent_pte(m, vma, pte);
   }
+  add_mm_counter(vma, MM_ANONPAGES, -anon);
 }
 
 /** zap_present_ptes: a special or zero-page PTE is just cleared. */
