@@ -1,20 +1,47 @@
-// Cucumber profiles. Support code lives outside features/, so paths and
-// require are explicit. ts-node runs transpile-only (tsconfig "ts-node");
-// `npm test` type-checks once with tsc.
-const { existsSync, renameSync, rmSync } = require('node:fs');
+// Cucumber profiles. Support code lives outside features/, so require is
+// explicit. ts-node runs transpile-only (tsconfig "ts-node"); `npm test`
+// type-checks once with tsc.
+//
+// No profile names paths: cucumber-js merges a profile's paths with those on
+// the command line, so `npx cucumber-js features/x.feature:12` ran every
+// scenario. Without paths on either, cucumber-js runs its documented default,
+// features/**/*.{feature,feature.md}: the whole suite.
+const { existsSync, mkdirSync, renameSync, rmSync } = require('node:fs');
+const { runKind } = require('./scripts/lib/run-kind');
+
+// Where this run writes its results. A full run (no paths, --name, --tags,
+// --dry-run, --shard or --fail-fast) writes reports/, the published results
+// that `npm run report` and the checks read; a focused or partial run writes
+// reports/last/, so it never replaces them. MMSPEC_RUN_DIR overrides both
+// (scripts/check.ts's dry run writes to a temporary folder). Parallel workers
+// inherit the coordinator's choice through the environment.
+if (!process.env.CUCUMBER_WORKER_ID) {
+  let kind;
+  try {
+    kind = runKind(process.argv.slice(2));
+  } catch (err) {
+    console.error(`cucumber-js: ${err.message}`);
+    process.exit(2);
+  }
+  if (!process.env.MMSPEC_RUN_DIR) process.env.MMSPEC_RUN_DIR = kind.partial ? 'reports/last' : 'reports';
+  process.env.MMSPEC_RUN_KIND = kind.partial ? `partial (${kind.why.join(', ')})` : 'full';
+}
+const out = process.env.MMSPEC_RUN_DIR ?? 'reports';
 
 // allure-cucumberjs adds to its results folder; start each run from an empty
 // one so a report never mixes runs. The old folder is renamed first (atomic),
 // so a run still writing into it cannot make the removal fail. Parallel
 // workers must not do this.
-if (!process.env.CUCUMBER_WORKER_ID && existsSync('reports/allure-results')) {
-  const old = `reports/.allure-results-${process.pid}`;
-  renameSync('reports/allure-results', old);
-  rmSync(old, { recursive: true, force: true });
+if (!process.env.CUCUMBER_WORKER_ID) {
+  mkdirSync(out, { recursive: true });
+  if (existsSync(`${out}/allure-results`)) {
+    const old = `${out}/.allure-results-${process.pid}`;
+    renameSync(`${out}/allure-results`, old);
+    rmSync(old, { recursive: true, force: true });
+  }
+  // Each run writes every scenario's C translation anew (support/hooks.ts).
+  rmSync(`${out}/translations.ndjson`, { force: true });
 }
-
-// Each run writes every scenario's C translation anew (support/hooks.ts).
-if (!process.env.CUCUMBER_WORKER_ID) rmSync('reports/translations.ndjson', { force: true });
 
 // allure-js-commons' FileSystemWriter writes every result and attachment to
 // a temporary file, fsyncs it and renames it into place, so that a report
@@ -41,14 +68,13 @@ class UnsyncedWriter extends FileSystemWriter {
 }
 
 const common = {
-  paths: ['features/**/*.feature'],
   requireModule: ['ts-node/register'],
   require: ['support/**/*.ts', 'steps/**/*.ts'],
   strict: true,
   formatOptions: {
     snippetInterface: 'synchronous',
-    resultsDir: 'reports/allure-results',
-    writer: new UnsyncedWriter({ resultsDir: 'reports/allure-results' }),
+    resultsDir: `${out}/allure-results`,
+    writer: new UnsyncedWriter({ resultsDir: `${out}/allure-results` }),
     // Allure labels and links from tags (allure-cucumberjs): @claim:<id> is the
     // story, @memory:<kind> the epic; the feature label is the Gherkin Feature
     // (its topic). scripts/report.ts adds the epic for untagged scenarios and
@@ -70,10 +96,10 @@ const common = {
 
 // Every run leaves the machine-readable results the report and the CI summary read.
 const files = [
-  ['message', 'reports/messages.ndjson'],
-  ['html', 'reports/cucumber.html'],
-  ['allure-cucumberjs/reporter', 'reports/allure-formatter.txt'],
-  ['usage-json', 'reports/usage.json'],
+  ['message', `${out}/messages.ndjson`],
+  ['html', `${out}/cucumber.html`],
+  ['allure-cucumberjs/reporter', `${out}/allure-formatter.txt`],
+  ['usage-json', `${out}/usage.json`],
 ];
 
 module.exports = {

@@ -29,7 +29,9 @@ import { join, relative } from 'node:path';
 import { DEFAULT_CONFIG } from '../engine/machine';
 import { CATEGORIES, enrich, reconcile } from './lib/allure';
 import { loadClaims } from './lib/claims';
-import { readLastRun } from './lib/run';
+import { loadFeatures } from './lib/features';
+import { pickleKey, readLastRun } from './lib/run';
+import { checkRun } from './lib/run-check';
 import { buildSite, SITE } from './site';
 
 const results = 'reports/allure-results';
@@ -40,10 +42,29 @@ function run(cmd: string, args: string[]): number {
   return r.status ?? 1;
 }
 
-const hasResults = existsSync(results) && readdirSync(results).some((f) => f.endsWith('-result.json'));
-if (!hasResults || !existsSync('reports/messages.ndjson')) {
+if (!existsSync('reports/messages.ndjson')) {
   console.log('No results from a previous run: running the scenarios with the ci profile first.');
   run(process.execPath, ['node_modules/@cucumber/cucumber/bin/cucumber.js', '-p', 'ci']);
+}
+
+/* Nothing of the site is written before the results are known to be whole. */
+const checked = checkRun('reports');
+if ('problem' in checked) {
+  console.error(`npm run report: ${checked.problem}. The site in ${SITE}/ was left as it was.`);
+  process.exit(1);
+}
+{
+  const features = loadFeatures().scenarios;
+  const ran = readLastRun();
+  const keys = new Set(
+    [...(ran?.pickles ?? new Map())].map(([id, p]) => pickleKey(p.uri, ran?.lines.get(id) ?? 0)),
+  );
+  const missing = features.filter((f) => !keys.has(pickleKey(f.uri, f.line))).length;
+  const outcomes = [...(ran?.outcomes.values() ?? [])];
+  const n = (o: string) => outcomes.filter((x) => x === o).length;
+  console.log(
+    `Reporting the full run of ${checked.run.started} in reports/: ${outcomes.length} scenarios, ${n('passed')} passed, ${n('failed')} failed, ${n('not run')} not run; ${missing} scenario(s) of the features today were not in that run. (Focused runs write reports/last/ and are not reported here.)`,
+  );
 }
 
 const java = spawnSync('java', ['-version'], { encoding: 'utf8' });

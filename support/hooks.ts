@@ -18,8 +18,12 @@ import type { MmWorld } from './world';
 
 BeforeAll(loadViz);
 
-/** The C translation of each scenario, one JSON line per scenario, for npm run kernel -- --scenarios (cucumber.js empties it). */
-export const TRANSLATIONS = 'reports/translations.ndjson';
+/**
+ * The C translation of each scenario, one JSON line per scenario, for npm run
+ * kernel -- --scenarios (cucumber.js empties it). In the run's own folder:
+ * reports/ for a full run, reports/last/ for a focused one (cucumber.js).
+ */
+export const TRANSLATIONS = `${process.env.MMSPEC_RUN_DIR ?? 'reports'}/translations.ndjson`;
 
 BeforeStep(function (this: MmWorld, { pickleStep }) {
   if (!this.translation) return;
