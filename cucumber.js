@@ -39,8 +39,9 @@ if (!process.env.CUCUMBER_WORKER_ID) {
     renameSync(`${out}/allure-results`, old);
     rmSync(old, { recursive: true, force: true });
   }
-  // Each run writes every scenario's C translation anew (support/hooks.ts).
+  // Each run writes every scenario's C translation and designs anew (support/hooks.ts).
   rmSync(`${out}/translations.ndjson`, { force: true });
+  rmSync(`${out}/designs.ndjson`, { force: true });
 }
 
 // allure-js-commons' FileSystemWriter writes every result and attachment to
@@ -67,30 +68,49 @@ class UnsyncedWriter extends FileSystemWriter {
   }
 }
 
+/** The run's environment for Allure: the commit, the CI, Node and the pinned tools. */
+function environment() {
+  const { spawnSync } = require('node:child_process');
+  const git = (...args) => spawnSync('git', args, { encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  const dirty = git('status', '--porcelain', '--', 'engine', 'features', 'steps', 'support').stdout?.trim();
+  const pkg = require('./package.json');
+  const version = (name) => {
+    try {
+      return require(`${name}/package.json`).version;
+    } catch {
+      return pkg.devDependencies[name];
+    }
+  };
+  return {
+    mmspec: pkg.version,
+    'mmspec.commit':
+      head.status === 0
+        ? `${head.stdout.trim()}${dirty ? ' with uncommitted changes' : ''}`
+        : 'unknown (not a git checkout)',
+    'mmspec.run': process.env.MMSPEC_RUN_KIND ?? 'full',
+    'kernel.followed': 'linux-mm tree, late 2025 (v6.19-era)',
+    ci: process.env.CI ? (process.env.GITHUB_ACTIONS ? 'GitHub Actions' : 'CI') : 'none (a local run)',
+    node: process.version,
+    ...Object.fromEntries(Object.keys(pkg.devDependencies).map((n) => [n, version(n)])),
+  };
+}
+
 const common = {
   requireModule: ['ts-node/register'],
-  require: ['support/**/*.ts', 'steps/**/*.ts'],
+  // Not the .d.ts files that describe the plain-JavaScript modules.
+  require: ['support/**/!(*.d).ts', 'steps/**/*.ts'],
   strict: true,
   formatOptions: {
     snippetInterface: 'synchronous',
     resultsDir: `${out}/allure-results`,
     writer: new UnsyncedWriter({ resultsDir: `${out}/allure-results` }),
-    // Allure labels and links from tags (allure-cucumberjs): @claim:<id> is the
-    // story, @memory:<kind> the epic; the feature label is the Gherkin Feature
-    // (its topic). scripts/report.ts adds the epic for untagged scenarios and
-    // links each claim to its source message.
-    labels: [
-      { name: 'story', pattern: [/^@claim:/] },
-      { name: 'epic', pattern: [/^@memory:/] },
-    ],
-    links: {
-      // allure-cucumberjs hands the whole tag to the template.
-      kernel: {
-        pattern: [/^@kernel:/],
-        urlTemplate: (tag) =>
-          `https://elixir.bootlin.com/linux/latest/A/ident/${tag.replace(/^@kernel:/, '')}`,
-      },
-    },
+    // Labels, links, severity, suites and descriptions come from
+    // support/allure_reporter.js, which reads the tags every pickle inherits
+    // (the Rule's @claim and @kernel tags too); the options below are
+    // allure-cucumberjs's own: categories and environment.
+    categories: require('./support/allure_categories.js').categories(),
+    environmentInfo: environment(),
   },
 };
 
@@ -98,7 +118,7 @@ const common = {
 const files = [
   ['message', `${out}/messages.ndjson`],
   ['html', `${out}/cucumber.html`],
-  ['allure-cucumberjs/reporter', `${out}/allure-formatter.txt`],
+  ['./support/allure_reporter.js', `${out}/allure-formatter.txt`],
   ['usage-json', `${out}/usage.json`],
 ];
 

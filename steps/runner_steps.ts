@@ -215,6 +215,115 @@ Then(
   HARNESS,
 );
 
+Given(
+  "the scratch project has the project's claims registry",
+  function (this: MmWorld) {
+    const project = scratch(this);
+    fs.symlinkSync(path.join(PROJECT, 'claims'), project.resolve('claims'), 'dir');
+  },
+  HARNESS,
+);
+
+/** The Allure result of the scenario of that name in the scratch project's last run. */
+function allureResult(
+  world: MmWorld,
+  name: string,
+): Record<string, unknown> & {
+  labels: { name: string; value: string }[];
+  links: { url: string; name?: string }[];
+  description?: string;
+  statusDetails?: { message?: string };
+} {
+  const project = scratch(world);
+  const results = project.filesEndingIn('-result.json').map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+  const found = results.filter((r) => r.name === name);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one Allure result named "${name}", found ${found.length} among: ${results.map((r) => r.name).join(' | ')}`,
+    );
+  return found[0];
+}
+
+Then(
+  'the Allure result {string} has the label {word} {string}',
+  function (this: MmWorld, name: string, label: string, value: string) {
+    const r = allureResult(this, name);
+    expect(
+      r.labels.filter((l) => l.name === label).map((l) => l.value),
+      `the "${label}" labels of the Allure result "${name}"`,
+    ).to.include(value);
+  },
+  HARNESS,
+);
+
+Then(
+  'the Allure result {string} has no label {word}',
+  function (this: MmWorld, name: string, label: string) {
+    const r = allureResult(this, name);
+    expect(
+      r.labels.filter((l) => l.name === label).map((l) => l.value),
+      `the "${label}" labels of the Allure result "${name}"`,
+    ).to.deep.equal([]);
+  },
+  HARNESS,
+);
+
+Then(
+  'the Allure result {string} links to {string}',
+  function (this: MmWorld, name: string, url: string) {
+    const r = allureResult(this, name);
+    const urls = r.links.map((l) => l.url);
+    if (!urls.some((u) => u.includes(url)))
+      expect.fail(`no link of the Allure result "${name}" contains "${url}"; its links: ${urls.join(', ')}`);
+  },
+  HARNESS,
+);
+
+Then(
+  'the Allure result {string} has a description with {string}',
+  function (this: MmWorld, name: string, text: string) {
+    const r = allureResult(this, name);
+    expect(r.description ?? '', `the description of the Allure result "${name}"`).to.include(text);
+  },
+  HARNESS,
+);
+
+Then(
+  'the Allure result {string} has the status message {string}',
+  function (this: MmWorld, name: string, message: string) {
+    const r = allureResult(this, name);
+    expect(r.statusDetails?.message, `the status message of the Allure result "${name}"`).to.equal(message);
+  },
+  HARNESS,
+);
+
+Then(
+  "the scratch project's Allure categories file the broken design under {string}",
+  function (this: MmWorld, category: string) {
+    const project = scratch(this);
+    const [file] = project.filesEndingIn('categories.json');
+    expect(file, 'categories.json in the Allure results').to.be.a('string');
+    const categories = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      name: string;
+      matchedStatuses?: string[];
+      messageRegex?: string;
+    }[];
+    const r = allureResult(this, 'the device goes while process A still maps its page');
+    /* Allure 2 files a result under the first category whose statuses and message regex match. */
+    const first = categories.find(
+      (c) =>
+        (c.matchedStatuses ?? []).includes(String(r.status)) &&
+        (!c.messageRegex ||
+          new RegExp(`^${c.messageRegex.replace('(?s)', '')}$`, 's').test(r.statusDetails?.message ?? '')),
+    );
+    expect(
+      first?.name,
+      `the first category matching status ${r.status} and "${r.statusDetails?.message}"`,
+    ).to.equal(category);
+  },
+  HARNESS,
+);
+
 Then(
   'the run fails',
   function (this: MmWorld) {

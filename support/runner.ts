@@ -181,7 +181,7 @@ export class ScratchProject {
       options = [
         '--require-module',
         loader,
-        ...['support', 'steps'].flatMap((d) => ['--require', path.join(PROJECT, d, '**', '*.ts')]),
+        ...['support', 'steps'].flatMap((d) => ['--require', path.join(PROJECT, d, '**', '!(*.d).ts')]),
         ...own,
         '--format',
         'summary',
