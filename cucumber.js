@@ -120,6 +120,8 @@ const files = [
   ['html', `${out}/cucumber.html`],
   ['./support/allure_reporter.js', `${out}/allure-formatter.txt`],
   ['usage-json', `${out}/usage.json`],
+  // For each undefined step, the three closest existing phrases (on stderr, beside Cucumber's snippet).
+  ['./support/closest_phrases.js', `${out}/closest-phrases.txt`],
 ];
 
 module.exports = {

@@ -69,6 +69,38 @@ const checks: Record<string, Check> = {
     }
   },
 
+  /**
+   * Every chai expect() in steps/ and support/ says what it compares (its
+   * second argument), so that a failure names the page, the process or the
+   * counter rather than showing a bare diff. Read with TypeScript's parser.
+   */
+  assertions() {
+    const ts = require('typescript') as typeof import('typescript');
+    const problems: string[] = [];
+    for (const dir of ['steps', 'support'])
+      for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+        if (!f.endsWith('.ts') || f.endsWith('.d.ts')) continue;
+        const file = join(dir, f);
+        const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+        const visit = (node: import('typescript').Node): void => {
+          if (
+            ts.isCallExpression(node) &&
+            ts.isIdentifier(node.expression) &&
+            node.expression.text === 'expect' &&
+            node.arguments.length < 2
+          ) {
+            const { line } = source.getLineAndCharacterOfPosition(node.getStart());
+            problems.push(
+              `${file}:${line + 1}: expect(${node.arguments[0]?.getText().slice(0, 60) ?? ''}) says not what it compares (give expect a second argument)`,
+            );
+          }
+          ts.forEachChild(node, visit);
+        };
+        visit(source);
+      }
+    return problems;
+  },
+
   names() {
     const problems: string[] = [];
     const seen = new Map<string, string>();

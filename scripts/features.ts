@@ -42,7 +42,7 @@ if (kind.partial) {
   console.log(
     `partial run (${kind.why.join(', ')}): results in ${dir}/, the published ones in reports/ are untouched`,
   );
-  if (node('check.ts', 'names', 'claims')) status = 1;
-} else if (node('check.ts', 'names', 'claims', 'steps')) status = 1;
+  if (node('check.ts', 'names', 'claims', 'assertions')) status = 1;
+} else if (node('check.ts', 'names', 'claims', 'steps', 'assertions')) status = 1;
 if (node('summary.ts', `${dir}/messages.ndjson`)) status = 1;
 process.exit(status);

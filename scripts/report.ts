@@ -147,7 +147,9 @@ function linkInto(old: string, target: string): void {
  */
 const given = process.env.MMSPEC_ALLURE_HISTORY;
 if (given && !existsSync(join(given, 'history-trend.json')))
-  console.error(`MMSPEC_ALLURE_HISTORY=${given} holds no Allure history (no history-trend.json): starting a new one`);
+  console.error(
+    `MMSPEC_ALLURE_HISTORY=${given} holds no Allure history (no history-trend.json): starting a new one`,
+  );
 for (const previous of [
   ...(given && existsSync(join(given, 'history-trend.json')) ? [given] : []),
   join(allureReport, 'history'),

@@ -195,7 +195,7 @@ function childFd(world: MmWorld, task: task_struct): number {
 }
 
 When(
-  '{process} runs {dmirror ioctl} on {pages} through child_fd',
+  '{process} runs {dmirror_ioctl} on {pages} through child_fd',
   function (this: MmWorld, task: task_struct, name: string, range: PageRange) {
     dmirrorCmdOnDevice(this, task, childFd(this, task), name, range);
   },
@@ -400,7 +400,7 @@ Then(
 );
 
 Then(
-  'in every round {dmirror ioctl} returned 0, with cpages {int}, and mirror[i] == {ints}',
+  'in every round {dmirror_ioctl} returned 0, with cpages {int}, and mirror[i] == {ints}',
   function (this: MmWorld, name: string, cpages: number, p: IntPattern) {
     for (const round of recorded(this)) {
       expectIoctl(round, name, { ret: 0, cpages });
@@ -410,7 +410,7 @@ Then(
 );
 
 Then(
-  'in every round {dmirror ioctl} returned 0, with cpages {int}',
+  'in every round {dmirror_ioctl} returned 0, with cpages {int}',
   function (this: MmWorld, name: string, cpages: number) {
     for (const round of recorded(this)) expectIoctl(round, name, { ret: 0, cpages });
   },

@@ -180,7 +180,7 @@ When(
  *                     buffer X is that first page only
  */
 Given(
-  '{process} has {cow backing} as buffer X, holding {value}',
+  '{process} has {cow_backing} as buffer X, holding {value}',
   function (this: MmWorld, task: task_struct, backing: string, value: number) {
     if (backing === 'a small page') {
       mapAnonymous(this, task, 1, mm.MAP_PRIVATE, mm.PROT_READ | mm.PROT_WRITE, 'X');
@@ -198,8 +198,14 @@ Given(
       'a THP was populated',
     ).to.equal(512);
     if (backing === 'a PTE-mapped THP' || backing === 'one THP PTE') {
-      expect(this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ)).to.equal(0);
-      expect(this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ | mm.PROT_WRITE)).to.equal(0);
+      expect(
+        this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ),
+        'mprotect(PROT_READ) of the second page',
+      ).to.equal(0);
+      expect(
+        this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ | mm.PROT_WRITE),
+        'mprotect(PROT_READ | PROT_WRITE) of the second page',
+      ).to.equal(0);
     }
     if (backing === 'one THP PTE') {
       expect(

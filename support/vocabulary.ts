@@ -152,12 +152,36 @@ type StepFn<A extends Args> = (this: any, ...args: A) => unknown;
 /** Every phrase of the vocabulary and whether it has a translation (the step catalogue's coverage). */
 export const catalogue = new Map<string, { keyword: string; translated: boolean }>();
 
+/**
+ * pfns in hex in every message, as the pictures and tables show them: the
+ * engine's messages (a KernelInvariantViolation "at pfn 8192", dump_page's
+ * "pfn:8192") become "pfn 0x2000".
+ */
+export const hexPfnText = (m: string): string =>
+  m.replace(
+    /\bpfn(s?)([ :=])(\d+)\b/g,
+    (_all, s: string, sep: string, n: string) => `pfn${s}${sep}0x${Number(n).toString(16)}`,
+  );
+
+export function hexPfns(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const before = err.message;
+  err.message = hexPfnText(err.message);
+  if (err.stack && before !== err.message) err.stack = err.stack.replace(before, err.message);
+  return err;
+}
+
 function define(keyword: 'Given' | 'When' | 'Then', register: typeof cucumberGiven) {
   return <A extends Args>(pattern: string | RegExp, fn: StepFn<A>, c?: Translation<A>): void => {
     const phrase = pattern.toString();
     catalogue.set(phrase, { keyword, translated: c !== undefined });
     const wrapped = function (this: Translating, ...args: A): unknown {
-      const r = fn.apply(this, args);
+      let r: unknown;
+      try {
+        r = fn.apply(this, args);
+      } catch (err) {
+        throw hexPfns(err);
+      }
       const t = this.translation;
       if (t) {
         t.seen++;
