@@ -325,6 +325,32 @@ Then(
 );
 
 Then(
+  "the last picture's list of changes names buffer {word} and not buffer {word}",
+  function (this: MmWorld, changed: string, unchanged: string) {
+    const project = scratch(this);
+    const tables = project
+      .filesEndingIn('-attachment.txt')
+      .map((f) => fs.readFileSync(f, 'utf8'))
+      .filter((t) => t.includes('changed by "'));
+    expect(tables, 'page tables.txt attachments with a list of changes').to.not.be.empty;
+    const list = tables
+      .map((t) => t.slice(t.indexOf('changed by "')))
+      .sort((a, b) => a.length - b.length)[0]
+      .split('\n')
+      .slice(1)
+      .filter((l) => /^[+-] /.test(l));
+    const cells = (l: string) => l.slice(2).trim().split(/\s+/);
+    expect(
+      list.map((l) => cells(l)[1]),
+      `the buffers of the rows listed as changed:\n${list.join('\n')}`,
+    )
+      .to.include(changed)
+      .and.not.include(unchanged);
+  },
+  HARNESS,
+);
+
+Then(
   'the run fails',
   function (this: MmWorld) {
     const run = lastRun(this);
