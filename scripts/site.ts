@@ -58,7 +58,7 @@ code,kbd{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f4f4f4;padd
 .accepted{background:#d9f2d9;color:#145214}.disputed{background:#fde7c2;color:#7a4a00}.superseded{background:#e3e3f3;color:#33336b}.violated{background:#f8d0d0;color:#7a0000}
 .passed{background:#d9f2d9;color:#145214}.failed{background:#f8d4d4;color:#8a1010}.not-run,.none{background:#eee;color:#555}.pending,.kernel-fails{background:#fde7c2;color:#7a4a00}.missing{background:#f8d4d4;color:#8a1010}
 ul.scen{margin:0;padding-left:1rem}#claims td:first-child{white-space:nowrap}nav a{margin-right:1rem}
-.breaks{background:#ffd9b3;color:#7a2e00;border:1px solid #d9822b;white-space:normal}tr.breaks-row{background:#fff8f0}table.designs{table-layout:fixed}table.designs td{overflow-wrap:anywhere}table.designs code{white-space:normal}img.picture{max-width:100%;height:auto;border:1px solid #ddd;margin-top:.3rem}
+.breaks{background:#ffd9b3;color:#7a2e00;border:1px solid #d9822b;white-space:normal}tr.breaks-row{background:#fff8f0}table.designs{table-layout:fixed}#steps,#parameters{table-layout:fixed}#steps td,#parameters td{overflow-wrap:anywhere}#steps code,#parameters code{white-space:normal;overflow-wrap:anywhere}table.designs td{overflow-wrap:anywhere}table.designs code{white-space:normal}img.picture{max-width:100%;height:auto;border:1px solid #ddd;margin-top:.3rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
 .card{border:1px solid #ddd;border-radius:.5rem;padding:.8rem 1rem}.card h3{margin:.1rem 0 .4rem;font-size:1.05rem}
 `;

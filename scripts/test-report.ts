@@ -165,6 +165,13 @@ async function scenarioPage(page: Page): Promise<void> {
     (await page.locator('.test-result__name').innerText()).includes(name),
     `the scenario page is "${name}"`,
   );
+  /* The Rule's claim as the description, rendered as Markdown (bold "Rule:", not literal asterisks). */
+  const body = await page.locator('.test-result').first().innerText();
+  check(
+    body.includes('Rule:') && !body.includes('**Rule:**'),
+    "the scenario page shows its Rule's claim as its description, as Markdown",
+  );
+  await page.screenshot({ path: join(SHOTS, 'scenario-claim.png') });
   const steps = await page.locator('.step__name').allInnerTexts();
   check(
     steps.some((s) => s.startsWith('When ') || s.startsWith('Given ')) &&
@@ -209,6 +216,8 @@ async function otherReports(page: Page, origin: string): Promise<void> {
     (await page.locator('#parameters tbody tr').count()) > 0,
     'the step catalogue lists the parameter types',
   );
+  const tooWide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(tooWide <= 0, `the step catalogue fits the page width (${tooWide} px too wide)`);
   await page.screenshot({ path: join(SHOTS, 'steps.png') });
 }
 
@@ -286,10 +295,15 @@ async function allureLabels(): Promise<void> {
   const label = (c: AllureCase, name: string) => c.labels.filter((l) => l.name === name).map((l) => l.value);
   const features = loadFeatures().scenarios;
   const tagged = features.filter((s) => s.tags.some((t) => t.startsWith('@claim:'))).length;
+  const claimed = cases.filter((c) => label(c, 'story').some((v) => /^[SM]\d{3}-\d+$/.test(v))).length;
+  check(
+    claimed === tagged,
+    `every scenario with a claim has it as its story in Allure (${claimed} of ${tagged})`,
+  );
   const withStory = cases.filter((c) => label(c, 'story').length > 0).length;
   check(
-    withStory === tagged,
-    `every scenario with a claim has its story label in Allure (${withStory} of ${tagged})`,
+    withStory === cases.length,
+    `every scenario has a story: its claim, or its Rule (${withStory} of ${cases.length})`,
   );
   const kernelTagged = features.filter((s) => s.tags.some((t) => t.startsWith('@kernel:'))).length;
   const withKernel = cases.filter((c) => c.links.some((l) => l.type === 'kernel')).length;

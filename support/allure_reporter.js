@@ -7,7 +7,8 @@
  * allure-js-commons end in), from the pickle's tags (which cucumber-js
  * inherits from Feature, Rule, Scenario and Examples):
  *   - story: each claim (@claim:<id>), with links to its source message (the
- *     thread in the site, and lore.kernel.org when the registry has its id)
+ *     thread in the site, and lore.kernel.org when the registry has its id);
+ *     a scenario of no claim is the story of its Rule (or its Feature)
  *   - epic: the memory kind (@memory:<kind>, @device-*, @fs-dax, or the folder)
  *   - parentSuite / suite / subSuite: folder, feature, rule (the Suites tab)
  *   - severity from the claim's status (violated blocker, disputed critical,
@@ -110,6 +111,8 @@ class MmspecAllureReporter extends AllureCucumberReporter {
       for (const id of ids)
         if (!r.labels.some((l) => l.name === 'story' && l.value === id))
           r.labels.push({ name: 'story', value: id });
+      /* A scenario of no seed claim (a kernel selftest restated, the harness) is the story of its Rule, or its feature. */
+      if (!ids.length) set('story', rule ? rule.name : (doc?.feature?.name ?? uri));
       set('epic', memoryKind(tags, uri));
       set('parentSuite', uri.split('/').slice(0, -1).join('/'));
       set('suite', doc?.feature?.name ?? uri);
