@@ -1,20 +1,48 @@
-// Cucumber profiles. Support code lives outside features/, so paths and
-// require are explicit. ts-node runs transpile-only (tsconfig "ts-node");
-// `npm test` type-checks once with tsc.
-const { existsSync, renameSync, rmSync } = require('node:fs');
+// Cucumber profiles. Support code lives outside features/, so require is
+// explicit. ts-node runs transpile-only (tsconfig "ts-node"); `npm test`
+// type-checks once with tsc.
+//
+// No profile names paths: cucumber-js merges a profile's paths with those on
+// the command line, so `npx cucumber-js features/x.feature:12` ran every
+// scenario. Without paths on either, cucumber-js runs its documented default,
+// features/**/*.{feature,feature.md}: the whole suite.
+const { existsSync, mkdirSync, renameSync, rmSync } = require('node:fs');
+const { runKind } = require('./scripts/lib/run-kind');
+
+// Where this run writes its results. A full run (no paths, --name, --tags,
+// --dry-run, --shard or --fail-fast) writes reports/, the published results
+// that `npm run report` and the checks read; a focused or partial run writes
+// reports/last/, so it never replaces them. MMSPEC_RUN_DIR overrides both
+// (scripts/check.ts's dry run writes to a temporary folder). Parallel workers
+// inherit the coordinator's choice through the environment.
+if (!process.env.CUCUMBER_WORKER_ID) {
+  let kind;
+  try {
+    kind = runKind(process.argv.slice(2));
+  } catch (err) {
+    console.error(`cucumber-js: ${err.message}`);
+    process.exit(2);
+  }
+  if (!process.env.MMSPEC_RUN_DIR) process.env.MMSPEC_RUN_DIR = kind.partial ? 'reports/last' : 'reports';
+  process.env.MMSPEC_RUN_KIND = kind.partial ? `partial (${kind.why.join(', ')})` : 'full';
+}
+const out = process.env.MMSPEC_RUN_DIR ?? 'reports';
 
 // allure-cucumberjs adds to its results folder; start each run from an empty
 // one so a report never mixes runs. The old folder is renamed first (atomic),
 // so a run still writing into it cannot make the removal fail. Parallel
 // workers must not do this.
-if (!process.env.CUCUMBER_WORKER_ID && existsSync('reports/allure-results')) {
-  const old = `reports/.allure-results-${process.pid}`;
-  renameSync('reports/allure-results', old);
-  rmSync(old, { recursive: true, force: true });
+if (!process.env.CUCUMBER_WORKER_ID) {
+  mkdirSync(out, { recursive: true });
+  if (existsSync(`${out}/allure-results`)) {
+    const old = `${out}/.allure-results-${process.pid}`;
+    renameSync(`${out}/allure-results`, old);
+    rmSync(old, { recursive: true, force: true });
+  }
+  // Each run writes every scenario's C translation and designs anew (support/hooks.ts).
+  rmSync(`${out}/translations.ndjson`, { force: true });
+  rmSync(`${out}/designs.ndjson`, { force: true });
 }
-
-// Each run writes every scenario's C translation anew (support/hooks.ts).
-if (!process.env.CUCUMBER_WORKER_ID) rmSync('reports/translations.ndjson', { force: true });
 
 // allure-js-commons' FileSystemWriter writes every result and attachment to
 // a temporary file, fsyncs it and renames it into place, so that a report
@@ -40,41 +68,61 @@ class UnsyncedWriter extends FileSystemWriter {
   }
 }
 
+/** The run's environment for Allure: the commit, the CI, Node and the pinned tools. */
+function environment() {
+  const { spawnSync } = require('node:child_process');
+  const git = (...args) => spawnSync('git', args, { encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  const dirty = git('status', '--porcelain', '--', 'engine', 'features', 'steps', 'support').stdout?.trim();
+  const pkg = require('./package.json');
+  const version = (name) => {
+    try {
+      return require(`${name}/package.json`).version;
+    } catch {
+      return pkg.devDependencies[name];
+    }
+  };
+  return {
+    mmspec: pkg.version,
+    'mmspec.commit':
+      head.status === 0
+        ? `${head.stdout.trim()}${dirty ? ' with uncommitted changes' : ''}`
+        : 'unknown (not a git checkout)',
+    'mmspec.run': process.env.MMSPEC_RUN_KIND ?? 'full',
+    'kernel.followed': 'linux-mm tree, late 2025 (v6.19-era)',
+    ci: process.env.CI ? (process.env.GITHUB_ACTIONS ? 'GitHub Actions' : 'CI') : 'none (a local run)',
+    node: process.version,
+    ...Object.fromEntries(Object.keys(pkg.devDependencies).map((n) => [n, version(n)])),
+  };
+}
+
 const common = {
-  paths: ['features/**/*.feature'],
   // scripts/compile-cache.js first: typescript.js from V8's code cache, for ts-node.
   requireModule: [require.resolve('./scripts/compile-cache.js'), 'ts-node/register'],
-  require: ['support/**/*.ts', 'steps/**/*.ts'],
+  // Not the .d.ts files that describe the plain-JavaScript modules.
+  require: ['support/**/!(*.d).ts', 'steps/**/*.ts'],
   strict: true,
   formatOptions: {
     snippetInterface: 'synchronous',
-    resultsDir: 'reports/allure-results',
-    writer: new UnsyncedWriter({ resultsDir: 'reports/allure-results' }),
-    // Allure labels and links from tags (allure-cucumberjs): @claim:<id> is the
-    // story, @memory:<kind> the epic; the feature label is the Gherkin Feature
-    // (its topic). scripts/report.ts adds the epic for untagged scenarios and
-    // links each claim to its source message.
-    labels: [
-      { name: 'story', pattern: [/^@claim:/] },
-      { name: 'epic', pattern: [/^@memory:/] },
-    ],
-    links: {
-      // allure-cucumberjs hands the whole tag to the template.
-      kernel: {
-        pattern: [/^@kernel:/],
-        urlTemplate: (tag) =>
-          `https://elixir.bootlin.com/linux/latest/A/ident/${tag.replace(/^@kernel:/, '')}`,
-      },
-    },
+    resultsDir: `${out}/allure-results`,
+    writer: new UnsyncedWriter({ resultsDir: `${out}/allure-results` }),
+    // Labels, links, severity, suites and descriptions come from
+    // support/allure_reporter.js, which reads the tags every pickle inherits
+    // (the Rule's @claim and @kernel tags too); the options below are
+    // allure-cucumberjs's own: categories and environment.
+    categories: require('./support/allure_categories.js').categories(),
+    environmentInfo: environment(),
   },
 };
 
 // Every run leaves the machine-readable results the report and the CI summary read.
 const files = [
-  ['message', 'reports/messages.ndjson'],
-  ['html', 'reports/cucumber.html'],
-  ['allure-cucumberjs/reporter', 'reports/allure-formatter.txt'],
-  ['usage-json', 'reports/usage.json'],
+  ['message', `${out}/messages.ndjson`],
+  ['html', `${out}/cucumber.html`],
+  ['./support/allure_reporter.js', `${out}/allure-formatter.txt`],
+  ['usage-json', `${out}/usage.json`],
+  // For each undefined step, the three closest existing phrases (on stderr, beside Cucumber's snippet).
+  ['./support/closest_phrases.js', `${out}/closest-phrases.txt`],
 ];
 
 module.exports = {

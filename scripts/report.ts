@@ -27,9 +27,10 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DEFAULT_CONFIG } from '../engine/machine';
-import { CATEGORIES, enrich, reconcile } from './lib/allure';
-import { loadClaims } from './lib/claims';
-import { readLastRun } from './lib/run';
+import { enrich, reconcile } from './lib/allure';
+import { loadFeatures } from './lib/features';
+import { pickleKey, readLastRun } from './lib/run';
+import { checkRun } from './lib/run-check';
 import { buildSite, SITE } from './site';
 
 const results = 'reports/allure-results';
@@ -40,10 +41,29 @@ function run(cmd: string, args: string[]): number {
   return r.status ?? 1;
 }
 
-const hasResults = existsSync(results) && readdirSync(results).some((f) => f.endsWith('-result.json'));
-if (!hasResults || !existsSync('reports/messages.ndjson')) {
+if (!existsSync('reports/messages.ndjson')) {
   console.log('No results from a previous run: running the scenarios with the ci profile first.');
   run(process.execPath, ['node_modules/@cucumber/cucumber/bin/cucumber.js', '-p', 'ci']);
+}
+
+/* Nothing of the site is written before the results are known to be whole. */
+const checked = checkRun('reports');
+if ('problem' in checked) {
+  console.error(`npm run report: ${checked.problem}. The site in ${SITE}/ was left as it was.`);
+  process.exit(1);
+}
+{
+  const features = loadFeatures().scenarios;
+  const ran = readLastRun();
+  const keys = new Set(
+    [...(ran?.pickles ?? new Map())].map(([id, p]) => pickleKey(p.uri, ran?.lines.get(id) ?? 0)),
+  );
+  const missing = features.filter((f) => !keys.has(pickleKey(f.uri, f.line))).length;
+  const outcomes = [...(ran?.outcomes.values() ?? [])];
+  const n = (o: string) => outcomes.filter((x) => x === o).length;
+  console.log(
+    `Reporting the full run of ${checked.run.started} in reports/: ${outcomes.length} scenarios, ${n('passed')} passed, ${n('failed')} failed, ${n('not run')} not run; ${missing} scenario(s) of the features today were not in that run. (Focused runs write reports/last/ and are not reported here.)`,
+  );
 }
 
 const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
@@ -68,35 +88,38 @@ if (lastRun) {
   for (const f of fixed) console.log(`Allure status corrected to Cucumber's: ${f}`);
   console.log(`Allure results: ${passed} passed, ${failed} not passed`);
 }
-enrich(results, loadClaims(), '../threads');
+enrich(results);
 
-/* Allure categories: a broken debug_vm invariant is "spec violated", apart from failed expectations and harness errors. */
-writeFileSync(join(results, 'categories.json'), JSON.stringify(CATEGORIES, null, 2));
-
-/** The commit the engine and scenarios were run at, marked when the work tree had changes. */
-function commit(): string {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  if (head.status !== 0) return 'unknown (not a git checkout)';
-  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'engine', 'features', 'steps', 'support'], {
-    encoding: 'utf8',
-  });
-  return `${head.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes' : ''}`;
-}
-
+/*
+ * Categories and environment are allure-cucumberjs's own options
+ * (cucumber.js); the engine's default designs are TypeScript the reporter
+ * does not load, so they are added here, with the executor (who ran it: CI
+ * name, build, commit), which allure-js-commons 3.12 has no option for.
+ */
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-const version = (name: string): string =>
-  JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')).version;
+const envFile = join(results, 'environment.properties');
+const engineDefaults = Object.entries(DEFAULT_CONFIG).map(([k, v]) => `engine.default.${k}=${v}`);
 writeFileSync(
-  join(results, 'environment.properties'),
-  [
-    `mmspec=${pkg.version}`,
-    `mmspec.commit=${commit()}`,
-    'kernel.followed=linux-mm tree, late 2025 (v6.19-era)',
-    // The kernel behaviours and designs the engine runs by default; scenarios select others with a Given-step.
-    ...Object.entries(DEFAULT_CONFIG).map(([k, v]) => `engine.default.${k}=${v}`),
-    `node=${process.version}`,
-    ...Object.keys(pkg.devDependencies).map((name: string) => `${name}=${version(name)}`),
-  ].join('\n'),
+  envFile,
+  [...(existsSync(envFile) ? readFileSync(envFile, 'utf8').trim().split('\n') : []), ...engineDefaults].join(
+    '\n',
+  ),
+);
+const head =
+  spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
+writeFileSync(
+  join(results, 'executor.json'),
+  JSON.stringify({
+    name: process.env.CI ? (process.env.GITHUB_ACTIONS ? 'GitHub Actions' : 'CI (.ci/run)') : 'a local run',
+    type: process.env.GITHUB_ACTIONS ? 'github' : 'local',
+    buildName: `mmspec ${head}${process.env.GITHUB_RUN_NUMBER ? ` #${process.env.GITHUB_RUN_NUMBER}` : ''}`,
+    buildOrder: Number(process.env.GITHUB_RUN_NUMBER ?? 0) || undefined,
+    buildUrl:
+      process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
+        ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
+        : undefined,
+    reportName: `mmspec ${pkg.version} at ${head}`,
+  }),
 );
 
 /*
@@ -117,8 +140,21 @@ function linkInto(old: string, target: string): void {
   symlinkSync(relative('reports', target), old, 'dir');
 }
 
-/* Keep trend history between runs. */
-for (const previous of [join(allureReport, 'history'), 'reports/allure-report/history'])
+/*
+ * Keep trend history between runs: a publishing job that starts from a fresh
+ * checkout passes the history/ folder of the report it published last in
+ * MMSPEC_ALLURE_HISTORY; otherwise the last local report's is kept.
+ */
+const given = process.env.MMSPEC_ALLURE_HISTORY;
+if (given && !existsSync(join(given, 'history-trend.json')))
+  console.error(
+    `MMSPEC_ALLURE_HISTORY=${given} holds no Allure history (no history-trend.json): starting a new one`,
+  );
+for (const previous of [
+  ...(given && existsSync(join(given, 'history-trend.json')) ? [given] : []),
+  join(allureReport, 'history'),
+  'reports/allure-report/history',
+])
   if (existsSync(previous)) {
     cpSync(previous, join(results, 'history'), { recursive: true });
     console.log(`Allure history kept from ${previous}`);

@@ -10,8 +10,17 @@
  *   conformance.html  the kernel's own tests, case by case → scenarios → outcome (scripts/lib/conformance.ts)
  * Plain HTML and CSS: no scripts, no external resources.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../engine/machine';
 import { type Claim, isFinding, loadClaims, sharedDir } from './lib/claims';
 import {
   type ConformanceCase,
@@ -21,6 +30,7 @@ import {
   type ScenarioResult,
   STATUS_ORDER,
 } from './lib/conformance';
+import { AXES, type Axis, type Compared, compareDesigns, readDesigns } from './lib/designs';
 import { type Features, loadFeatures, type ScenarioRun, tagValues } from './lib/features';
 import {
   type ScenarioRun as KernelScenarioRun,
@@ -48,6 +58,7 @@ code,kbd{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f4f4f4;padd
 .accepted{background:#d9f2d9;color:#145214}.disputed{background:#fde7c2;color:#7a4a00}.superseded{background:#e3e3f3;color:#33336b}.violated{background:#f8d0d0;color:#7a0000}
 .passed{background:#d9f2d9;color:#145214}.failed{background:#f8d4d4;color:#8a1010}.not-run,.none{background:#eee;color:#555}.pending,.kernel-fails{background:#fde7c2;color:#7a4a00}.missing{background:#f8d4d4;color:#8a1010}
 ul.scen{margin:0;padding-left:1rem}#claims td:first-child{white-space:nowrap}nav a{margin-right:1rem}
+.breaks{background:#ffd9b3;color:#7a2e00;border:1px solid #d9822b;white-space:normal}tr.breaks-row{background:#fff8f0}table.designs{table-layout:fixed}#steps,#parameters{table-layout:fixed}#steps td,#parameters td{overflow-wrap:anywhere}#steps code,#parameters code{white-space:normal;overflow-wrap:anywhere}table.designs td{overflow-wrap:anywhere}table.designs code{white-space:normal}img.picture{max-width:100%;height:auto;border:1px solid #ddd;margin-top:.3rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
 .card{border:1px solid #ddd;border-radius:.5rem;padding:.8rem 1rem}.card h3{margin:.1rem 0 .4rem;font-size:1.05rem}
 `;
@@ -56,7 +67,7 @@ function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} · mmspec</title><style>${STYLE}</style></head>
-<body><nav class="small"><a href="index.html">mmspec reports</a><a href="claims.html">claims</a><a href="steps.html">step catalogue</a><a href="conformance.html">conformance</a><a href="allure-report/index.html">Allure</a><a href="cucumber.html">Cucumber report</a></nav>
+<body><nav class="small"><a href="index.html">mmspec reports</a><a href="claims.html">claims</a><a href="steps.html">step catalogue</a><a href="conformance.html">conformance</a><a href="designs.html">designs</a><a href="allure-report/index.html">Allure</a><a href="cucumber.html">Cucumber report</a></nav>
 <h1>${esc(title)}</h1>
 ${body}
 </body></html>
@@ -371,6 +382,74 @@ export function conformancePage(
   );
 }
 
+/** A scenario's verdict under one design: holds, breaks: <rule> (with its step and picture), or failed. */
+function verdictCell(items: Compared[], uids: Map<string, string>, pictures: string[]): string {
+  if (!items.length) return '<td class="small">no scenario</td>';
+  return `<td>${items
+    .map(({ scenario: s, record: r }) => {
+      const uid = uids.get(allureKey(s.uri, s.name, s.parameters));
+      const open = uid
+        ? ` <a class="small" href="allure-report/index.html#testresult/${uid}">Allure</a>`
+        : '';
+      const where = `<div class="small">${esc(s.uri)}:${s.line}${open}</div>`;
+      if (r.engine !== 'PASSED') return `${badge('failed', `scenario ${r.engine.toLowerCase()}`)}${where}`;
+      if (!r.breaks) return `${badge('passed', 'holds')}${where}`;
+      let img = '';
+      if (r.breaks.svg) {
+        pictures.push(r.breaks.svg);
+        img = `<a href="designs/${pictures.length}.svg"><img class="picture" src="designs/${pictures.length}.svg" alt="the state when ${esc(r.breaks.rule)} broke"></a>`;
+      }
+      const pfn = /pfn (0x[0-9a-f]+|\d+)/.exec(r.breaks.detail)?.[1];
+      return `${badge('breaks', `breaks: ${r.breaks.rule}`)}<div class="small">at <code>${esc(r.breaks.step)}</code>${pfn ? `, pfn ${esc(/^0x/.test(pfn) ? pfn : `0x${Number(pfn).toString(16)}`)}` : ''}</div>${img}${where}`;
+    })
+    .join('<hr>')}</td>`;
+}
+
+/** designs.html: each debated design pair, the scenarios that compare them, each design's verdict in its own column. */
+export function designsPage(
+  axes: Axis[],
+  claims: Claim[],
+  uids: Map<string, string>,
+  threads: boolean,
+): { html: string; pictures: string[] } {
+  const pictures: string[] = [];
+  const byId = new Map(claims.map((c) => [c.id, c]));
+  const sections = axes.map((axis) => {
+    const rows = [...axis.rows].sort((a, b) => {
+      const broke = (r: typeof a) => ([...r.cells.values()].flat().some((c) => c.record.breaks) ? 0 : 1);
+      return broke(a) - broke(b);
+    });
+    const sources = new Map<string, Claim>();
+    for (const row of axis.rows)
+      for (const c of [...row.cells.values()].flat())
+        for (const id of tagValues(c.scenario.tags, 'claim')) {
+          const claim = byId.get(id);
+          if (claim && !isFinding(claim)) sources.set(claim.source.file, claim);
+        }
+    const thread = [...sources.values()]
+      .map((c) =>
+        threads
+          ? `<a href="threads/${esc(c.source.file)}">${esc(c.source.subject ?? c.source.file)}</a> (${esc(c.source.author)})`
+          : `<code>${esc(c.source.file)}</code>`,
+      )
+      .join('; ');
+    const broken = rows.filter((r) => [...r.cells.values()].flat().some((c) => c.record.breaks)).length;
+    const body = rows
+      .map(
+        (row) =>
+          `<tr class="${[...row.cells.values()].flat().some((c) => c.record.breaks) ? 'breaks-row' : ''}"><td>${esc(row.title)}${row.rule ? `<div class="small">Rule: ${esc(row.rule)}</div>` : ''}</td>${axis.values.map((v) => verdictCell(row.cells.get(v) ?? [], uids, pictures)).join('')}</tr>`,
+      )
+      .join('\n');
+    return `<section id="${esc(axis.key)}"><h2>${esc(axis.title)}</h2>
+<p class="small">${rows.length} comparisons in ${axis.uris.map((u) => `<code>${esc(u)}</code>`).join(', ')}; in ${broken} a design breaks a kernel rule.${thread ? ` Thread: ${thread}.` : ''}</p>
+<table class="designs"><thead><tr><th>scenario</th>${axis.values.map((v) => `<th>${esc(AXES[axis.key]?.values[v] ?? v)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table></section>`;
+  });
+  const intro = axes.length
+    ? `<p>Each debated design, or each kernel behaviour the engine can select, side by side: the scenarios that run it, and each design's verdict in its own column. <b>holds</b>: the scenario passed and no kernel rule broke. <b>breaks: &lt;rule&gt;</b>: the scenario passed by claiming that this design breaks that debug_vm rule (<code>Then the debug checks report "…"</code>); the step that claims it, the pfn, and the page tables there are shown. A scenario that did not pass says so. Rows where a design breaks come first.</p><ul>${axes.map((a) => `<li><a href="#${esc(a.key)}">${esc(a.title)}</a></li>`).join('')}</ul>`
+    : '<p>The last run ran no scenario that selects a design other than the default (designs.ndjson is missing or empty): run the whole suite.</p>';
+  return { html: page('Debated designs, side by side', intro + sections.join('')), pictures };
+}
+
 /** Build everything but the Allure reports, which scripts/report.ts writes into the site first. */
 export function buildSite(): { claims: number; steps: number } {
   mkdirSync(SITE, { recursive: true });
@@ -383,12 +462,23 @@ export function buildSite(): { claims: number; steps: number } {
   const threads = shared !== null;
   if (shared) {
     mkdirSync(join(SITE, 'threads'), { recursive: true });
-    for (const f of new Set(claims.map((c) => c.source.file)))
+    for (const f of new Set(claims.filter((c) => !isFinding(c)).map((c) => c.source.file)))
       copyFileSync(join(shared, 'seeds', f), join(SITE, 'threads', f));
   }
   if (existsSync('reports/cucumber.html')) copyFileSync('reports/cucumber.html', join(SITE, 'cucumber.html'));
   writeFileSync(join(SITE, 'claims.html'), claimsPage(claims, features, run, threads));
   writeFileSync(join(SITE, 'steps.html'), stepsPage(usage, run));
+  const designs = designsPage(
+    compareDesigns(features.scenarios, readDesigns(), DEFAULT_CONFIG as unknown as Record<string, unknown>),
+    claims,
+    allureUids(),
+    threads,
+  );
+  rmSync(join(SITE, 'designs'), { recursive: true, force: true });
+  mkdirSync(join(SITE, 'designs'), { recursive: true });
+  for (const [i, svg] of designs.pictures.entries())
+    writeFileSync(join(SITE, 'designs', `${i + 1}.svg`), svg);
+  writeFileSync(join(SITE, 'designs.html'), designs.html);
   const conformance = conformanceTable(features, run);
   writeFileSync(
     join(SITE, 'conformance.html'),
@@ -423,6 +513,11 @@ export function buildSite(): { claims: number; steps: number } {
       `The ${usage.length} step phrases spec authors can use, with examples.`,
     ),
     card(
+      'designs.html',
+      'Debated designs',
+      'Each debated design pair side by side: which design breaks, at which step and why, with the page tables there.',
+    ),
+    card(
       'conformance.html',
       'Conformance table',
       `The kernel’s own tests (hmm-tests.c, cow.c), case by case: ${conformed} of ${conformance.cases.length} cases pass in the engine.`,
@@ -443,7 +538,7 @@ export function buildSite(): { claims: number; steps: number } {
     join(SITE, 'index.html'),
     page(
       'mmspec reports',
-      `<p>An executable specification of Linux memory management for device memory. Last run: ${results.length} scenarios, ${passed} passed, ${results.length - passed} failed.</p><div class="cards">${cards.join('')}</div>`,
+      `<p>An executable specification of Linux memory management for device memory. Last full run: ${results.length} scenarios, ${passed} passed, ${results.filter((r) => r === 'failed').length} failed${results.some((r) => r === 'not run') ? `, ${results.filter((r) => r === 'not run').length} not run` : ''}.</p><div class="cards">${cards.join('')}</div>`,
     ),
   );
   return { claims: claims.length, steps: usage.length };

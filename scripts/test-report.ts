@@ -11,7 +11,7 @@
  * single-file Allure report, the Cucumber report and the step catalogue
  * open. Screenshots go to reports/screenshots/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import sirv from 'sirv';
 import { ensureChromium } from './ensure-browser';
 import { loadClaims, seedClaimIds, sharedDir } from './lib/claims';
 import { loadKernelTests, STATUS_ORDER } from './lib/conformance';
+import { loadFeatures } from './lib/features';
 import { readUsage } from './lib/run';
 import { SITE } from './site';
 
@@ -80,6 +81,9 @@ async function main(): Promise<void> {
     await scenarioPage(page);
     await otherReports(page, origin);
     await conformancePage(page, origin);
+    await designsPage(page, origin);
+    await allureLabels();
+    await pictures(page, origin);
     check(
       errors.length === 0,
       `no script errors on the pages${errors.length ? `: ${errors.join('; ')}` : ''}`,
@@ -109,6 +113,7 @@ async function indexPage(page: Page, origin: string): Promise<void> {
     'cucumber.html',
     'steps.html',
     'conformance.html',
+    'designs.html',
   ])
     check(hrefs.includes(want), `the index links ${want}`);
   for (const href of hrefs) {
@@ -160,6 +165,13 @@ async function scenarioPage(page: Page): Promise<void> {
     (await page.locator('.test-result__name').innerText()).includes(name),
     `the scenario page is "${name}"`,
   );
+  /* The Rule's claim as the description, rendered as Markdown (bold "Rule:", not literal asterisks). */
+  const body = await page.locator('.test-result').first().innerText();
+  check(
+    body.includes('Rule:') && !body.includes('**Rule:**'),
+    "the scenario page shows its Rule's claim as its description, as Markdown",
+  );
+  await page.screenshot({ path: join(SHOTS, 'scenario-claim.png') });
   const steps = await page.locator('.step__name').allInnerTexts();
   check(
     steps.some((s) => s.startsWith('When ') || s.startsWith('Given ')) &&
@@ -204,6 +216,8 @@ async function otherReports(page: Page, origin: string): Promise<void> {
     (await page.locator('#parameters tbody tr').count()) > 0,
     'the step catalogue lists the parameter types',
   );
+  const tooWide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(tooWide <= 0, `the step catalogue fits the page width (${tooWide} px too wide)`);
   await page.screenshot({ path: join(SHOTS, 'steps.png') });
 }
 
@@ -228,6 +242,189 @@ async function conformancePage(page: Page, origin: string): Promise<void> {
     `every case shows a status${unknown.length ? `: ${unknown.slice(0, 3).join(', ')}` : ''}`,
   );
   await page.screenshot({ path: join(SHOTS, 'conformance.png') });
+}
+
+/** designs.html: every axis a table, a design that breaks shows the rule, the step and the picture there. */
+async function designsPage(page: Page, origin: string): Promise<void> {
+  const response = await page.goto(`${origin}/designs.html`);
+  check(response?.status() === 200, 'designs.html loads');
+  const axes = await page.locator('section h2').allInnerTexts();
+  check(axes.length >= 2, `designs.html compares ${axes.length} design pairs (${axes.join('; ')})`);
+  const breaks = page.locator('.badge.breaks');
+  const n = await breaks.count();
+  check(n >= 3, `designs.html shows ${n} verdicts "breaks: <rule>"`);
+  const texts = await breaks.allInnerTexts();
+  check(
+    texts.every((t) => /^breaks: \S/.test(t)),
+    `each break names its rule (${texts.slice(0, 2).join('; ')})`,
+  );
+  const holds = await page.locator('.badge.passed', { hasText: 'holds' }).count();
+  check(holds >= 3, `designs.html shows the designs that hold beside them (${holds})`);
+  const imgs = page.locator('table.designs img.picture');
+  const drawn = await imgs.evaluateAll(
+    (is) => (is as HTMLImageElement[]).filter((i) => i.complete && i.naturalWidth > 100).length,
+  );
+  check(drawn > 0 && drawn === (await imgs.count()), `every break shows its picture (${drawn})`);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(wide <= 0, `designs.html fits the page width (${wide} px too wide)`);
+  await page.screenshot({ path: join(SHOTS, 'designs.png') });
+}
+
+interface AllureCase {
+  name: string;
+  status: string;
+  statusMessage?: string;
+  labels: { name: string; value: string }[];
+  links: { url: string; type?: string }[];
+  testStage?: { steps?: AllureStep[] };
+}
+interface AllureStep {
+  name: string;
+  attachments?: { source: string; type: string }[];
+  steps?: AllureStep[];
+}
+
+function allureCases(): AllureCase[] {
+  const dir = join(SITE, 'allure-report', 'data', 'test-cases');
+  return readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as AllureCase);
+}
+
+/** In the generated Allure data: claims, epics, kernel links, and no design that breaks as a plain pass. */
+async function allureLabels(): Promise<void> {
+  const cases = allureCases();
+  const label = (c: AllureCase, name: string) => c.labels.filter((l) => l.name === name).map((l) => l.value);
+  const features = loadFeatures().scenarios;
+  const tagged = features.filter((s) => s.tags.some((t) => t.startsWith('@claim:'))).length;
+  const claimed = cases.filter((c) => label(c, 'story').some((v) => /^[SM]\d{3}-\d+$/.test(v))).length;
+  check(
+    claimed === tagged,
+    `every scenario with a claim has it as its story in Allure (${claimed} of ${tagged})`,
+  );
+  const withStory = cases.filter((c) => label(c, 'story').length > 0).length;
+  check(
+    withStory === cases.length,
+    `every scenario has a story: its claim, or its Rule (${withStory} of ${cases.length})`,
+  );
+  const kernelTagged = features.filter((s) => s.tags.some((t) => t.startsWith('@kernel:'))).length;
+  const withKernel = cases.filter((c) => c.links.some((l) => l.type === 'kernel')).length;
+  check(
+    withKernel === kernelTagged,
+    `every scenario with a @kernel tag links it (${withKernel} of ${kernelTagged})`,
+  );
+  const dax = features.filter((s) => s.uri.startsWith('features/dax/')).length;
+  const daxEpic = cases.filter((c) => label(c, 'epic').includes('FS-DAX memory')).length;
+  check(
+    daxEpic >= dax && dax > 0,
+    `the FS-DAX scenarios are in the FS-DAX epic (${daxEpic}, ${dax} in features/dax/)`,
+  );
+  const breaks = cases.filter((c) => label(c, 'verdict').includes('design breaks'));
+  const plain = breaks.filter((c) => !(c.statusMessage ?? '').startsWith('design breaks: '));
+  check(
+    breaks.length > 0 && plain.length === 0,
+    `no design that breaks is a plain pass in Allure (${breaks.length} marked${plain.length ? `; plain: ${plain.map((c) => c.name).join(', ')}` : ''})`,
+  );
+  const categories = JSON.parse(
+    readFileSync(join(SITE, 'allure-report', 'data', 'categories.json'), 'utf8'),
+  ) as { children: { name: string; children?: unknown[] }[] };
+  const design = categories.children.find((c) => c.name === 'Design breaks (claimed)');
+  check(
+    (design?.children?.length ?? 0) > 0,
+    `Allure's categories list the designs that break (${design?.children?.length ?? 0} rules)`,
+  );
+}
+
+/** The first state picture of a scenario of each memory kind, from the Allure data. */
+function picturesByKind(): Map<string, string> {
+  const by = new Map<string, string>();
+  /* allure-cucumberjs wraps each attachment in a step of its own, under the Gherkin step. */
+  const visit = (kind: string, steps: AllureStep[] = [], parent = ''): void => {
+    for (const s of steps) {
+      if (by.has(kind)) return;
+      const svg = s.attachments?.find((a) => a.type === 'image/svg+xml');
+      if (svg && !s.name.startsWith('Given ') && !parent.startsWith('Given ')) by.set(kind, svg.source);
+      visit(kind, s.steps, s.name);
+    }
+  };
+  for (const c of allureCases()) {
+    const kind = c.labels.find((l) => l.name === 'epic')?.value ?? '';
+    if (kind && !by.has(kind) && !kind.startsWith('the harness')) visit(kind, c.testStage?.steps);
+  }
+  return by;
+}
+
+/**
+ * The pictures at 100 % zoom in Chromium, one of each memory kind: no label
+ * runs out of its box (each text's box inside its node's shape), nothing is
+ * cut off by the picture's edge, and every node is connected (an edge ends
+ * at it), but the plain-text note of rows left out.
+ */
+async function pictures(page: Page, origin: string): Promise<void> {
+  const kinds = picturesByKind();
+  check(kinds.size >= 4, `a picture of each memory kind (${[...kinds.keys()].join(', ')})`);
+  for (const [kind, source] of kinds) {
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await page.goto(`${origin}/allure-report/data/attachments/${source}`);
+    const problems = await page.evaluate(() => {
+      const out: string[] = [];
+      const svg = document.querySelector('svg') as SVGSVGElement;
+      /* Everything in screen pixels at 100 % zoom, as the reader sees it (Graphviz translates its graph group). */
+      const inside = (a: DOMRect, b: DOMRect, slack = 1) =>
+        a.x >= b.x - slack &&
+        a.y >= b.y - slack &&
+        a.right <= b.right + slack &&
+        a.bottom <= b.bottom + slack;
+      const boxOf = (e: Element) => e.getBoundingClientRect();
+      const whole = boxOf(svg);
+      for (const t of Array.from(svg.querySelectorAll('text')))
+        if (!inside(boxOf(t), whole)) out.push(`"${t.textContent}" is cut off by the picture's edge`);
+      const groups = Array.from(svg.querySelectorAll('g > g')) as SVGGElement[];
+      const shapes: { g: SVGGElement; box: DOMRect; label: string }[] = [];
+      const ends: DOMPoint[] = [];
+      for (const g of groups) {
+        const texts = Array.from(g.querySelectorAll(':scope > text'));
+        const shape = g.querySelector(
+          ':scope > polygon, :scope > path, :scope > ellipse',
+        ) as SVGGraphicsElement | null;
+        if (!texts.length) {
+          // An edge: a path and its arrowhead.
+          const path = g.querySelector(':scope > path') as SVGPathElement | null;
+          if (path && path.getTotalLength() > 0) {
+            const ctm = path.getScreenCTM() ?? new DOMMatrix();
+            const at = (p: DOMPointInit) => new DOMPoint(p.x, p.y).matrixTransform(ctm);
+            ends.push(at(path.getPointAtLength(0)), at(path.getPointAtLength(path.getTotalLength())));
+            for (const pt of Array.from(
+              (g.querySelector(':scope > polygon') as SVGPolygonElement | null)?.points ?? [],
+            ))
+              ends.push(at(pt));
+          }
+          continue;
+        }
+        const label = texts.map((t) => t.textContent).join(' ');
+        if (!shape) {
+          if (!/more rows in the text table/.test(label)) out.push(`"${label}" has no shape`);
+          continue;
+        }
+        const box = boxOf(shape);
+        for (const t of texts)
+          if (!inside(boxOf(t as SVGGraphicsElement), box, 1.5))
+            out.push(`"${t.textContent}" runs out of its box`);
+        if (shape.getAttribute('fill') !== 'none') shapes.push({ g, box, label });
+      }
+      for (const s of shapes) {
+        const near = ends.some(
+          (p) =>
+            p.x >= s.box.x - 4 && p.x <= s.box.right + 4 && p.y >= s.box.y - 4 && p.y <= s.box.bottom + 4,
+        );
+        if (!near) out.push(`"${s.label}" is not connected`);
+      }
+      return out;
+    });
+    check(
+      problems.length === 0,
+      `the ${kind} picture: labels fit, nothing clipped, every node connected${problems.length ? `: ${problems.slice(0, 4).join('; ')}` : ''}`,
+    );
+    await page.screenshot({ path: join(SHOTS, `picture-${kind.split(' ')[0]}.png`) });
+  }
 }
 
 main().catch((e) => {

@@ -75,9 +75,10 @@ Then(
     const values = this.lastRead.get(task.comm);
     if (!values) throw new Error(`process ${task.comm} has not read anything yet`);
     expect(values, `what ${task.comm} read`).to.not.be.empty;
-    expect(values.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
-      values.map(() => `0x${value.toString(16)}`),
-    );
+    expect(
+      values.map((v) => `0x${v.toString(16)}`),
+      `the value of each page process ${task.comm} read last (expected 0x${value.toString(16)} on each)`,
+    ).to.deep.equal(values.map(() => `0x${value.toString(16)}`));
   },
   function (this: MmWorld, c, task) {
     c.observe(task, 'mm_obs_read();', { read: (this.lastRead.get(task.comm) ?? []).map(hex) });

@@ -21,7 +21,7 @@ function namedPfn(world: MmWorld, name: string): number {
 }
 
 Given(
-  'the kernel uses the {devmap design} devmap refcount design',
+  'the kernel uses the {devmap_design} devmap refcount design',
   function (this: MmWorld, design: 'old' | 'fixed') {
     this.kernel.select_devmap_design(design);
   },
@@ -218,7 +218,7 @@ Then(
 );
 
 Then(
-  'the PTE of {pages} in {process} is {pte kind}',
+  'the PTE of {pages} in {process} is {pte_kind}',
   function (this: MmWorld, range: PageRange, task: task_struct, kind: PteKind) {
     for (let i = 0; i < range.count; i++) {
       const e = this.entry(task, range, i);

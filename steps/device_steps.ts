@@ -372,7 +372,10 @@ Then(
   function (this: MmWorld, cpages: number, faults: number) {
     const c = this.lastCommand;
     if (!c) throw new Error('no device command ran');
-    expect({ ret: c.ret, cpages: c.cmd.cpages, faults: c.cmd.faults }).to.deep.equal({
+    expect(
+      { ret: c.ret, cpages: c.cmd.cpages, faults: c.cmd.faults },
+      'the command: its return value, cpages and faults',
+    ).to.deep.equal({
       ret: 0,
       cpages,
       faults,
@@ -395,9 +398,10 @@ Then(
     const c = this.lastCommand;
     if (!c) throw new Error('no device command ran');
     expect(c.cmd.ptr.length, 'pages returned').to.equal(c.cmd.npages);
-    expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
-      c.cmd.ptr.map(() => `0x${value.toString(16)}`),
-    );
+    expect(
+      c.cmd.ptr.map((v) => `0x${v.toString(16)}`),
+      'the values the device read, page by page',
+    ).to.deep.equal(c.cmd.ptr.map(() => `0x${value.toString(16)}`));
   },
   function (this: MmWorld, c, value) {
     const n = this.lastCommand?.cmd.npages ?? 0;
@@ -410,9 +414,10 @@ Then(
   function (this: MmWorld, value: number) {
     const c = this.lastCommand;
     if (c?.name !== 'SNAPSHOT') throw new Error('no snapshot was taken');
-    expect(c.cmd.ptr.map((v) => `0x${v.toString(16)}`)).to.deep.equal(
-      c.cmd.ptr.map(() => `0x${value.toString(16)}`),
-    );
+    expect(
+      c.cmd.ptr.map((v) => `0x${v.toString(16)}`),
+      'the values the device read, page by page',
+    ).to.deep.equal(c.cmd.ptr.map(() => `0x${value.toString(16)}`));
   },
   function (this: MmWorld, c, value) {
     const n = this.lastCommand?.cmd.npages ?? 0;
@@ -474,7 +479,10 @@ Then(
   '{device} moved {int} page(s) to device memory and {int} back to system memory',
   function (this: MmWorld, device: number, to: number, back: number) {
     const s = this.driver().devices[device].stats;
-    expect({ to_device: s.pages_to_device, to_system: s.pages_to_system }).to.deep.equal({
+    expect(
+      { to_device: s.pages_to_device, to_system: s.pages_to_system },
+      'the pages migrated to the device and back to system memory',
+    ).to.deep.equal({
       to_device: to,
       to_system: back,
     });
@@ -486,7 +494,10 @@ Then(
   '{device} took {int} device fault(s) and the CPU {int} fault(s) on its memory',
   function (this: MmWorld, device: number, deviceFaults: number, cpuFaults: number) {
     const s = this.driver().devices[device].stats;
-    expect({ device: s.device_faults, cpu: s.cpu_faults }).to.deep.equal({
+    expect(
+      { device: s.device_faults, cpu: s.cpu_faults },
+      'the device and CPU faults the driver counted',
+    ).to.deep.equal({
       device: deviceFaults,
       cpu: cpuFaults,
     });
@@ -498,7 +509,10 @@ Then(
   "{device}'s accesses were {int} local and {int} over the link",
   function (this: MmWorld, device: number, local: number, remote: number) {
     const s = this.driver().devices[device].stats;
-    expect({ local: s.local_pages, remote: s.remote_pages }).to.deep.equal({ local, remote });
+    expect(
+      { local: s.local_pages, remote: s.remote_pages },
+      'the local and remote pages the driver counted',
+    ).to.deep.equal({ local, remote });
   },
   (c) => c.notObservable("the engine's device statistics"),
 );

@@ -1,7 +1,34 @@
+import { AssertionError } from 'node:assert';
 import { expect } from 'chai';
 import type { task_struct } from '../engine/include/linux/mm_types';
 import { Then } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/**
+ * Counts compared in one line that names what was counted: "the folio 0x2000
+ * behind page 0 of buffer X in process A (pfn 0x2000): refcount 3, expected
+ * 2; mapcount 2 as expected", instead of a bare deep-equal diff.
+ */
+export function expectCounts(
+  what: string,
+  actual: Record<string, number>,
+  expected: Record<string, number>,
+): void {
+  const parts = Object.keys(expected).map((k) =>
+    actual[k] === expected[k]
+      ? `${k} ${actual[k]} as expected`
+      : `${k} ${actual[k]}, expected ${expected[k]}`,
+  );
+  if (Object.keys(expected).some((k) => actual[k] !== expected[k]))
+    throw new AssertionError({
+      message: `${what}: ${parts.join('; ')}`,
+      actual,
+      expected,
+      operator: 'deepStrictEqual',
+    });
+}
 
 function folioOf(world: MmWorld, task: task_struct, range: PageRange) {
   const e = world.entry(task, range);
@@ -16,7 +43,12 @@ Then(
   'the folio behind {pages} in {process} has refcount {int} and mapcount {int}',
   function (this: MmWorld, range: PageRange, task: task_struct, refcount: number, mapcount: number) {
     const f = folioOf(this, task, range);
-    expect({ refcount: f.refcount, mapcount: f.mapcount }).to.deep.equal({ refcount, mapcount });
+    const page = this.entry(task, range).page;
+    expectCounts(
+      `the folio ${hex(f.folio)} behind page ${range.first} of buffer ${range.buffer.name} in process ${task.comm} (pfn ${hex(page)})`,
+      { refcount: f.refcount, mapcount: f.mapcount },
+      { refcount, mapcount },
+    );
   },
   (c) => c.notObservable("a folio's refcount and mapcount"),
 );
@@ -62,7 +94,7 @@ Then(
 );
 
 Then(
-  '{process} has {int} {rss counter} page(s)',
+  '{process} has {int} {rss_counter} page(s)',
   function (
     this: MmWorld,
     task: task_struct,
@@ -87,7 +119,10 @@ Then(
   'the THP behind {pages} in {process} is queued for deferred split',
   function (this: MmWorld, range: PageRange, task: task_struct) {
     const f = folioOf(this, task, range);
-    expect({ queued: f.on_deferred_split_queue, partially_mapped: f.partially_mapped }).to.deep.equal({
+    expect(
+      { queued: f.on_deferred_split_queue, partially_mapped: f.partially_mapped },
+      'the folio on the deferred-split queue, and partially mapped',
+    ).to.deep.equal({
       queued: true,
       partially_mapped: true,
     });

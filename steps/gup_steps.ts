@@ -193,7 +193,7 @@ Then(
 );
 
 When(
-  '{process} calls {word} with {gup flags} on {pages}',
+  '{process} calls {word} with {gup_flags} on {pages}',
   function (this: MmWorld, task: task_struct, api: string, flags: number, range: PageRange) {
     const apis: Record<
       string,

@@ -216,7 +216,7 @@ function childFd(world: MmWorld, task: task_struct): number {
 }
 
 When(
-  '{process} runs {dmirror ioctl} on {pages} through child_fd',
+  '{process} runs {dmirror_ioctl} on {pages} through child_fd',
   function (this: MmWorld, task: task_struct, name: string, range: PageRange) {
     dmirrorCmdOnDevice(this, task, childFd(this, task), name, range);
   },
@@ -421,7 +421,7 @@ Then(
 );
 
 Then(
-  'in every round {dmirror ioctl} returned 0, with cpages {int}, and mirror[i] == {ints}',
+  'in every round {dmirror_ioctl} returned 0, with cpages {int}, and mirror[i] == {ints}',
   function (this: MmWorld, name: string, cpages: number, p: IntPattern) {
     for (const round of recorded(this)) {
       expectIoctl(round, name, { ret: 0, cpages });
@@ -431,7 +431,7 @@ Then(
 );
 
 Then(
-  'in every round {dmirror ioctl} returned 0, with cpages {int}',
+  'in every round {dmirror_ioctl} returned 0, with cpages {int}',
   function (this: MmWorld, name: string, cpages: number) {
     for (const round of recorded(this)) expectIoctl(round, name, { ret: 0, cpages });
   },

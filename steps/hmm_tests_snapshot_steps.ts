@@ -116,7 +116,7 @@ Given(
  * per GUP call over the range, gup_flags as given.
  */
 When(
-  '{process} runs the gup_test ioctl {word} on {pages} with {gup flags}',
+  '{process} runs the gup_test ioctl {word} on {pages} with {gup_flags}',
   function (this: MmWorld, task: task_struct, cmd: string, range: PageRange, flags: number) {
     const c = callsOf(this);
     if (!c.gupTestOpen.has(task.comm))
@@ -200,7 +200,10 @@ Then(
   'waitpid for {process} returns its pid, and it exited with status {int}',
   function (this: MmWorld, task: task_struct, code: number) {
     const status = waitFor(this, task);
-    expect({ WIFEXITED: (status & 0x7f) === 0, WEXITSTATUS: (status >> 8) & 0xff }).to.deep.equal({
+    expect(
+      { WIFEXITED: (status & 0x7f) === 0, WEXITSTATUS: (status >> 8) & 0xff },
+      'how the child exited (waitpid status)',
+    ).to.deep.equal({
       WIFEXITED: true,
       WEXITSTATUS: code,
     });
@@ -219,7 +222,10 @@ Then(
   function (this: MmWorld, task: task_struct) {
     const status = waitFor(this, task);
     const termsig = status & 0x7f;
-    expect({ WIFSIGNALED: termsig !== 0 && termsig !== 0x7f, WTERMSIG: termsig }).to.deep.equal({
+    expect(
+      { WIFSIGNALED: termsig !== 0 && termsig !== 0x7f, WTERMSIG: termsig },
+      'how the child was killed (waitpid status)',
+    ).to.deep.equal({
       WIFSIGNALED: true,
       WTERMSIG: SIGKILL,
     });

@@ -112,7 +112,7 @@ function cFixture(c: Translator, v: Variant): void {
 export const cIoctl = (name: string): string => `HMM_DMIRROR_${name}`;
 
 Given(
-  'the {word} fixture with variant {kselftest variant}',
+  'the {word} fixture with variant {kselftest_variant}',
   function (this: MmWorld, name: string, v: Variant) {
     setUpFixture(this, name, v);
   },
@@ -121,7 +121,7 @@ Given(
 
 /* The engine's chunks are 1024 pages unless a scenario asks for the driver's 256 MiB (DEVMEM_CHUNK_SIZE). */
 Given(
-  'the {word} fixture with variant {kselftest variant}, its chunks {size} each',
+  'the {word} fixture with variant {kselftest_variant}, its chunks {size} each',
   function (this: MmWorld, name: string, v: Variant, pages: number) {
     setUpFixture(this, name, v, pages);
   },
@@ -143,7 +143,7 @@ When(
 );
 
 When(
-  '{process} runs {dmirror ioctl} on {pages}',
+  '{process} runs {dmirror_ioctl} on {pages}',
   function (this: MmWorld, task: task_struct, name: string, range: PageRange) {
     dmirrorCmd(this, task, 0, name, range);
   },
@@ -153,7 +153,7 @@ When(
 );
 
 When(
-  '{process} runs {dmirror ioctl} on {pages} through {fd}',
+  '{process} runs {dmirror_ioctl} on {pages} through {fd}',
   function (this: MmWorld, task: task_struct, name: string, range: PageRange, fd: number) {
     dmirrorCmd(this, task, fd, name, range);
   },

@@ -144,7 +144,7 @@ Then(
  * device now holds. mremap must not fail; buffer B follows the move.
  */
 When(
-  '{process} runs HMM_DMIRROR_MIGRATE_TO_DEV on buffer {word} {word} an mremap\\({mremap flags}) of it to {int} KiB past its end',
+  '{process} runs HMM_DMIRROR_MIGRATE_TO_DEV on buffer {word} {word} an mremap\\({mremap_flags}) of it to {int} KiB past its end',
   function (this: MmWorld, task: task_struct, name: string, when: string, dontunmap: boolean, kib: number) {
     if (when !== 'before' && when !== 'after') throw new Error(`"${when}": write before or after`);
     const migrate = () => {

@@ -341,7 +341,7 @@ Then(
  *                     buffer X is that first page only
  */
 Given(
-  '{process} has {cow backing} as buffer X, holding {value}',
+  '{process} has {cow_backing} as buffer X, holding {value}',
   function (this: MmWorld, task: task_struct, backing: string, value: number) {
     if (backing === 'a small page') {
       mapAnonymous(this, task, 1, mm.MAP_PRIVATE, mm.PROT_READ | mm.PROT_WRITE, 'X');
@@ -359,8 +359,14 @@ Given(
       'a THP was populated',
     ).to.equal(512);
     if (backing === 'a PTE-mapped THP' || backing === 'one THP PTE') {
-      expect(this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ)).to.equal(0);
-      expect(this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ | mm.PROT_WRITE)).to.equal(0);
+      expect(
+        this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ),
+        'mprotect(PROT_READ) of the second page',
+      ).to.equal(0);
+      expect(
+        this.kernel.mprotect(task, start + PAGE, PAGE, mm.PROT_READ | mm.PROT_WRITE),
+        'mprotect(PROT_READ | PROT_WRITE) of the second page',
+      ).to.equal(0);
     }
     if (backing === 'one THP PTE') {
       expect(
@@ -405,7 +411,7 @@ function cBacking(c: Translator, task: task_struct, backing: string, value: numb
  * (and empty). Keep a pointer to the old range first to look at it.
  */
 When(
-  '{process} moves buffer {word} with mremap\\({mremap flags}) to {int} KiB past its end',
+  '{process} moves buffer {word} with mremap\\({mremap_flags}) to {int} KiB past its end',
   function (this: MmWorld, task: task_struct, name: string, dontunmap: boolean, kib: number) {
     const b = this.buffer(name);
     const target = b.start + b.pages * PAGE + kib * 1024;

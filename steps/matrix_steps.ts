@@ -58,11 +58,20 @@ Given(
     }
     this.addBuffer({ name: 'X', start, pages: 1 });
     if (kind === 'device-private memory')
-      expect(dmirrorCmd(this, 0, task, test_hmm.HMM_DMIRROR_MIGRATE_TO_DEV, start)).to.equal(0);
+      expect(
+        dmirrorCmd(this, 0, task, test_hmm.HMM_DMIRROR_MIGRATE_TO_DEV, start),
+        'HMM_DMIRROR_MIGRATE_TO_DEV to the private device',
+      ).to.equal(0);
     else if (kind === 'device-coherent memory')
-      expect(dmirrorCmd(this, 2, task, test_hmm.HMM_DMIRROR_MIGRATE_TO_DEV, start)).to.equal(0);
+      expect(
+        dmirrorCmd(this, 2, task, test_hmm.HMM_DMIRROR_MIGRATE_TO_DEV, start),
+        'HMM_DMIRROR_MIGRATE_TO_DEV to the coherent device',
+      ).to.equal(0);
     else if (kind === 'device-exclusive entry')
-      expect(dmirrorCmd(this, 0, task, test_hmm.HMM_DMIRROR_EXCLUSIVE, start)).to.equal(0);
+      expect(
+        dmirrorCmd(this, 0, task, test_hmm.HMM_DMIRROR_EXCLUSIVE, start),
+        'HMM_DMIRROR_EXCLUSIVE',
+      ).to.equal(0);
     else if (!['system anonymous', 'zero page', 'private file'].includes(kind))
       throw new Error(`unknown kind of memory "${kind}"`);
   },
@@ -70,7 +79,7 @@ Given(
 );
 
 When(
-  'process A {matrix operation} it',
+  'process A {matrix_operation} it',
   function (this: MmWorld, op: MatrixObservation['operation']) {
     const a = this.process('A');
     const addr = this.buffer('X').start;

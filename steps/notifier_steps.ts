@@ -31,10 +31,10 @@ function events(world: MmWorld, name: string, task: task_struct) {
 }
 
 Then(
-  'the notifier on buffer {word} in {process} saw {mmu event} over {pages}',
+  'the notifier on buffer {word} in {process} saw {mmu_event} over {pages}',
   function (this: MmWorld, name: string, task: task_struct, event: string, range: PageRange) {
     const want = { event, pages: `${range.first}-${range.first + range.count - 1}` };
-    expect(events(this, name, task)).to.deep.include(want);
+    expect(events(this, name, task), `the MMU notifier events ${name} saw`).to.deep.include(want);
   },
   NOTIFIER,
 );
@@ -42,7 +42,7 @@ Then(
 Then(
   'the notifier on buffer {word} in {process} saw exactly:',
   function (this: MmWorld, name: string, task: task_struct, table: DataTable) {
-    expect(events(this, name, task)).to.deep.equal(table.hashes());
+    expect(events(this, name, task), `the MMU notifier events ${name} saw`).to.deep.equal(table.hashes());
   },
   NOTIFIER,
 );
@@ -50,7 +50,7 @@ Then(
 Then(
   'the notifier on buffer {word} in {process} saw nothing',
   function (this: MmWorld, name: string, task: task_struct) {
-    expect(events(this, name, task)).to.deep.equal([]);
+    expect(events(this, name, task), `the MMU notifier events ${name} saw`).to.deep.equal([]);
   },
   NOTIFIER,
 );

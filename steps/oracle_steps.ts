@@ -87,7 +87,7 @@ Then(
 Then(
   "the kernel's outcome is {string}",
   function (this: MmWorld, outcome: string) {
-    expect(state(this).result?.kernel).to.equal(outcome);
+    expect(state(this).result?.kernel, "the real kernel's verdict").to.equal(outcome);
   },
   HARNESS,
 );
@@ -95,7 +95,7 @@ Then(
 Then(
   "the oracle's note mentions {string}",
   function (this: MmWorld, text: string) {
-    expect(state(this).result?.note ?? '').to.contain(text);
+    expect(state(this).result?.note ?? '', "the note on the real kernel's verdict").to.contain(text);
   },
   HARNESS,
 );

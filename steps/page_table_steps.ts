@@ -5,9 +5,10 @@ import type { MappingState } from '../support/parameter_types';
 import { mappingStateOf } from '../support/queries';
 import { Then, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
+import { expectCounts } from './folio_steps';
 
 Then(
-  'in {process}, {pages} is/are {mapping state}',
+  'in {process}, {pages} is/are {mapping_state}',
   function (this: MmWorld, task: task_struct, range: PageRange, state: MappingState) {
     for (let i = 0; i < range.count; i++)
       expect(
@@ -84,10 +85,11 @@ Then(
   function (this: MmWorld, name: string, refcount: number, mapcount: number) {
     const pfn = namedPage(this, name);
     expect(this.kernel.page(pfn).free, `page "${name}" is free`).to.equal(false);
-    expect({
-      refcount: this.kernel.folio(pfn).refcount,
-      mapcount: this.kernel.page(pfn).mapcount,
-    }).to.deep.equal({ refcount, mapcount });
+    expectCounts(
+      `page "${name}" (pfn 0x${pfn.toString(16)}, folio 0x${this.kernel.folio(pfn).folio.toString(16)})`,
+      { refcount: this.kernel.folio(pfn).refcount, mapcount: this.kernel.page(pfn).mapcount },
+      { refcount, mapcount },
+    );
   },
   (c) => c.notObservable("a page's refcount"),
 );

@@ -5,9 +5,11 @@
  * project is run`, `Then the run fails`, `Then the output mentions "..."`.
  */
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { After, AfterAll, Status } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { type RunResult, removeScratchProjects, ScratchProject } from '../support/runner';
+import { PROJECT, type RunResult, removeScratchProjects, ScratchProject } from '../support/runner';
 import { Given, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld } from '../support/world';
 
@@ -35,21 +37,53 @@ function shown(run: RunResult): string {
   return `cucumber-js ${end}; it printed:\n${run.output.replace(/^/gm, '    | ')}\n`;
 }
 
-/** The Cucumber messages (the one .ndjson report) that the last run wrote, as envelopes. */
-function envelopes(world: MmWorld): Record<string, Record<string, unknown>>[] {
+/**
+ * The Cucumber messages (the .ndjson report) that the last run wrote, as
+ * envelopes: the newest one, since a full run writes reports/ and a focused
+ * one reports/last/.
+ */
+function envelopes(world: MmWorld, file?: string): Record<string, Record<string, unknown>>[] {
   lastRun(world);
   const project = scratch(world);
   /* reports/translations.ndjson is the hooks' C translations, not a Cucumber formatter's output. */
-  const files = project.filesEndingIn('.ndjson').filter((f) => !f.endsWith('translations.ndjson'));
-  if (files.length !== 1)
+  const files = project
+    .filesEndingIn('.ndjson')
+    .filter((f) => !f.endsWith('translations.ndjson'))
+    .sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
+  const chosen = file ? project.resolve(file) : files[files.length - 1];
+  if (!chosen || !fs.existsSync(chosen))
     throw new Error(
-      `expected the run to write one message (.ndjson) report, found ${files.length}: ${files.join(', ')}`,
+      `expected a message (.ndjson) report${file ? ` at ${file}` : ''}, found: ${files.join(', ')}`,
     );
   return project
-    .read(files[0])
+    .read(path.relative(project.dir, chosen))
     .split('\n')
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line));
+}
+
+/** The scenarios that finished in the messages at file (reports/ for a full run, reports/last/ for a focused one). */
+function scenariosIn(world: MmWorld, file: string): string[] {
+  const es = envelopes(world, file);
+  const names = new Map(es.flatMap((e) => (e.pickle ? [[String(e.pickle.id), String(e.pickle.name)]] : [])));
+  const caseToPickle = new Map(
+    es.flatMap((e) => (e.testCase ? [[String(e.testCase.id), String(e.testCase.pickleId)]] : [])),
+  );
+  const startedToCase = new Map(
+    es.flatMap((e) =>
+      e.testCaseStarted ? [[String(e.testCaseStarted.id), String(e.testCaseStarted.testCaseId)]] : [],
+    ),
+  );
+  return es
+    .flatMap((e) => (e.testCaseFinished && !e.testCaseFinished.willBeRetried ? [e.testCaseFinished] : []))
+    .map(
+      (f) => names.get(caseToPickle.get(startedToCase.get(String(f.testCaseStartedId)) ?? '') ?? '') ?? '?',
+    );
+}
+
+/** Words of a command line, with "double-quoted" words kept whole. */
+function words(line: string): string[] {
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
 
 /** The test cases that finished for good (not to be retried). */
@@ -95,6 +129,223 @@ When(
   'the scratch project is run with the parallel profile',
   function (this: MmWorld) {
     scratch(this).run('parallel');
+  },
+  HARNESS,
+);
+
+When(
+  'the scratch project is run with the default profile and {string}',
+  function (this: MmWorld, args: string) {
+    scratch(this).run('default', words(args));
+  },
+  HARNESS,
+);
+
+When(
+  'npm run features is run in the scratch project with {string}',
+  function (this: MmWorld, args: string) {
+    const project = scratch(this);
+    const config = path.relative(project.dir, path.join(PROJECT, 'cucumber.js'));
+    project.runScript('features', [
+      '--config',
+      config,
+      '--require-module',
+      project.writeLoader(),
+      ...words(args),
+    ]);
+  },
+  HARNESS,
+);
+
+When(
+  'npm run report is run in the scratch project',
+  function (this: MmWorld) {
+    scratch(this).runScript('report');
+  },
+  HARNESS,
+);
+
+Given(
+  "the scratch project's {string} is emptied",
+  function (this: MmWorld, file: string) {
+    const target = scratch(this).resolve(file);
+    expect(fs.existsSync(target), `${file} exists before it is emptied`).to.equal(true);
+    fs.writeFileSync(target, '');
+  },
+  HARNESS,
+);
+
+Then(
+  'the published results hold the scenarios {string}',
+  function (this: MmWorld, list: string) {
+    expect(
+      scenariosIn(this, 'reports/messages.ndjson').sort(),
+      'scenarios in reports/messages.ndjson',
+    ).to.deep.equal(list.split(', ').sort());
+  },
+  HARNESS,
+);
+
+Then(
+  "the focused run's results hold the scenarios {string}",
+  function (this: MmWorld, list: string) {
+    expect(
+      scenariosIn(this, 'reports/last/messages.ndjson').sort(),
+      'scenarios in reports/last/messages.ndjson',
+    ).to.deep.equal(list.split(', ').sort());
+  },
+  HARNESS,
+);
+
+Then(
+  'the output shows no stack trace',
+  function (this: MmWorld) {
+    const run = lastRun(this);
+    const frame = /^\s+at .+[(:]\d+/m.exec(run.output);
+    if (frame) expect.fail(`the output shows a stack frame (${frame[0].trim()}); ${shown(run)}`);
+  },
+  HARNESS,
+);
+
+Then(
+  'the scratch project has no {string}',
+  function (this: MmWorld, file: string) {
+    expect(fs.existsSync(scratch(this).resolve(file)), `${file} exists`).to.equal(false);
+  },
+  HARNESS,
+);
+
+Given(
+  "the scratch project has the project's claims registry",
+  function (this: MmWorld) {
+    const project = scratch(this);
+    fs.symlinkSync(path.join(PROJECT, 'claims'), project.resolve('claims'), 'dir');
+  },
+  HARNESS,
+);
+
+/** The Allure result of the scenario of that name in the scratch project's last run. */
+function allureResult(
+  world: MmWorld,
+  name: string,
+): Record<string, unknown> & {
+  labels: { name: string; value: string }[];
+  links: { url: string; name?: string }[];
+  description?: string;
+  statusDetails?: { message?: string };
+} {
+  const project = scratch(world);
+  const results = project.filesEndingIn('-result.json').map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+  const found = results.filter((r) => r.name === name);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one Allure result named "${name}", found ${found.length} among: ${results.map((r) => r.name).join(' | ')}`,
+    );
+  return found[0];
+}
+
+Then(
+  'the Allure result {string} has the label {word} {string}',
+  function (this: MmWorld, name: string, label: string, value: string) {
+    const r = allureResult(this, name);
+    expect(
+      r.labels.filter((l) => l.name === label).map((l) => l.value),
+      `the "${label}" labels of the Allure result "${name}"`,
+    ).to.include(value);
+  },
+  HARNESS,
+);
+
+Then(
+  'the Allure result {string} has no label {word}',
+  function (this: MmWorld, name: string, label: string) {
+    const r = allureResult(this, name);
+    expect(
+      r.labels.filter((l) => l.name === label).map((l) => l.value),
+      `the "${label}" labels of the Allure result "${name}"`,
+    ).to.deep.equal([]);
+  },
+  HARNESS,
+);
+
+Then(
+  'the Allure result {string} links to {string}',
+  function (this: MmWorld, name: string, url: string) {
+    const r = allureResult(this, name);
+    const urls = r.links.map((l) => l.url);
+    if (!urls.some((u) => u.includes(url)))
+      expect.fail(`no link of the Allure result "${name}" contains "${url}"; its links: ${urls.join(', ')}`);
+  },
+  HARNESS,
+);
+
+Then(
+  'the Allure result {string} has a description with {string}',
+  function (this: MmWorld, name: string, text: string) {
+    const r = allureResult(this, name);
+    expect(r.description ?? '', `the description of the Allure result "${name}"`).to.include(text);
+  },
+  HARNESS,
+);
+
+Then(
+  'the Allure result {string} has the status message {string}',
+  function (this: MmWorld, name: string, message: string) {
+    const r = allureResult(this, name);
+    expect(r.statusDetails?.message, `the status message of the Allure result "${name}"`).to.equal(message);
+  },
+  HARNESS,
+);
+
+Then(
+  "the scratch project's Allure categories file the broken design under {string}",
+  function (this: MmWorld, category: string) {
+    const project = scratch(this);
+    const [file] = project.filesEndingIn('categories.json');
+    expect(file, 'categories.json in the Allure results').to.be.a('string');
+    const categories = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      name: string;
+      matchedStatuses?: string[];
+      messageRegex?: string;
+    }[];
+    const r = allureResult(this, 'the device goes while process A still maps its page');
+    /* Allure 2 files a result under the first category whose statuses and message regex match. */
+    const first = categories.find(
+      (c) =>
+        (c.matchedStatuses ?? []).includes(String(r.status)) &&
+        (!c.messageRegex ||
+          new RegExp(`^${c.messageRegex.replace('(?s)', '')}$`, 's').test(r.statusDetails?.message ?? '')),
+    );
+    expect(
+      first?.name,
+      `the first category matching status ${r.status} and "${r.statusDetails?.message}"`,
+    ).to.equal(category);
+  },
+  HARNESS,
+);
+
+Then(
+  "the last picture's list of changes names buffer {word} and not buffer {word}",
+  function (this: MmWorld, changed: string, unchanged: string) {
+    const project = scratch(this);
+    const tables = project
+      .filesEndingIn('-attachment.txt')
+      .map((f) => fs.readFileSync(f, 'utf8'))
+      .filter((t) => t.includes('changed by "'));
+    expect(tables, 'page tables.txt attachments with a list of changes').to.not.be.empty;
+    const list = tables
+      .map((t) => t.slice(t.indexOf('changed by "')))
+      .sort((a, b) => a.length - b.length)[0]
+      .split('\n')
+      .slice(1)
+      .filter((l) => /^[+-] /.test(l));
+    const cells = (l: string) => l.slice(2).trim().split(/\s+/);
+    expect(
+      list.map((l) => cells(l)[1]),
+      `the buffers of the rows listed as changed:\n${list.join('\n')}`,
+    )
+      .to.include(changed)
+      .and.not.include(unchanged);
   },
   HARNESS,
 );

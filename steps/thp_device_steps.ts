@@ -226,7 +226,10 @@ Then(
 Then(
   'the rmap walk finds the THP behind {pages} in {process} mapped by {int} PMD(s) and {int} PTE(s)',
   function (this: MmWorld, range: PageRange, task: task_struct, pmd: number, pte: number) {
-    expect(this.kernel.rmap_mappings(pageOf(this, task, range))).to.deep.equal({ pmd, pte });
+    expect(
+      this.kernel.rmap_mappings(pageOf(this, task, range)),
+      'the mappings rmap_walk finds',
+    ).to.deep.equal({ pmd, pte });
   },
   IN_KERNEL,
 );

@@ -11,15 +11,21 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { After, AfterStep, BeforeAll, BeforeStep, Status } from '@cucumber/cucumber';
 import type { GherkinDocument, Pickle, PickleStep } from '@cucumber/messages';
-import { EngineUsageError, KernelInvariantViolation } from '../engine';
-import { loadViz, type Snapshot, snapshotOf, statePicture } from './pictures';
+import { EngineUsageError, KernelInvariantViolation, type MachineConfig } from '../engine';
+import { DEFAULT_CONFIG } from '../engine/machine';
+import { BREAKS } from './allure_reporter';
+import { brokenOf, loadViz, type Snapshot, snapshotOf, statePicture } from './pictures';
 import { pageRows } from './queries';
 import type { MmWorld } from './world';
 
 BeforeAll(loadViz);
 
-/** The C translation of each scenario, one JSON line per scenario, for npm run kernel -- --scenarios (cucumber.js empties it). */
-export const TRANSLATIONS = 'reports/translations.ndjson';
+/**
+ * The C translation of each scenario, one JSON line per scenario, for npm run
+ * kernel -- --scenarios (cucumber.js empties it). In the run's own folder:
+ * reports/ for a full run, reports/last/ for a focused one (cucumber.js).
+ */
+export const TRANSLATIONS = `${process.env.MMSPEC_RUN_DIR ?? 'reports'}/translations.ndjson`;
 
 BeforeStep(function (this: MmWorld, { pickleStep }) {
   if (!this.translation) return;
@@ -48,6 +54,20 @@ function whereOf(doc: GherkinDocument, pickle: Pickle): { line: number; values: 
   return { line, values };
 }
 
+/**
+ * The designs each scenario ran (the MachineConfig choices that debated
+ * designs and kernel variants select), and the kernel rule a design broke
+ * when a Then-step claims it (`Then the debug checks report "<rule>"`), with
+ * that step and its picture: one JSON line per scenario in the run's folder,
+ * for the site's designs.html (scripts/lib/designs.ts).
+ */
+export const DESIGNS = `${process.env.MMSPEC_RUN_DIR ?? 'reports'}/designs.ndjson`;
+/** The MachineConfig fields that select a design or a kernel's behaviour, not the machine's size. */
+export const DESIGN_KEYS = Object.keys(DEFAULT_CONFIG).filter(
+  (k) => !['ram_pages', 'transparent_hugepage', 'use_huge_zero_page', 'debug_vm', 'nr_hugepages'].includes(k),
+) as (keyof MachineConfig)[];
+const breaks = new WeakMap<MmWorld, { rule: string; step: string; detail: string; svg: string | null }>();
+
 /** The state of each scenario before its latest When-step, and that step: a picture marks what the step changed. */
 const beforeAction = new WeakMap<MmWorld, { state: Snapshot; step: string }>();
 
@@ -65,6 +85,16 @@ function pictured(pickle: Pickle, step: PickleStep, failed: boolean): boolean {
 }
 
 AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
+  const broke = result.status === Status.PASSED ? BREAKS.exec(pickleStep.text) : null;
+  if (broke && !breaks.has(this)) {
+    const outcome = this.outcomes.find((o) => o.claimed && o.what === `spec violated: ${broke[1]}`);
+    breaks.set(this, {
+      rule: broke[1],
+      step: `Then ${pickleStep.text}`,
+      detail: outcome?.detail ?? '',
+      svg: null,
+    });
+  }
   /* A step defined with Cucumber's own Given/When/Then has no translation. */
   if (this.translation && this.translation.seen === this.translation.before)
     this.translation.cannot('its step definition has no C translation (support/vocabulary.ts)');
@@ -97,7 +127,15 @@ AfterStep(function (this: MmWorld, { pickle, pickleStep, result }) {
       rows,
       now,
       beforeAction.get(this) ?? null,
+      /* The rule the step broke (a failure), or the one it claims a design breaks. */
+      result.status === Status.FAILED
+        ? brokenOf(result.exception?.message ?? result.message)
+        : broke
+          ? (brokenOf(breaks.get(this)?.detail) ?? { rule: broke[1], pfn: -1 })
+          : null,
     );
+    const broken = breaks.get(this);
+    if (broke && broken && broken.svg === null) broken.svg = picture.svg;
     this.attach(picture.text, { mediaType: 'text/plain', fileName: 'page tables.txt' });
     this.attach(Buffer.from(picture.svg), { mediaType: 'image/svg+xml', fileName: 'page tables.svg' });
   }
@@ -123,6 +161,19 @@ After(function (this: MmWorld, { pickle, gherkinDocument, result }) {
         untranslatable: t.untranslatable,
       })}\n`,
     );
+  mkdirSync(dirname(DESIGNS), { recursive: true });
+  const config = this.kernel.machine.config;
+  appendFileSync(
+    DESIGNS,
+    `${JSON.stringify({
+      uri: pickle.uri,
+      ...whereOf(gherkinDocument, pickle),
+      name: pickle.name,
+      engine: result?.status ?? 'UNKNOWN',
+      designs: Object.fromEntries(DESIGN_KEYS.map((k) => [k, config[k]])),
+      breaks: breaks.get(this) ?? null,
+    })}\n`,
+  );
   if (result?.status === Status.FAILED && result.exception?.type === KernelInvariantViolation.name)
     this.attach(`spec violated: ${result.exception.message}`, {
       mediaType: 'text/plain',

@@ -86,7 +86,7 @@ export type MappingState =
   | 'PMD-mapped device-private, read-only'
   | 'a PMD migration entry';
 defineParameterType({
-  name: 'mapping state',
+  name: 'mapping_state',
   regexp:
     /not mapped|the zero page|the huge zero page|mapped read-only|mapped writable|PMD-mapped read-only|PMD-mapped writable|inaccessible|PMD-mapped device-private, writable|PMD-mapped device-private, read-only|a PMD migration entry|device-private, writable|device-private, read-only|a migration entry|device-exclusive/,
   transformer: (s: string): MappingState => s as MappingState,
@@ -94,14 +94,14 @@ defineParameterType({
 
 /** An MMU-notifier event name: `Then the notifier on buffer X saw MMU_NOTIFY_PROTECTION_PAGE`. */
 defineParameterType({
-  name: 'mmu event',
+  name: 'mmu_event',
   regexp: /MMU_NOTIFY_[A-Z_]+/,
   transformer: (s: string): string => s,
 });
 
 /** An rss counter, in words: `Then process A has 4 anonymous pages`. */
 defineParameterType({
-  name: 'rss counter',
+  name: 'rss_counter',
   regexp: /anonymous|file|shmem/,
   transformer: (s: string): 'MM_ANONPAGES' | 'MM_FILEPAGES' | 'MM_SHMEMPAGES' =>
     s === 'anonymous' ? 'MM_ANONPAGES' : s === 'file' ? 'MM_FILEPAGES' : 'MM_SHMEMPAGES',
@@ -151,7 +151,7 @@ defineParameterType({
 
 /** GUP flags as the kernel spells them: `When process A calls get_user_pages with FOLL_LONGTERM on buffer X`. */
 defineParameterType({
-  name: 'gup flags',
+  name: 'gup_flags',
   regexp: /FOLL_[A-Z0-9_]+(?: \| FOLL_[A-Z0-9_]+)*/,
   transformer: (s: string): number =>
     s.split(' | ').reduce((flags, name) => {
@@ -163,7 +163,7 @@ defineParameterType({
 
 /** An operation of the semantics matrix: `When process A forks process B, then A writes it`. */
 defineParameterType({
-  name: 'matrix operation',
+  name: 'matrix_operation',
   regexp:
     /reads|writes|forks process B, then A writes|forks process B, then B writes|pins|pins long-term|has the private device migrate/,
   transformer: (s: string): string =>
@@ -184,7 +184,7 @@ defineParameterType({
  * Example: `Given the kernel uses the old devmap refcount design`.
  */
 defineParameterType({
-  name: 'devmap design',
+  name: 'devmap_design',
   regexp: /old|fixed/,
   transformer: (s: string): 'old' | 'fixed' => s as 'old' | 'fixed',
 });
@@ -196,7 +196,7 @@ defineParameterType({
  */
 export type PteKind = 'a special devmap PTE' | 'a special PTE' | 'a normal PTE';
 defineParameterType({
-  name: 'pte kind',
+  name: 'pte_kind',
   regexp: /a special devmap PTE|a special PTE|a normal PTE/,
   transformer: (s: string): PteKind => s as PteKind,
 });
@@ -207,7 +207,7 @@ defineParameterType({
  * or `hmm2_device_coherent` (devices 2 and 3).
  */
 defineParameterType({
-  name: 'kselftest variant',
+  name: 'kselftest_variant',
   regexp: /(hmm2?)_device_(private|coherent)/,
   transformer: (fixture: string, memory: string) => ({
     fixture: fixture as 'hmm' | 'hmm2',
@@ -238,7 +238,7 @@ export const DMIRROR_IOCTLS: Record<string, number> = {
 
 /** An ioctl of lib/test_hmm.c, by its uapi name: `When process T runs HMM_DMIRROR_READ on buffer B`. */
 defineParameterType({
-  name: 'dmirror ioctl',
+  name: 'dmirror_ioctl',
   regexp:
     /HMM_DMIRROR_(?:READ|WRITE|MIGRATE_TO_DEV|MIGRATE_TO_SYS|SNAPSHOT|EXCLUSIVE|CHECK_EXCLUSIVE|RELEASE)/,
   transformer: (s: string): string => s.slice('HMM_DMIRROR_'.length),
@@ -270,14 +270,14 @@ defineParameterType({
  * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of it to 512 KiB past its end`.
  */
 defineParameterType({
-  name: 'mremap flags',
+  name: 'mremap_flags',
   regexp: /MREMAP_MAYMOVE \| MREMAP_FIXED(?: \| MREMAP_DONTUNMAP)?/,
   transformer: (s: string): boolean => s.endsWith('MREMAP_DONTUNMAP'),
 });
 
 /** A backing cow.c runs its anonymous cases on: `Given process P has a PTE-mapped THP as buffer X, holding 0x01`. */
 defineParameterType({
-  name: 'cow backing',
+  name: 'cow_backing',
   regexp: /a small page|a PMD-mapped THP|a PTE-mapped THP|one THP PTE/,
   transformer: (s: string): string => s,
 });

@@ -38,7 +38,7 @@ export function pageSvg(title: string, rows: PageRow[]): string {
   const rowH = 20;
   const height = 46 + (shown.length + (rows.length > MAX_ROWS ? 1 : 0)) * rowH;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="${FONT}" font-size="12">`,
     `<text x="8" y="16" font-weight="bold">${esc(title)}</text>`,
   ];
   const head = ['process', 'pages', 'entry', 'folio', 'refcount/mapcount/pins', 'AE'];
@@ -91,6 +91,13 @@ export interface Snapshot {
   readonly table: string;
   readonly rows: readonly string[];
   readonly lines: Set<string>;
+  /**
+   * Each row's cells, unpadded (one per PageRow, in order): what a row is,
+   * whatever the other rows make the table's column widths. A new, longer
+   * row pads every line of the table anew, which drew every row red.
+   */
+  readonly keys: readonly string[];
+  readonly keySet: Set<string>;
   readonly folios: Map<number, string>;
 }
 
@@ -108,8 +115,10 @@ function vmaLabel(
   return `VMA of buffer ${buffer}\n${hex(v.start)}-${hex(v.end)}\n${prot} ${kind}`;
 }
 
-function entryLabel(r: PageRow): string {
-  const pages = r.first === r.last ? `page ${r.first}` : `pages ${r.first}-${r.last}`;
+function entryLabel(r: PageRow, names: readonly string[] = [r.buffer]): string {
+  const range = r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`;
+  // Buffers that view the same addresses share one entry, named by each.
+  const pages = names.length > 1 ? names.map((n) => `${n}[${range}]`).join(' = ') : `${r.buffer}[${range}]`;
   const level = r.level === 'pmd' ? 'PMD' : 'PTE';
   const bits = r.pfn < 0 ? '' : `\nW=${r.writable ? 1 : 0}${r.exclusive ? ' AE' : ''}`;
   return `${pages}: ${level}\n${r.entry}${bits}`;
@@ -148,29 +157,49 @@ export function stateDot(
   changed: (r: PageRow) => boolean,
   changedFolio: (pfn: number, label: string) => boolean,
   maxEntries = MAX_ENTRIES,
+  broken: Broken | null = null,
 ): string {
   const shown = rows.slice(0, maxEntries);
+  let drawnBroken = false;
   const boxes = new Map<string, string[]>();
   const shared: string[] = [];
   const seen = new Set<string>();
   const once = (id: string): boolean => !seen.has(id) && seen.add(id) !== undefined;
   const lastEntry = new Map<string, number>();
+  const vmaLabels = new Map<string, string>();
   const vmasOf = new Map<string, ReturnType<Kernel['vmas']>>();
+  /* Rows of buffers that view the same addresses of one process are drawn once, with every buffer's name. */
+  const firstAt = new Map<string, number>();
+  const names = new Map<number, string[]>();
+  const vmaNames = new Map<string, string[]>();
+  shown.forEach((r, i) => {
+    const buffer = buffers.find((b) => b.name === r.buffer);
+    if (!buffer) return;
+    const key = `${r.process}:${buffer.start + r.first * PAGE}:${r.last - r.first}`;
+    const first = firstAt.get(key);
+    if (first === undefined) {
+      firstAt.set(key, i);
+      names.set(i, [r.buffer]);
+    } else names.get(first)?.push(r.buffer);
+  });
   shown.forEach((r, i) => {
     const task = processes.get(r.process);
     const buffer = buffers.find((b) => b.name === r.buffer);
-    if (!task || !buffer) return;
+    if (!task || !buffer || !names.has(i)) return;
     const box = boxes.get(r.process) ?? [];
     boxes.set(r.process, box);
     const addr = buffer.start + r.first * PAGE;
     const vmas = vmasOf.get(r.process) ?? kernel.vmas(task);
     vmasOf.set(r.process, vmas);
     const vma = vmas.find((v) => v.start <= addr && addr < v.end);
-    const vmaId = vma ? `v_${r.process}_${vma.start.toString(16)}` : `v_${r.process}_${r.buffer}_none`;
-    if (once(vmaId))
-      box.push(`${vmaId} [label=${q(vma ? vmaLabel(vma, r.buffer) : `buffer ${r.buffer}\nno VMA`)}];`);
+    const vmaId = q(vma ? `v_${r.process}_${vma.start.toString(16)}` : `v_${r.process}_${r.buffer}_none`);
+    const inVma = vmaNames.get(vmaId) ?? [];
+    for (const n of names.get(i) ?? []) if (!inVma.includes(n)) inVma.push(n);
+    vmaNames.set(vmaId, inVma);
+    if (once(vmaId)) box.push(`${vmaId} [label=${q(`@vma:${vmaId}`)}];`);
     const red = changed(r) ? ' color="#d62728" penwidth=2' : '';
-    box.push(`e${i} [label=${q(entryLabel(r))} fillcolor="${entryColour(r.entry)}"${red}];`);
+    box.push(`e${i} [label=${q(entryLabel(r, names.get(i)))} fillcolor="${entryColour(r.entry)}"${red}];`);
+    vmaLabels.set(vmaId, vma ? vmaLabel(vma, inVma.join(', ')) : `buffer ${inVma.join(', ')}\nno VMA`);
     // Keep a VMA's entries in page order, top to bottom.
     const previous = lastEntry.get(vmaId);
     if (previous !== undefined) box.push(`{rank=same; e${previous} -> e${i} [style=invis]}`);
@@ -181,10 +210,24 @@ export function stateDot(
     const folio = folioLabel(r, head, kernel);
     const device = folio.memory !== 'system RAM' && folio.memory !== 'RAM';
     if (once(`f${head}`)) {
-      const red = changedFolio(head, folio.label) ? ' color="#d62728" penwidth=2' : '';
+      const hit =
+        broken !== null && broken.pfn >= head && broken.pfn < head + (1 << (r.order > 0 ? r.order : 0));
+      const red = hit
+        ? ' color="#b30000" penwidth=3 peripheries=2'
+        : changedFolio(head, folio.label)
+          ? ' color="#d62728" penwidth=2'
+          : '';
+      if (hit && broken) {
+        shared.push(
+          `broken [label=${q(`broken: ${broken.rule}\nat pfn ${hex(broken.pfn)}`)} shape=note fillcolor="#ffd6d6" color="#b30000" fontcolor="#b30000"];`,
+          `broken -> f${head} [color="#b30000" style=dashed];`,
+        );
+        drawnBroken = true;
+      }
       shared.push(`f${head} [label=${q(folio.label)} fillcolor="${device ? '#e8e0f5' : '#fff7dc'}"${red}];`);
       if (device) {
-        const m = `m_${folio.memory}_${folio.device.replace(/\W/g, '')}`;
+        // A DOT id with a space or a hyphen in it must be quoted ("device-private memory"): unquoted, it garbled the graph.
+        const m = q(`m_${folio.memory}_${folio.device}`);
         if (once(m))
           shared.push(
             `${m} [label=${q(`pagemap ${folio.memory}${folio.device ? `\n${folio.device}` : ''}`)} shape=cylinder fillcolor="#d9d2e9"];`,
@@ -194,12 +237,30 @@ export function stateDot(
     }
     shared.push(`e${i} -> f${head};`);
   });
+  /*
+   * Courier: Graphviz sizes every label from its own table of font widths,
+   * which for Courier is exact (0.6 em a character); the SVG asks the browser
+   * for a monospace font of the same width (DejaVu Sans Mono, which
+   * ensure-browser installs with Chromium; Liberation Mono), so labels fit
+   * their boxes. With Helvetica, Graphviz's estimate and Debian's fallback
+   * sans font disagreed, and labels ran out of their boxes.
+   */
   const out = [
     'digraph state {',
-    'graph [rankdir=LR ordering=out fontname="Helvetica" fontsize=11 nodesep=0.08 ranksep=0.25];',
-    'node [shape=box style=filled fillcolor="#ffffff" fontname="Helvetica" fontsize=9 height=0.2 margin="0.05,0.02"];',
+    'graph [rankdir=LR ordering=out fontname="Courier" fontsize=11 nodesep=0.08 ranksep=0.25];',
+    'node [shape=box style=filled fillcolor="#ffffff" fontname="Courier" fontsize=9 height=0.2 margin="0.06,0.03"];',
     'edge [arrowsize=0.5 color="#777777"];',
   ];
+  if (broken && !drawnBroken)
+    shared.push(
+      `broken [label=${q(`broken: ${broken.rule}${broken.pfn >= 0 ? `\nat pfn ${hex(broken.pfn)} (not drawn)` : ''}`)} shape=note fillcolor="#ffd6d6" color="#b30000" fontcolor="#b30000"];`,
+    );
+  /* A VMA's label names every buffer in it, known only once all its entries are seen. */
+  for (const box of boxes.values())
+    for (const [k, line] of box.entries()) {
+      const m = /^(".*?") \[label="@vma:.*"\];$/.exec(line);
+      if (m) box[k] = `${m[1]} [label=${q(vmaLabels.get(m[1]) ?? '')}];`;
+    }
   for (const [name, box] of boxes)
     out.push(
       `subgraph cluster_${name} { label=${q(`process ${name} (pid ${processes.get(name)?.pid})`)} style=rounded color="#999999" fontsize=10;`,
@@ -228,11 +289,11 @@ function compact(svg: string): string {
     .replace(/<title>[^<]*<\/title>/g, '')
     .replace(/ (?:id|class)="[^"]*"/g, '')
     .replace(
-      / xml:space="preserve"| font-family="Helvetica,sans-Serif"| text-anchor="middle"| font-size="9\.00"/g,
+      / xml:space="preserve"| font-family="Courier,monospace"| text-anchor="middle"| font-size="9\.00"/g,
       '',
     )
     .replace(/(\d+\.\d)\d+/g, '$1')
-    .replace(/<svg /, '<svg font-family="Helvetica,sans-serif" font-size="9" text-anchor="middle" ')
+    .replace(/<svg /, `<svg font-family="${FONT}" font-size="9" text-anchor="middle" `)
     .replace(/>\s+</g, '><')
     .trim();
 }
@@ -254,16 +315,70 @@ function render(v: Viz, dot: string): string {
   return svg;
 }
 
-/** The drawing with the step's title in a band above it, widened if the title is longer. */
-function withTitle(svg: string, title: string): string {
+/** The monospace fonts the pictures ask for, all 0.6 em a character as Graphviz's Courier table says. */
+export const FONT = 'DejaVu Sans Mono,Liberation Mono,Courier New,monospace';
+/** The width of a character of the pictures' font, in em (Graphviz's Courier; DejaVu Sans Mono is 0.602). */
+export const CHAR_EM = 0.602;
+
+/** What the pictures' abbreviations mean, on every picture. */
+export const LEGEND =
+  'key: W=1 writable entry, W=0 read-only · AE PageAnonExclusive (only this mm maps the page) · ref refcount · map mapcount · pin pincount · X[0-3] pages of buffer X';
+
+/**
+ * The drawing with the step's title and the key in a band above it, widened
+ * if they are longer (measured in the monospace font's 0.602 em a character),
+ * and, for a picture that marks changes, what red means.
+ */
+function withTitle(svg: string, title: string, changedBy: string | null): string {
   const m = /width="([\d.]+)pt"\s+height="([\d.]+)pt"\s+viewBox="[^"]*"/.exec(svg);
   if (!m) return svg;
-  const band = 20;
-  const w = Math.max(Number(m[1]), Math.ceil(title.length * 6.2) + 12);
+  const lines: [string, number, string][] = [
+    [title, 11, '#000000'],
+    [LEGEND, 9, '#444444'],
+    ...(changedBy ? ([[`red: changed by "${changedBy}"`, 9, '#d62728']] as [string, number, string][]) : []),
+  ];
+  const band = 8 + lines.reduce((n, [, size]) => n + size + 4, 0);
+  const w = Math.max(Number(m[1]), ...lines.map(([t, size]) => Math.ceil(t.length * size * CHAR_EM) + 12));
   const h = Number(m[2]) + band;
   const head = `width="${w}pt" height="${h}pt" viewBox="0 -${band} ${w} ${h}"`;
-  const text = `<rect x="0" y="-${band}" width="${w}" height="${band}" fill="white"/><text x="6" y="-6" font-size="11" text-anchor="start">${esc(title)}</text>`;
+  let y = -band + 2;
+  const texts = lines.map(([t, size, colour]) => {
+    y += size + 4;
+    return `<text x="6" y="${y - 3}" font-size="${size}" fill="${colour}" text-anchor="start">${esc(t)}</text>`;
+  });
+  const text = `<rect x="0" y="-${band}" width="${w}" height="${band}" fill="white"/>${texts.join('')}`;
   return svg.replace(m[0], head).replace(/(<svg[^>]*>)/, `$1${text}`);
+}
+
+/** A debug_vm rule the step broke (or claimed broken), and the pfn it names (-1 if none). */
+export interface Broken {
+  readonly rule: string;
+  readonly pfn: number;
+}
+
+/** The rule and pfn of a KernelInvariantViolation's message ("debug_vm: invariant "<rule>" violated at pfn <n>: …"). */
+export function brokenOf(message: string | undefined): Broken | null {
+  const m = /invariant "([^"]+)" violated(?: at pfn (0x[0-9a-f]+|\d+))?/.exec(message ?? '');
+  return m ? { rule: m[1], pfn: m[2] === undefined ? -1 : Number(m[2]) } : null;
+}
+
+/** A row's identity and state, unpadded: the cells of its line in the text table. */
+function rowKey(r: PageRow): string {
+  return [
+    r.process,
+    r.buffer,
+    r.first,
+    r.last,
+    r.entry,
+    r.memory,
+    pfnText(r),
+    r.order,
+    r.refcount,
+    r.mapcount,
+    r.pincount,
+    r.exclusive,
+    r.pfn < 0 ? '-' : dataText(r),
+  ].join('|');
 }
 
 /** The state a picture would show, without drawing it: taken after every step, so the next picture can mark what changed. */
@@ -276,7 +391,8 @@ export function snapshotOf(kernel: Kernel, rows: PageRow[]): Snapshot {
   }
   const table = pageTable(rows);
   const lines = table.split('\n').slice(2);
-  return { table, rows: lines, lines: new Set(lines), folios };
+  const keys = rows.map(rowKey);
+  return { table, rows: lines, lines: new Set(lines), folios, keys, keySet: new Set(keys) };
 }
 
 /**
@@ -293,17 +409,18 @@ export function statePicture(
   rows: PageRow[],
   now: Snapshot,
   before: { state: Snapshot; step: string } | null,
+  broken: Broken | null = null,
 ): { svg: string; text: string } {
   const previous = before?.state ?? null;
-  const rowLine = new Map(rows.map((r, i) => [r, now.rows[i]]));
-  const changed = (r: PageRow) => previous !== null && !previous.lines.has(rowLine.get(r) ?? '');
+  const rowKeyOf = new Map(rows.map((r, i) => [r, now.keys[i]]));
+  const changed = (r: PageRow) => previous !== null && !previous.keySet.has(rowKeyOf.get(r) ?? '');
   const changedFolio = (pfn: number, label: string) =>
     previous !== null && previous.folios.get(pfn) !== label;
 
   let text = now.table;
   if (before && previous) {
-    const gone = previous.rows.filter((l) => !now.lines.has(l));
-    const added = now.rows.filter((l) => !previous.lines.has(l));
+    const gone = previous.rows.filter((_l, i) => !now.keySet.has(previous.keys[i]));
+    const added = now.rows.filter((_l, i) => !previous.keySet.has(now.keys[i]));
     // The table above has every row; the list of changes stops at MAX_DIFF rows each way.
     const list = (rows: string[], mark: string) => [
       ...rows.slice(0, MAX_DIFF).map((l) => `${mark} ${l}`),
@@ -319,12 +436,14 @@ export function statePicture(
   if (viz) {
     for (let max = MAX_ENTRIES; max >= 1; max = Math.floor(max / 2)) {
       svg = withTitle(
-        render(viz, stateDot(kernel, processes, buffers, rows, changed, changedFolio, max)),
+        render(viz, stateDot(kernel, processes, buffers, rows, changed, changedFolio, max, broken)),
         title,
+        before?.step ?? null,
       );
       if (Buffer.byteLength(svg) < MAX_SVG_BYTES || max === 1) break;
     }
   }
   if (!svg || Buffer.byteLength(svg) >= MAX_SVG_BYTES) svg = pageSvg(title, rows);
+  if (broken) text += `\n\nbroken: ${broken.rule}${broken.pfn >= 0 ? ` at pfn ${hex(broken.pfn)}` : ''}`;
   return { svg, text };
 }

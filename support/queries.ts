@@ -10,7 +10,7 @@ import type { Buffer } from './world';
 
 const PAGE = 4096;
 
-/** Describe an entry in the words of {mapping state}. */
+/** Describe an entry in the words of {mapping_state}. */
 export function mappingStateOf(e: entry_view): MappingState | string {
   if (e.kind === 'none') return 'not mapped';
   if (e.kind === 'zero page') return 'the zero page';

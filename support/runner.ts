@@ -157,9 +157,11 @@ export class ScratchProject {
    * support/ and steps/ linked into the scratch project so that its relative
    * paths resolve, and writes its reports under the scratch project.
    */
-  run(profile?: string): RunResult {
+  run(profile?: string, extra: readonly string[] = []): RunResult {
     const env: NodeJS.ProcessEnv = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !k.startsWith('CUCUMBER_') && !k.startsWith('TS_NODE_')),
+      Object.entries(process.env).filter(
+        ([k]) => !k.startsWith('CUCUMBER_') && !k.startsWith('TS_NODE_') && !k.startsWith('MMSPEC_RUN'),
+      ),
     );
     env.FORCE_COLOR = '0';
     // Scratch step files live outside the project; let them import @cucumber/cucumber and chai from it.
@@ -175,27 +177,42 @@ export class ScratchProject {
     const own = this.stepFiles.flatMap((f) => ['--require', f]);
     let options: string[];
     if (profile) {
-      for (const folder of ['support', 'steps']) {
-        if (!fs.existsSync(this.resolve(folder)))
-          fs.symlinkSync(path.join(PROJECT, folder), this.resolve(folder), 'dir');
-      }
+      this.linkSupport();
       // The loader comes after the profile's ts-node/register, so it is the one that handles .ts files.
       // cucumber-js joins --config onto its working directory, so the path must be relative.
       const config = path.relative(this.dir, path.join(PROJECT, 'cucumber.js'));
-      options = ['--config', config, '--profile', profile, '--require-module', loader, ...own];
+      options = ['--config', config, '--profile', profile, '--require-module', loader, ...own, ...extra];
     } else {
       options = [
         '--require-module',
         loader,
-        ...['support', 'steps'].flatMap((d) => ['--require', path.join(PROJECT, d, '**', '*.ts')]),
+        ...['support', 'steps'].flatMap((d) => ['--require', path.join(PROJECT, d, '**', '!(*.d).ts')]),
         ...own,
         '--format',
         'summary',
         '--strict',
-        'features/**/*.feature',
+        ...extra,
+        ...(extra.some((a) => !a.startsWith('-')) ? [] : ['features/**/*.feature']),
       ];
     }
-    const args = [CUCUMBER_BIN, ...options];
+    return this.spawn([CUCUMBER_BIN, ...options], options, env);
+  }
+
+  /**
+   * Run one of the project's scripts (scripts/<name>.ts) in the scratch
+   * project, through the same loader as cucumber-js, as `npm run` would.
+   */
+  runScript(name: string, extra: readonly string[] = []): RunResult {
+    this.linkSupport();
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('CUCUMBER_') && !k.startsWith('MMSPEC_RUN')),
+    );
+    env.FORCE_COLOR = '0';
+    const script = path.join(PROJECT, 'scripts', `${name}.ts`);
+    return this.spawn(['-r', this.writeLoader(), script, ...extra], [name, ...extra], env);
+  }
+
+  private spawn(args: string[], options: readonly string[], env: NodeJS.ProcessEnv): RunResult {
     const outputFile = path.join(this.dir, 'output.txt');
     const fd = fs.openSync(outputFile, 'w');
     let child: ReturnType<typeof spawnSync>;
@@ -219,8 +236,15 @@ export class ScratchProject {
     return this.lastRun;
   }
 
+  /** support/ and steps/ linked into the scratch project, so that the profile's relative paths resolve. */
+  private linkSupport(): void {
+    for (const folder of ['support', 'steps'])
+      if (!fs.existsSync(this.resolve(folder)))
+        fs.symlinkSync(path.join(PROJECT, folder), this.resolve(folder), 'dir');
+  }
+
   /** The require hook for this run: the project's transpiled files plus this project's own step files. */
-  private writeLoader(): string {
+  writeLoader(): string {
     const project = transpiledProject();
     const dir = this.resolve('.loader');
     fs.mkdirSync(dir, { recursive: true });

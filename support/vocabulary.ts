@@ -217,6 +217,25 @@ export function runStep(world: IWorld, text: string): unknown {
   return found[0].fn.apply(world, found[0].args);
 }
 
+/**
+ * pfns in hex in every message, as the pictures and tables show them: the
+ * engine's messages (a KernelInvariantViolation "at pfn 8192", dump_page's
+ * "pfn:8192") become "pfn 0x2000".
+ */
+export const hexPfnText = (m: string): string =>
+  m.replace(
+    /\bpfn(s?)([ :=])(\d+)\b/g,
+    (_all, s: string, sep: string, n: string) => `pfn${s}${sep}0x${Number(n).toString(16)}`,
+  );
+
+export function hexPfns(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const before = err.message;
+  err.message = hexPfnText(err.message);
+  if (err.stack && before !== err.message) err.stack = err.stack.replace(before, err.message);
+  return err;
+}
+
 function define(keyword: 'Given' | 'When' | 'Then', register: typeof cucumberGiven) {
   return <A extends Args>(
     pattern: string | RegExp,
@@ -232,7 +251,12 @@ function define(keyword: 'Given' | 'When' | 'Then', register: typeof cucumberGiv
       explorable.set(phrase, { keyword, phrase, explore });
     }
     const wrapped = function (this: Translating, ...args: A): unknown {
-      const r = fn.apply(this, args);
+      let r: unknown;
+      try {
+        r = fn.apply(this, args);
+      } catch (err) {
+        throw hexPfns(err);
+      }
       const t = this.translation;
       if (t) {
         t.seen++;

@@ -12,7 +12,8 @@ import { MAP_ANONYMOUS } from '../engine/include/linux/mm';
 import type { address_space, task_struct } from '../engine/include/linux/mm_types';
 import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
 import type { mmap_args } from '../engine/mm/mmap';
-import { Translator } from './vocabulary';
+import { errnoName } from './c';
+import { hexPfnText, Translator } from './vocabulary';
 
 export const PAGE = 4096;
 
@@ -35,6 +36,17 @@ export interface Outcome {
   readonly what: string;
   readonly detail: string;
   claimed: boolean;
+}
+
+/** An outcome as a reader says it: `errno -14` is `errno -EFAULT (-14)`. */
+export function spelled(what: string): string {
+  const m = /^errno (-\d+)$/.exec(what);
+  if (!m) return what;
+  try {
+    return `errno ${errnoName(Number(m[1]))} (${m[1]})`;
+  } catch {
+    return what;
+  }
 }
 
 export class MmWorld extends World {
@@ -192,11 +204,12 @@ export class MmWorld extends World {
 
   /** Record an outcome that some Then-step must claim. */
   expectClaim(what: string, detail: string): void {
-    this.outcomes.push({ what, detail, claimed: false });
+    this.outcomes.push({ what: spelled(what), detail: hexPfnText(detail), claimed: false });
   }
 
   /** Claim the most recent unclaimed outcome; its kind must match. */
-  claim(what: string): Outcome {
+  claim(claimed: string): Outcome {
+    const what = spelled(claimed);
     const outcome = [...this.outcomes].reverse().find((o) => !o.claimed);
     // AssertionError: the reports file a wrong outcome as a failed expectation, not a harness error.
     if (!outcome)

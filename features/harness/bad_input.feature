@@ -112,3 +112,98 @@ Feature: The runner explains bad input
       When the scratch project is run
       Then the run fails
       And the output mentions "2 scenarios (1 failed, 1 passed)"
+
+  Rule: a failure message says what it compared, in the words and numbers of the pictures
+
+    Scenario: a wrong refcount names the folio, its pfn, and both counts in one line
+      Given a feature file "refcount.feature" with:
+        """gherkin
+        Feature: refcount
+          Scenario: one mapping, one reference
+            Given a process A
+            And process A maps 1 page of private anonymous memory as buffer X
+            When process A writes 0x5a to page 0 of buffer X
+            Then the folio behind page 0 of buffer X in process A has refcount 2 and mapcount 1
+        """
+      When the scratch project is run
+      Then the run fails
+      And the output mentions "behind page 0 of buffer X in process A (pfn 0x"
+      And the output mentions "refcount 1, expected 2; mapcount 1 as expected"
+
+    Scenario: an errno is shown by its name and its number
+      Given a feature file "errno.feature" with:
+        """gherkin
+        Feature: errno
+          Scenario: a command that succeeds, claimed to fail
+            Given the HMM test driver is loaded
+            And a process A
+            And process A maps 1 page of private anonymous memory as buffer X
+            And process A writes 0x5a to buffer X
+            When the private device reads buffer X of process A
+            Then the command fails with -EFAULT
+        """
+      When the scratch project is run
+      Then the run fails
+      And the output mentions "expected the last operation to end in errno -EFAULT (-14)"
+
+    Scenario: what a process read is labelled
+      Given a feature file "read.feature" with:
+        """gherkin
+        Feature: read
+          Scenario: a read of the zero page, claimed to be 0x5a
+            Given a process A
+            And process A maps 1 page of private anonymous memory as buffer X
+            When process A reads page 0 of buffer X
+            Then process A read 0x5a
+        """
+      When the scratch project is run
+      Then the run fails
+      And the output mentions "the value of each page process A read last (expected 0x5a on each)"
+
+    Scenario: a broken invariant names its pfn in hex, as the pictures do
+      Given a feature file "pfn.feature" with:
+        """gherkin
+        Feature: pfn
+          Scenario: the old DAX design's removal, the broken rule not claimed
+            Given a process A
+            And the kernel uses the old devmap refcount design
+            And a DAX file "pm" of 2 pages, page i holding 0x70 + i
+            And process A maps file "pm" shared as buffer D
+            And process A reads page 0 of buffer D
+            When the pmem device is removed
+            Then the device removal has completed
+        """
+      When the scratch project is run
+      Then the run fails
+      And the output mentions 'invariant "a PTE never maps memory whose pagemap is gone" violated at pfn 0x'
+
+  Rule: an undefined step gets a snippet that is valid JavaScript, and the closest existing phrases
+
+    Scenario: a parameter type's name makes a valid JavaScript parameter
+      Given a feature file "mremap.feature" with:
+        """gherkin
+        Feature: mremap
+          Scenario: a step nobody wrote, with mremap flags in it
+            Given a process A
+            And process A maps 4 pages of private anonymous memory as buffer X
+            When process A folds buffer X after an mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of it
+        """
+      When the scratch project is run
+      Then the run fails
+      And the output mentions "{mremap_flags}"
+      And the output mentions ", mremap_flags) {"
+
+    Scenario: a misspelt step is shown the three phrases closest to it
+      Given a feature file "misspelt.feature" with:
+        """gherkin
+        Feature: misspelt
+          Scenario: bufer for buffer
+            Given a process A
+            And process A maps 4 pages of private anonymous memory as buffer X
+            When process A writes 0x5a to page 0 of bufer X
+        """
+      When the scratch project is run with the default profile and ''
+      Then the run fails
+      And the output mentions 'Undefined step "process A writes 0x5a to page 0 of bufer X" (features/misspelt.feature): the closest existing phrases are'
+      And the output mentions "  {process} writes {value} to {pages}    ("
+      And the output mentions "reports/site/steps.html"

@@ -9,18 +9,13 @@
  * or hook that failed: "failed" for an AssertionError (an expectation),
  * "broken" for anything else.
  *
- * enrich: the epic (memory kind) for scenarios without an @memory tag, and
- * links from each claim to its source message.
- *
- * categories: a broken debug_vm invariant is "spec violated" (allure-js
- * reports a KernelInvariantViolation, a plain Error subclass, as broken), a
- * failed AssertionError is "expectation failed", anything else broken is a
- * "harness error". Allure 2 puts a result in the first category that matches.
+ * enrich: the real kernel's verdict on each scenario, which a later run
+ * (npm run kernel -- --scenarios) writes. Claims, epics, suites, links,
+ * descriptions and categories come from the run itself
+ * (support/allure_reporter.js, support/allure_categories.js).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Claim } from './claims';
-import { tagValues } from './features';
 import { kernelVerdicts, readScenarioRun, scenarioKey } from './kernel/scenarios';
 import type { LastRun } from './run';
 
@@ -35,29 +30,8 @@ interface AllureResult {
   statusDetails?: { message?: string; trace?: string };
   labels: Label[];
   links: { name?: string; url: string; type?: string }[];
-  parameters?: { name: string; value: string }[];
+  parameters?: { name: string; value: string; excluded?: boolean }[];
 }
-
-export const CATEGORIES = [
-  {
-    name: 'Spec violated (debug_vm invariant)',
-    description: 'The engine broke a debug_vm invariant (KernelInvariantViolation): the model is wrong.',
-    matchedStatuses: ['failed', 'broken'],
-    messageRegex: '.*debug_vm: invariant.*',
-  },
-  {
-    name: 'Expectation failed',
-    description:
-      'A Then-step (or the check for unclaimed outcomes) found the state other than the claim says.',
-    matchedStatuses: ['failed'],
-  },
-  {
-    name: 'Harness error',
-    description:
-      'The scenario could not run as written: an undefined step, a misused engine, a bug in a step.',
-    matchedStatuses: ['broken'],
-  },
-];
 
 function resultFiles(dir: string): string[] {
   return readdirSync(dir)
@@ -109,57 +83,32 @@ export function reconcile(dir: string, run: LastRun): { fixed: string[]; passed:
   return { fixed, passed, failed };
 }
 
-/** The memory kind of a scenario, from its tags or its folder. */
-export function memoryKind(tags: string[], uri: string): string {
-  const [tagged] = tags.filter((t) => t.startsWith('@memory:')).map((t) => t.slice(8));
-  if (tagged) return tagged;
-  if (tags.includes('@device-coherent')) return 'device-coherent memory';
-  if (tags.includes('@device-private')) return 'device-private memory';
-  if (tags.includes('@device-exclusive')) return 'device-exclusive entries on system RAM';
-  if (tags.some((t) => /^@(fs)?dax$/.test(t))) return 'FS-DAX memory';
-  if (uri.startsWith('features/harness/')) return 'the harness itself';
-  if (uri.startsWith('features/matrix/')) return 'every kind (the semantics matrix)';
-  return 'system RAM';
-}
-
-/** Epic labels where allure-cucumberjs found no @memory tag, and links to each claim's source message. */
-export function enrich(dir: string, claims: Claim[], threadsUrl: string): number {
-  const byId = new Map(claims.map((c) => [c.id, c]));
+/**
+ * The real kernel's verdict on each scenario (npm run kernel -- --scenarios
+ * writes it after the run, so the reporter cannot know it): a label to filter
+ * by and a parameter beside the scenario's own, excluded from its history id.
+ */
+export function enrich(dir: string): number {
   const scenarioRun = readScenarioRun();
   const kernel = kernelVerdicts(scenarioRun);
   let n = 0;
   for (const file of resultFiles(dir)) {
     const r = JSON.parse(readFileSync(file, 'utf8')) as AllureResult;
-    const tags = r.labels.filter((l) => l.name === 'tag').map((l) => l.value);
-    if (!r.labels.some((l) => l.name === 'epic'))
-      r.labels.push({ name: 'epic', value: memoryKind(tags, uriOf(r.fullName)) });
-    for (const l of r.links) if (l.type === 'kernel' && !l.name) l.name = `kernel: ${l.url.split('/').pop()}`;
-    const stories = r.labels.filter((l) => l.name === 'story').map((l) => l.value);
-    for (const id of [...stories, ...tagValues(tags, 'claim')]) {
-      const c = byId.get(id);
-      if (!c || r.links.some((l) => l.name?.startsWith(`${id} `))) continue;
-      const who = `${c.source.author}${c.source.date ? `, ${c.source.date}` : ''}`;
-      r.links.push({ name: `${id} source: ${who}`, url: `${threadsUrl}/${c.source.file}`, type: 'link' });
-      if (c.source.message_id)
-        r.links.push({
-          name: `${id} on lore.kernel.org`,
-          url: `https://lore.kernel.org/r/${c.source.message_id}`,
-          type: 'link',
-        });
-    }
-    /* The real kernel's verdict on the same scenario (npm run kernel -- --scenarios), as a label to filter by. */
     const k = kernel.get(
       scenarioKey(
         uriOf(r.fullName),
         r.name,
-        (r.parameters ?? []).map((p) => p.value),
+        (r.parameters ?? []).filter((p) => !p.excluded).map((p) => p.value),
       ),
     );
-    if (k && scenarioRun && !r.labels.some((l) => l.name === 'kernel')) {
-      r.labels.push({ name: 'kernel', value: k.verdict });
-      r.labels.push({ name: 'kernel version', value: scenarioRun.kernel.version });
-      if (k.note) r.labels.push({ name: 'kernel note', value: k.note });
-    }
+    if (!k || !scenarioRun || r.labels.some((l) => l.name === 'kernel')) continue;
+    r.labels.push({ name: 'kernel', value: k.verdict });
+    r.labels.push({ name: 'kernel version', value: scenarioRun.kernel.version });
+    if (k.note) r.labels.push({ name: 'kernel note', value: k.note });
+    r.parameters = [
+      ...(r.parameters ?? []),
+      { name: `Linux ${scenarioRun.kernel.version}`, value: k.verdict, excluded: true },
+    ];
     writeFileSync(file, JSON.stringify(r));
     n++;
   }

@@ -39,7 +39,7 @@ export async function loadVocabulary(): Promise<Vocabulary> {
     sources: { paths: [], defaultDialect: 'en', names: [], tagExpression: '', order: 'defined' },
     support: {
       requireModules: [],
-      requirePaths: ['support/**/*.ts', 'steps/**/*.ts'],
+      requirePaths: ['support/**/!(*.d).ts', 'steps/**/*.ts'],
       importPaths: [],
       loaders: [],
     },
