@@ -26,10 +26,9 @@ When(
   {
     weight: 20,
     draw(m, r) {
-      const p = m.someProcess(r);
-      const buf = p && m.someBuffer(p, r);
-      if (!p || !buf) return null;
-      const range = m.someRange(buf, r);
+      const at = m.somePlace(r);
+      if (!at) return null;
+      const { p, range } = at;
       const fault = m.firstFault(range, false);
       return {
         args: [`process ${p.name}`, range.text],
@@ -50,10 +49,9 @@ When(
   {
     weight: 20,
     draw(m, r) {
-      const p = m.someProcess(r);
-      const buf = p && m.someBuffer(p, r);
-      if (!p || !buf) return null;
-      const range = m.someRange(buf, r);
+      const at = m.somePlace(r);
+      if (!at) return null;
+      const { p, buf, range } = at;
       const fault = m.firstFault(range, true);
       const value = m.value();
       return {

@@ -26,10 +26,9 @@ defineParameterType({
 
 /** The explorer's pin of one page: long-term or not, read-only or for writing. */
 function drawPin(m: Model, r: import('../support/explore').Draw): Drawn | null {
-  const p = m.someProcess(r);
-  const buf = p && m.someBuffer(p, r);
-  if (!p || !buf) return null;
-  const range = m.someRange(buf, r, { single: true });
+  const at = m.somePlace(r, { single: true });
+  if (!at) return null;
+  const { p, buf, range } = at;
   const how =
     r.one(['long-term read-only', 'read-only', 'long-term for writing', 'for writing']) ?? 'read-only';
   return {

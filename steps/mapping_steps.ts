@@ -193,10 +193,9 @@ When(
   {
     weight: 4,
     draw(m, r) {
-      const p = m.someProcess(r);
-      const buf = p && m.someBuffer(p, r);
-      if (!p || !buf) return null;
-      const range = m.someRange(buf, r);
+      const at = m.somePlace(r);
+      if (!at) return null;
+      const { p, range } = at;
       return {
         args: [`process ${p.name}`, range.text],
         predict: null,
@@ -236,10 +235,9 @@ When(
   {
     weight: 6,
     draw(m, r) {
-      const p = m.someProcess(r);
-      const buf = p && m.someBuffer(p, r);
-      if (!p || !buf) return null;
-      const range = m.someRange(buf, r);
+      const at = m.somePlace(r);
+      if (!at) return null;
+      const { p, buf, range } = at;
       /* mprotect over a hole fails half-way (-ENOMEM), having changed what came before it: not drawn. */
       for (let i = 0; i < range.count; i++) if (!m.mapped(buf, range.first + i)) return null;
       const [text, prot] = r.one([
@@ -296,10 +294,9 @@ When(
   {
     weight: 8,
     draw(m, r) {
-      const p = m.someProcess(r);
-      const buf = p && m.someBuffer(p, r);
-      if (!p || !buf) return null;
-      const range = m.someRange(buf, r);
+      const at = m.somePlace(r);
+      if (!at) return null;
+      const { p, buf, range } = at;
       const advice =
         r.one(['MADV_DONTNEED', 'MADV_HUGEPAGE', 'MADV_FREE', 'MADV_NOHUGEPAGE', 'MADV_COLLAPSE']) ??
         'MADV_DONTNEED';

@@ -223,6 +223,17 @@ export class Model {
     return r.one([...p.bufs.values()]);
   }
 
+  /** A live process, one of its buffers and a range of it, drawn; null when no process has a buffer. */
+  somePlace(
+    r: Draw,
+    opts: { single?: boolean } = {},
+  ): { p: ProcModel; buf: BufModel; range: RangeModel } | null {
+    const p = this.someProcess(r);
+    const buf = p && this.someBuffer(p, r);
+    if (!p || !buf) return null;
+    return { p, buf, range: this.someRange(buf, r, opts) };
+  }
+
   /**
    * A page range of the buffer, biased to the paths that matter: one page
    * (the first, the last, another), the whole buffer, or two pages across a
