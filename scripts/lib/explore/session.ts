@@ -276,7 +276,8 @@ export class Session {
     if (what === 'reference refused') text = 'the reference is refused, because the refcount is frozen';
     if (what === 'no progress') text = 'the access keeps faulting without making progress';
     if (what === 'waiting on migration') text = 'the access waits for the migration';
-    const errno = /^errno (-\d+)$/.exec(what);
+    /* An errno outcome, as the World spells it: "errno -EFAULT (-14)" (or "errno -14"). */
+    const errno = /^errno (?:-E[A-Z0-9]+ \()?(-\d+)\)?$/.exec(what);
     /* The step's own claim, or (inside an interleaving) the claim of the kind of call that failed. */
     const phrase =
       claimErrno ??
