@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
+import { KernelInvariantViolation } from '../engine';
 import { pageRows, pageTable } from '../support/queries';
 import {
   type Counters,
@@ -366,9 +367,20 @@ async function main(): Promise<number> {
         try {
           fc.modelRun(() => ({ model: s, real: s }), cmds);
           s.sweep();
-        } catch (err) {
-          if (err instanceof StopSequence) return true;
-          if (!(err instanceof Finding)) throw err;
+        } catch (thrown) {
+          if (thrown instanceof StopSequence) return true;
+          /* Outside a step's own checks (the final sweep): a broken rule or an exception is a finding too. */
+          const err =
+            thrown instanceof Finding
+              ? thrown
+              : thrown instanceof KernelInvariantViolation
+                ? new Finding('debug_vm', thrown.rule, thrown.message, [...s.trace])
+                : new Finding(
+                    'exception',
+                    `${(thrown as Error).name} at the end of the sequence`,
+                    String((thrown as Error).stack ?? thrown).slice(0, 400),
+                    [...s.trace],
+                  );
           const sig = signature(err, s.phrases);
           const k = knownList.find((x) => x.signature === sig);
           if (k || seen.has(sig)) {

@@ -693,9 +693,20 @@ function dmirror_do_fault(m: Machine, d: dmirror, range: hmm_range, want_write: 
  * returns -EBUSY or mmu_interval_read_retry catches it: the same retry as a
  * munmap at "after mmu_interval_read_begin".)
  */
+/** The engine's stand-in for HMM_RANGE_DEFAULT_TIMEOUT: rounds of dmirror_range_fault before -EBUSY. */
+const HMM_RANGE_RETRIES = 64;
+
 function dmirror_range_fault(m: Machine, d: dmirror, range: hmm_range, want_write: boolean): number {
   const notifier = d.notifier as mmu_interval_notifier;
-  for (;;) {
+  /*
+   * The kernel gives up after HMM_RANGE_DEFAULT_TIMEOUT (1000 ms) of retries
+   * and returns -EBUSY. The engine has no clock: it allows a bounded number of
+   * rounds instead. Without a bound, a fault that invalidates the range each
+   * time (another device's page that a held reference keeps from migrating
+   * back) retried forever (npm run explore, under the v2 split design).
+   */
+  for (let round = 0; ; round++) {
+    if (round === HMM_RANGE_RETRIES) return -EBUSY;
     range.notifier_seq = mmu_interval_read_begin(notifier);
     preempt_point(m, 'dmirror_range_fault: after mmu_interval_read_begin', range.start, range.end);
     /* mmap_read_lock(mm) … mmap_read_unlock(mm) */
