@@ -226,25 +226,38 @@ function commands(vocab: Vocabulary, o: Options): fc.Arbitrary<Iterable<fc.Comma
   return fc.commands([one], { maxCommands: o.steps, size: 'max' });
 }
 
-/** Replay a finding's lines in a fresh World: it reproduces if a step fails, or an outcome is left unclaimed, at its end. */
-function reproduces(vocab: Vocabulary, lines: readonly string[]): boolean {
-  const counters: Counters = { ops: 0, sequences: 0, refused: 0, mix: new Map() };
-  const s = new Session(vocab, counters);
-  for (let i = 0; i < lines.length; i++) {
-    const text = lines[i].replace(/^(Given|When|Then|And) /, '');
-    try {
-      s.exec('Given', text);
-    } catch {
-      return i === lines.length - 1;
-    }
-  }
+/**
+ * Replay a finding's lines in a fresh World, once: it reproduces if a step
+ * fails at its end, or an outcome or a warning is left unclaimed there; the
+ * state table is taken where the replay stopped.
+ */
+function replay(vocab: Vocabulary, lines: readonly string[]): { reproduces: boolean; picture: string } {
+  const s = new Session(vocab, { ops: 0, sequences: 0, refused: 0, mix: new Map() });
   const w = s.world;
-  return w.outcomes.some((o) => !o.claimed) || w.kernel.machine.warnings.length > 0;
+  let failedAt = -1;
+  for (let i = 0; i < lines.length && failedAt < 0; i++)
+    try {
+      s.exec('Given', lines[i].replace(/^(Given|When|Then|And) /, ''));
+    } catch {
+      failedAt = i;
+    }
+  const reproduces =
+    failedAt >= 0
+      ? failedAt === lines.length - 1
+      : w.outcomes.some((o) => !o.claimed) || w.kernel.machine.warnings.length > 0;
+  let picture: string;
+  try {
+    const buffers = [...w.buffers.values()].filter((b) => !b.name.endsWith('_map'));
+    picture = pageTable(pageRows(w.kernel, w.processes, buffers));
+  } catch (err) {
+    picture = `(the state cannot be drawn: ${(err as Error).message})`;
+  }
+  return { reproduces, picture };
 }
 
-function featureText(f: Found, finding: Finding, picture: string, o: Options): string {
+function featureText(f: Found, finding: Finding, picture: string): string {
   const header = [
-    `# Found by npm run explore -- --seed ${f.seed}${o.shard ? '' : ''} (${f.seconds} s); shrunk from ${f.unshrunk} to ${f.steps} steps in ${f.shrinks} shrinks.`,
+    `# Found by npm run explore -- --seed ${f.seed} (${f.seconds} s); shrunk from ${f.unshrunk} to ${f.steps} steps in ${f.shrinks} shrinks.`,
     `# It ${f.reproduces ? 'reproduces' : 'DID NOT reproduce'} when its steps are replayed on a fresh engine.`,
     '# To keep it as a regression scenario once the engine is fixed (or the kernel is, for a kernel bug):',
     '# copy it to features/explore/, give the scenario a name that says the rule, and end it with the',
@@ -265,24 +278,6 @@ function featureText(f: Found, finding: Finding, picture: string, o: Options): s
     ...lines,
     ...pic,
   ].join('\n')}\n`;
-}
-
-function pictureOf(vocab: Vocabulary, lines: readonly string[]): string {
-  const counters: Counters = { ops: 0, sequences: 0, refused: 0, mix: new Map() };
-  const s = new Session(vocab, counters);
-  for (const l of lines)
-    try {
-      s.exec('Given', l.replace(/^(Given|When|Then|And) /, ''));
-    } catch {
-      break;
-    }
-  try {
-    const w = s.world;
-    const buffers = [...w.buffers.values()].filter((b) => !b.name.endsWith('_map'));
-    return pageTable(pageRows(w.kernel, w.processes, buffers));
-  } catch (err) {
-    return `(the state cannot be drawn: ${(err as Error).message})`;
-  }
 }
 
 function bar(done: number, total: number, text: string): void {
@@ -409,6 +404,7 @@ async function main(): Promise<number> {
       if (!(err instanceof Finding)) throw err;
       const finding = lastFinding ?? err;
       const sig = signature(finding, lastPhrases);
+      const replayed = replay(vocab, finding.trace);
       const f: Found = {
         signature: sig,
         oracle: finding.oracle,
@@ -419,11 +415,11 @@ async function main(): Promise<number> {
         shrinks: details.numShrinks,
         seconds: Math.round((Date.now() - started) / 100) / 10,
         seed: details.seed,
-        reproduces: reproduces(vocab, finding.trace),
+        reproduces: replayed.reproduces,
         file: join(o.out, `${sig}.feature`),
         known: null,
       };
-      writeFileSync(f.file, featureText(f, finding, pictureOf(vocab, finding.trace), o));
+      writeFileSync(f.file, featureText(f, finding, replayed.picture));
       found.push(f);
       seen.set(sig, f);
       if (!o.quiet) {

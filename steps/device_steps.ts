@@ -122,9 +122,9 @@ When(
       drawDevice(m, r, (range, outcome, world) => {
         const cmd = world.lastCommand;
         if (outcome !== null || !cmd) return undefined;
-        const want = cmd.cmd.ptr.map((_, i) => m.expected(range.buf, range.first + i));
-        const bad = cmd.cmd.ptr.findIndex((v, i) => want[i] !== null && want[i] !== v);
-        if (bad < 0 || !want.every((w) => w === want[0])) return undefined;
+        const miss = m.mismatch(range, cmd.cmd.ptr);
+        if (!miss?.want.every((w) => w === miss.want[0])) return undefined;
+        const { want, bad } = miss;
         const hex = (v: number) => `0x${v.toString(16)}`;
         return [
           {

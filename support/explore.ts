@@ -62,6 +62,8 @@ export interface BufModel {
   readonly kind: BufKind;
   /** Advised MADV_HUGEPAGE at a 2 MiB boundary (a THP candidate). */
   readonly thp: boolean;
+  /** The file a file mapping maps (a private file page MADV_DONTNEED dropped reads it again), or null. */
+  readonly file: MemObject | null;
   readonly prot: number[];
   readonly slots: Slot[];
 }
@@ -277,6 +279,7 @@ export class Model {
       pages,
       kind: shared ? 'shared anonymous' : 'private anonymous',
       thp,
+      file: null,
       prot: new Array(pages).fill(prot),
       slots: Array.from({ length: pages }, (_, i) => (obj ? { obj, idx: i, priv: false } : { own: 0 })),
     };
@@ -291,6 +294,7 @@ export class Model {
       pages: file.vals.length,
       kind: shared ? 'shared file' : 'private file',
       thp: false,
+      file,
       prot: new Array(file.vals.length).fill(PROT_READ | PROT_WRITE),
       slots: file.vals.map((_, i) => ({ obj: file, idx: i, priv: !shared })),
     };
@@ -438,17 +442,10 @@ export class Model {
     for (const [b, at] of this.pages(range)) {
       const s = b.slots[at];
       if (!s || 'alias' in s) continue;
-      if ('own' in s) b.slots[at] = b.kind === 'private file' ? this.fileSlot(b, at) : { own: 0 };
+      if ('own' in s) b.slots[at] = b.file ? { obj: b.file, idx: at, priv: true } : { own: 0 };
       if (b.kind.startsWith('private'))
         this.invalidatePins(p.name, { buf: b, first: at, count: 1, text: '' });
     }
-  }
-
-  /** A private file page MADV_DONTNEED dropped: it reads the file again. */
-  private fileSlot(buf: BufModel, at: number): Slot {
-    for (const s of buf.slots) if (s && 'obj' in s) return { obj: s.obj, idx: at, priv: true };
-    const file = [...this.files.values()].find((f) => f.vals.length === buf.pages);
-    return file ? { obj: file, idx: at, priv: true } : { own: 0 };
   }
 
   /** MADV_FREE of private anonymous pages: each keeps its data or reads 0, until the next store. */
@@ -482,15 +479,22 @@ export class Model {
     for (const pin of this.pins) if (pin.proc === p.name) pin.coherent = false;
   }
 
+  /** What the model expects for each value read over the range, and the first that differs; null when none does. */
+  mismatch(range: RangeModel, got: readonly number[]): { want: (number | null)[]; bad: number } | null {
+    const want = got.map((_, i) => this.expected(range.buf, range.first + i));
+    const bad = got.findIndex((v, i) => want[i] !== null && want[i] !== v);
+    return bad < 0 ? null : { want, bad };
+  }
+
   /**
    * Checks of what a process read, against the model: `process A read 0x…`
    * where the model expects one value over the range, else the first page
    * that differs, as `page 3 of buffer X in process A holds 0x…`.
    */
   checkRead(p: ProcModel, range: RangeModel, got: readonly number[]): Check[] {
-    const want = got.map((_, i) => this.expected(range.buf, range.first + i));
-    const bad = got.findIndex((v, i) => want[i] !== null && want[i] !== v);
-    if (bad < 0) return [];
+    const miss = this.mismatch(range, got);
+    if (!miss) return [];
+    const { want, bad } = miss;
     const detail = `process ${p.name} read ${hex(got[bad])} from page ${range.first + bad} of buffer ${range.buf.name}, where the model says ${hex(want[bad] as number)}`;
     if (want.every((w) => w === want[0]))
       return [{ step: `process ${p.name} read ${hex(want[0] as number)}`, ok: false, detail }];

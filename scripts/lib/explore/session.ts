@@ -8,7 +8,7 @@ import { AssertionError } from 'node:assert';
 import { loadSupport } from '@cucumber/cucumber/api';
 import { EngineUsageError, KernelInvariantViolation } from '../../../engine';
 import { errnoName } from '../../../support/c';
-import { type Check, Draw, type Explore, Model, type PinModel } from '../../../support/explore';
+import { type Check, Draw, type Explore, Model, type PinModel, rangeText } from '../../../support/explore';
 import { explorable } from '../../../support/vocabulary';
 import type { MmWorld } from '../../../support/world';
 
@@ -330,8 +330,6 @@ export class Session {
    * contents of, in runs of pages a load can reach.
    */
   sweep(): void {
-    const reads = this.vocab.operations.find((o) => o.phrase === '{process} reads {pages}');
-    if (!reads) throw new Error('the vocabulary has no "{process} reads {pages}"');
     for (const p of [...this.model.procs.values()])
       for (const buf of [...p.bufs.values()]) {
         let i = 0;
@@ -342,17 +340,7 @@ export class Session {
           }
           let j = i;
           while (j + 1 < buf.pages && !this.model.faults(buf, j + 1, false)) j++;
-          const range = {
-            buf,
-            first: i,
-            count: j - i + 1,
-            text:
-              i === 0 && j === buf.pages - 1
-                ? `buffer ${buf.name}`
-                : i === j
-                  ? `page ${i} of buffer ${buf.name}`
-                  : `pages ${i}-${j} of buffer ${buf.name}`,
-          };
+          const range = { buf, first: i, count: j - i + 1, text: rangeText(buf, i, j - i + 1) };
           const text = `process ${p.name} reads ${range.text}`;
           this.trace.push(`When ${text}`);
           this.counters.ops++;
