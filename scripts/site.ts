@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../engine/machine';
+import { isKernelParameter } from './lib/allure';
 import { type Claim, isFinding, loadClaims, sharedDir } from './lib/claims';
 import {
   type ConformanceCase,
@@ -102,7 +103,9 @@ function allureUids(): Map<string, string> {
       parameters?: { name: string; value: string }[];
     };
     const uri = t.fullName.slice(t.fullName.indexOf(':') + 1, t.fullName.indexOf('#'));
-    uids.set(allureKey(uri, t.name, t.parameters ?? []), t.uid);
+    // The real-kernel verdict is a parameter in Allure, not one of the scenario's own.
+    const own = (t.parameters ?? []).filter((p) => !isKernelParameter(p.name));
+    uids.set(allureKey(uri, t.name, own), t.uid);
   }
   return uids;
 }

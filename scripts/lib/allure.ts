@@ -46,6 +46,14 @@ function key(uri: string, name: string, values: string[]): string {
   return JSON.stringify([uri, name, values]);
 }
 
+/**
+ * The parameter that shows a scenario's real-kernel verdict in Allure ("Linux 7.2.13" = "agree").
+ * Allure keeps it in the test case's parameters, so whoever matches a test case to a scenario by
+ * its outline parameters must leave it out (isKernelParameter).
+ */
+export const kernelParameter = (version: string): string => `Linux ${version}`;
+export const isKernelParameter = (name: string): boolean => /^Linux \S+$/.test(name);
+
 /** Make each Allure result's status agree with Cucumber's; returns what changed and the counts. */
 export function reconcile(dir: string, run: LastRun): { fixed: string[]; passed: number; failed: number } {
   const pickleByKey = new Map<string, string>();
@@ -107,7 +115,7 @@ export function enrich(dir: string): number {
     if (k.note) r.labels.push({ name: 'kernel note', value: k.note });
     r.parameters = [
       ...(r.parameters ?? []),
-      { name: `Linux ${scenarioRun.kernel.version}`, value: k.verdict, excluded: true },
+      { name: kernelParameter(scenarioRun.kernel.version), value: k.verdict, excluded: true },
     ];
     writeFileSync(file, JSON.stringify(r));
     n++;
