@@ -224,6 +224,15 @@ function main(): number {
   return 0;
 }
 
+/** The last lines of a guest's console, indented, for an error that must say why a boot ran nothing. */
+function consoleTail(text: string, lines = 25): string {
+  const all = text.trimEnd().split('\n');
+  return all
+    .slice(-lines)
+    .map((l) => `    | ${l}`)
+    .join('\n');
+}
+
 /**
  * --scenarios: every scenario whose steps all translate, as one C program,
  * booted until all have run (a scenario that takes the kernel down ends a
@@ -252,7 +261,8 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
   const boots: { from: number; seconds: number; timedOut: boolean }[] = [];
   mkdirSync(LOGS, { recursive: true });
   let from = 0;
-  while (from < chosen.length && boots.length < 5) {
+  let retried = false;
+  while (from < chosen.length && boots.length < 6) {
     const plan: GuestPlan = {
       thp: 'madvise',
       hugepages: 64,
@@ -288,10 +298,19 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
     );
     const began = [...output.began].filter((n) => n >= from);
     if (!began.length) {
-      if (boots.length === 1)
-        throw new OracleError(
-          `the guest ran no scenario (${g.timedOut ? 'timed out' : `qemu exited ${g.exitCode}`}); its console: ${join(LOGS, 'scenarios-console-1.log')}`,
-        );
+      const why = `the guest ran no scenario (${g.timedOut ? 'timed out' : `qemu exited ${g.exitCode}`}) after ${g.seconds} s; its console (${join(LOGS, `scenarios-console-${boots.length}.log`)}) ends:\n${consoleTail(g.console)}`;
+      /*
+       * A boot that never reached the first scenario says nothing about the
+       * scenarios: boot once more before giving up (CI once saw one such boot
+       * of 8 s that a rerun did not repeat), and say what the console showed.
+       */
+      if (!retried) {
+        retried = true;
+        log(`${why}\nbooting again`);
+        continue;
+      }
+      if (!output.ended.size) throw new OracleError(why);
+      log(why);
       break;
     }
     if (output.ended.has(chosen.length - 1)) break;

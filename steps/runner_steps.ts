@@ -426,8 +426,14 @@ Then(
 After({ tags: '@runner' }, function (this: MmWorld, { result }) {
   const project = scratchProjects.get(this);
   if (!project) return;
-  if (result?.status !== Status.PASSED && project.lastRun)
-    this.attach(shown(project.lastRun), { mediaType: 'text/plain', fileName: 'cucumber-js output.txt' });
+  // Every run, not only the last: a report that fails may be the trace of a scenario run before it.
+  if (result?.status !== Status.PASSED && project.runs.length)
+    this.attach(
+      project.runs
+        .map((r, i) => `run ${i + 1} of ${project.runs.length}: ${r.args.join(' ')}\n${shown(r)}`)
+        .join('\n'),
+      { mediaType: 'text/plain', fileName: 'cucumber-js output.txt' },
+    );
   project.remove();
   scratchProjects.delete(this);
 });

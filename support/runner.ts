@@ -118,6 +118,8 @@ export class ScratchProject {
   readonly dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mmspec-scratch-')));
   private readonly stepFiles: string[] = [];
   lastRun: RunResult | undefined;
+  /** Every run in this project, in order: a failure's attachment shows them all, not only the last. */
+  readonly runs: RunResult[] = [];
 
   constructor() {
     fs.mkdirSync(path.join(this.dir, 'features'));
@@ -233,6 +235,7 @@ export class ScratchProject {
       output: fs.readFileSync(outputFile, 'utf8'),
       args: options,
     };
+    this.runs.push(this.lastRun);
     return this.lastRun;
   }
 
