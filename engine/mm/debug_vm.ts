@@ -800,9 +800,15 @@ function incremental(m: Machine, st: shadow_state): void {
 
   /* Every page whose fields or counts changed, and the head of each such tail (check_folio covers its folio). */
   const dirty = t.dirty_list.slice().sort((a, b) => a - b);
+  /* Sorted, so a folio's dirty tails follow its head: check_folio runs once per folio. */
+  let folio = -1;
   for (const pfn of dirty) {
     check_pfn(m, t, pfn);
-    if (mem.flags[pfn] & PG_tail) check_pfn(m, t, pfn & ~(HPAGE_PMD_NR - 1));
+    if (!(mem.flags[pfn] & PG_tail)) folio = pfn;
+    else if ((pfn & ~(HPAGE_PMD_NR - 1)) !== folio) {
+      folio = pfn & ~(HPAGE_PMD_NR - 1);
+      check_pfn(m, t, folio);
+    }
   }
   t.clear_dirty();
   check_globals(m, st.mms, dirty);
