@@ -3,7 +3,10 @@
  * rep by rep in the same run, and the author's loop (one scenario, the whole
  * suite) beside a trivial Cucumber project with as many scenarios (the floor).
  *
- *   npm run bench [-- --quick] [-- --check] [-- --no-loop | --only-loop] [-- --pages=N,N] [-- --modes=4k,thp]
+ *   npm run bench [-- --quick] [-- --check] [-- --no-loop | --only-loop] [-- --no-ops | --only-ops] [-- --pages=N,N] [-- --modes=4k,thp]
+ *
+ * Part 0 (bench/ops.ts): the explorer's ops/s with debug_vm off, incremental
+ * and full, side by side.
  *
  * Part 1, per mode (4k: MADV_NOHUGEPAGE, thp: MADV_HUGEPAGE on a 2 MiB-aligned
  * range) and per N (1 Mi and 4 Mi pages of 4 KiB, a 4 and a 16 GiB process),
@@ -39,6 +42,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kernel, mm } from '../engine/index';
+import { measureOps, OPS_TARGET, opsTable } from './ops';
 import {
   benchmark_thp_migration,
   FULL_ITERATIONS,
@@ -51,6 +55,8 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const CHECK = argv.includes('--check');
 const ONLY_LOOP = argv.includes('--only-loop');
+const ONLY_OPS = argv.includes('--only-ops');
+const EXPLORER_OPS = !argv.includes('--no-ops');
 const LOOP = !argv.includes('--no-loop');
 /** `--pages=N,N` and `--modes=4k,thp` narrow a run (e.g. to repeat one size). */
 const option = (name: string): string[] | null => {
@@ -522,6 +528,18 @@ function opTable(results: SizeResult[]): string {
 /* ---------------- main ---------------- */
 
 function main(): void {
+  const opsRuns = QUICK ? 200 : 400;
+  const opsReps = QUICK ? 3 : 5;
+  if (ONLY_OPS) {
+    const ops = measureOps(ROOT, opsRuns, opsReps);
+    mkdirSync(join(ROOT, 'reports'), { recursive: true });
+    writeFileSync(
+      join(ROOT, 'reports', 'bench-ops.json'),
+      `${JSON.stringify({ node: process.version, cpu: cpus()[0]?.model, explorer_ops: ops }, null, 2)}\n`,
+    );
+    console.log(`\n${opsTable(ops)}\nwrote ${join('reports', 'bench-ops.json')}`);
+    return;
+  }
   if (ONLY_LOOP) {
     const loop = measureLoop();
     const path = join(ROOT, 'reports', 'bench-loop.json');
@@ -534,6 +552,7 @@ function main(): void {
     console.log(`wrote ${join('reports', 'bench-loop.json')}`);
     return;
   }
+  const explorerOps = EXPLORER_OPS ? measureOps(ROOT, opsRuns, opsReps) : null;
   const bin = buildKernelBench();
   const t0 = process.hrtime.bigint();
   engineRep(65_536, 65_536, '4k');
@@ -578,6 +597,10 @@ function main(): void {
       if (row.engine.min / row.kernel.max > t) missed.push(`${op} at N=${r.pages}: ${row.ratio}x > ${t}x`);
     }
   }
+  if (explorerOps && explorerOps.ops_per_second.incremental.max < OPS_TARGET)
+    missed.push(
+      `explorer: ${explorerOps.ops_per_second.incremental.median} ops/s with incremental debug_vm < ${OPS_TARGET}`,
+    );
   for (const m of memory)
     if (m.total > BYTES_PER_PAGE_TARGET)
       missed.push(`memory at N=${m.pages}: ${m.total} B/page > ${BYTES_PER_PAGE_TARGET}`);
@@ -610,6 +633,7 @@ function main(): void {
         'nr_memmap_pages) / present pages, and the /proc/meminfo PageTables delta / N',
     },
     scale_fork: scale,
+    explorer_ops: explorerOps,
     loop,
     targets: {
       ratio: RATIO_TARGETS,
@@ -662,6 +686,7 @@ function main(): void {
       `  suite ${s(loop.suite_s)}; floor ${s(loop.suite_floor_s)}; ratio ${loop.suite_floor_ratio}x (target <= 5x)`,
     );
   }
+  if (explorerOps) console.log(`\n${opsTable(explorerOps)}`);
   console.log(`\n${thp_migration_table(thpRows, FULL_ITERATIONS)}\n(${thpSeconds.toFixed(1)} s)`);
   console.log(missed.length ? `\nmissed:\n  ${missed.join('\n  ')}` : '\nevery target met');
   console.log(`\nwrote ${join('reports', 'bench.json')}`);

@@ -91,7 +91,7 @@ import {
   type hmm_dmirror_module,
 } from './lib/test_hmm';
 import { Machine, type MachineConfig } from './machine';
-import { debug_vm_check } from './mm/debug_vm';
+import { debug_vm_after_op, debug_vm_check, debug_vm_finish } from './mm/debug_vm';
 import { create_file, filemap_read, generic_perform_write } from './mm/filemap';
 import { get_user_pages, gup_fast_fallback, pin_user_pages, put_page, unpin_user_page } from './mm/gup';
 import { type gup_test, gup_test_ioctl } from './mm/gup_test';
@@ -208,8 +208,16 @@ export class Kernel {
   /** Run a mutating operation, then the debug_vm checker (CONFIG_DEBUG_VM). */
   op<T>(fn: () => T): T {
     const result = fn();
-    if (this.machine.config.debug_vm) debug_vm_check(this.machine);
+    if (this.machine.config.debug_vm) debug_vm_after_op(this.machine);
     return result;
+  }
+
+  /**
+   * The end of a scenario or an explored sequence: every debug_vm rule against
+   * the whole machine, whatever the per-operation mode (but 'off').
+   */
+  finish(): void {
+    if (this.machine.config.debug_vm) debug_vm_finish(this.machine);
   }
 
   /** Boot a new process with an empty address space. */

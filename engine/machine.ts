@@ -146,8 +146,12 @@ export class Machine {
   readonly deferred_split_queue = new Set<number>();
   /** Pagemaps by id (mem_map.pgmap); slot 0 is ordinary RAM. */
   readonly pgmaps: (dev_pagemap | null)[] = [null];
-  /** Checks that drivers add to debug_vm (their own free lists and tables). */
-  readonly driver_checks: ((m: Machine) => void)[] = [];
+  /**
+   * Checks that drivers add to debug_vm (their own free lists and tables):
+   * `dirty` lists the pfns whose fields changed since the last check (sorted),
+   * or is null for a check of everything.
+   */
+  readonly driver_checks: ((m: Machine, dirty: readonly number[] | null) => void)[] = [];
   /** vm_event counters (include/linux/vm_event_item.h) the scenarios read. */
   readonly vm_events = {
     PGFAULT: 0,

@@ -15,6 +15,8 @@
  *   npm run explore -- --driver coherent          the prologue's driver: private, coherent, none or any
  *   npm run explore -- --shard 2/8                the 2nd of 8 disjoint seed streams (a CI matrix)
  *   npm run explore -- --merge dir1 dir2          merge the findings of several runs by signature
+ *   npm run explore -- --debug-vm full            debug_vm: incremental (the default), full or off
+ *                                                 (MMSPEC_DEBUG_VM sets the default)
  *
  * Writes reports/explore/summary.json and reports/explore/<signature>.feature;
  * exits 1 on a finding explore/known.yaml does not list.
@@ -24,12 +26,18 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { KernelInvariantViolation } from '../engine';
+import {
+  DEBUG_VM_MODES,
+  type debug_vm_mode,
+  get_debug_vm_mode,
+  set_debug_vm_mode,
+} from '../engine/mm/debug_vm';
 import { pageRows, pageTable } from '../support/queries';
+import { begin, commands, prologue } from './lib/explore/sequence';
 import {
   type Counters,
   Finding,
   loadVocabulary,
-  type Operation,
   Session,
   StopSequence,
   signature,
@@ -49,6 +57,7 @@ interface Options {
   out: string;
   merge: string[] | null;
   quiet: boolean;
+  debugVm: debug_vm_mode;
 }
 
 class UsageError extends Error {}
@@ -65,6 +74,7 @@ function options(argv: string[]): Options {
     out: 'reports/explore',
     merge: null,
     quiet: false,
+    debugVm: (process.env.MMSPEC_DEBUG_VM as debug_vm_mode | undefined) || get_debug_vm_mode(),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -85,7 +95,12 @@ function options(argv: string[]): Options {
     else if (a === '--design') o.designs.push(value());
     else if (a === '--out') o.out = value();
     else if (a === '--quiet') o.quiet = true;
-    else if (a === '--driver') {
+    else if (a === '--debug-vm') {
+      const d = value();
+      if (!DEBUG_VM_MODES.includes(d as debug_vm_mode))
+        throw new UsageError(`--debug-vm ${d}: one of ${DEBUG_VM_MODES.join(', ')}`);
+      o.debugVm = d as debug_vm_mode;
+    } else if (a === '--driver') {
       const d = value();
       if (!['private', 'coherent', 'none', 'any'].includes(d))
         throw new UsageError(`--driver ${d}: one of private, coherent, none, any`);
@@ -134,96 +149,6 @@ interface Found {
   reproduces: boolean;
   file: string;
   known: string | null;
-}
-
-/** The prologue of a sequence: THP mode, the driver, the designs asked for, the first process. */
-interface Prologue {
-  lines: string[];
-  /** The first buffer: process A's first operation, a mapping (a THP candidate or not), drawn with these numbers. */
-  thpBuffer: boolean;
-  numbers: number[];
-}
-
-function prologue(o: Options): fc.Arbitrary<Prologue> {
-  const drivers = o.driver === 'any' ? (['private', 'coherent', 'none'] as const) : ([o.driver] as const);
-  return fc
-    .record({
-      thp: fc.constantFrom('madvise', 'always', 'never'),
-      driver: fc.constantFrom(...drivers),
-      thpBuffer: fc.boolean(),
-      numbers: fc.array(fc.nat({ max: 1 << 16 }), { minLength: 8, maxLength: 8 }),
-    })
-    .map(({ thp, driver, thpBuffer, numbers }) => ({
-      thpBuffer,
-      numbers,
-      lines: [
-        ...(thp === 'madvise' ? [] : [`transparent hugepages are ${thp}`]),
-        ...o.designs,
-        ...(driver === 'private'
-          ? ['the HMM test driver is loaded']
-          : driver === 'coherent'
-            ? ['the HMM test driver is loaded with device-coherent memory']
-            : []),
-        'a process A',
-      ],
-    }));
-}
-
-const MAP_ANON = '{process} maps {size} of {sharing} anonymous memory as buffer {word}';
-const MAP_THP =
-  '{process} maps {size} of {sharing} anonymous memory, buffer {word} being its first 2 MiB-aligned {size}, advised MADV_HUGEPAGE';
-
-/** Start a sequence: the prologue's Givens, and the model's devices and THP mode to match. */
-function begin(vocab: Vocabulary, counters: Counters, p: Prologue): Session {
-  const s = new Session(vocab, counters);
-  for (const line of p.lines) {
-    s.given(line);
-    const thp = /^transparent hugepages are (\w+)$/.exec(line);
-    if (thp) s.model.thp = thp[1] as 'always' | 'never';
-    if (line === 'the HMM test driver is loaded')
-      s.model.devices.push(
-        { text: 'the private device', coherent: false },
-        { text: 'private device 1', coherent: false },
-      );
-    if (line === 'the HMM test driver is loaded with device-coherent memory')
-      s.model.devices.push(
-        { text: 'the coherent device', coherent: true },
-        { text: 'coherent device 3', coherent: true },
-        { text: 'the private device', coherent: false },
-      );
-  }
-  const first = vocab.operations.find((op) => op.phrase === (p.thpBuffer ? MAP_THP : MAP_ANON));
-  if (!first) throw new Error(`the vocabulary has no "${p.thpBuffer ? MAP_THP : MAP_ANON}" for the explorer`);
-  s.step(first, p.numbers);
-  return s;
-}
-
-/** One operation of a sequence: a phrase and the numbers its draw consumes. */
-class StepCommand implements fc.Command<Session, Session> {
-  constructor(
-    readonly op: Operation,
-    readonly numbers: readonly number[],
-  ) {}
-  check(): boolean {
-    return true;
-  }
-  run(_m: Session, s: Session): void {
-    s.step(this.op, this.numbers);
-  }
-  toString(): string {
-    return `${this.op.phrase} [${this.numbers.join(',')}]`;
-  }
-}
-
-function commands(vocab: Vocabulary, o: Options): fc.Arbitrary<Iterable<fc.Command<Session, Session>>> {
-  const numbers = fc.array(fc.nat({ max: 1 << 16 }), { minLength: 8, maxLength: 8 });
-  const one = fc.oneof(
-    ...vocab.operations.map((op) => ({
-      weight: op.explore.weight ?? 10,
-      arbitrary: numbers.map((ns) => new StepCommand(op, ns) as fc.Command<Session, Session>),
-    })),
-  );
-  return fc.commands([one], { maxCommands: o.steps, size: 'max' });
 }
 
 /**
@@ -325,6 +250,8 @@ async function main(): Promise<number> {
   if (o.merge) return merge(o.merge, o.out);
   const knownList = known();
   const vocab = await loadVocabulary();
+  /* After loading the support code, whose World reads MMSPEC_DEBUG_VM. */
+  set_debug_vm_mode(o.debugVm);
   for (const d of o.designs)
     if (!vocab.definitions.some((s) => s.matchesStepName(d)))
       throw new UsageError(`--design "${d}": no step says that (a Given of features/, word for word)`);
@@ -362,6 +289,7 @@ async function main(): Promise<number> {
         try {
           fc.modelRun(() => ({ model: s, real: s }), cmds);
           s.sweep();
+          s.world.kernel.finish();
         } catch (thrown) {
           if (thrown instanceof StopSequence) return true;
           /* Outside a step's own checks (the final sweep): a broken rule or an exception is a finding too. */
@@ -438,6 +366,7 @@ async function main(): Promise<number> {
     shard: o.shard,
     designs: o.designs,
     driver: o.driver,
+    debugVm: o.debugVm,
     sequences: counters.sequences,
     ops: counters.ops,
     refused: counters.refused,
@@ -449,7 +378,7 @@ async function main(): Promise<number> {
   };
   writeFileSync(join(o.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(
-    `explore: seed ${o.seed}${o.shard ? ` (shard ${o.shard.i}/${o.shard.n})` : ''}: ${counters.sequences} sequences, ${counters.ops} ops in ${summary.seconds} s (${summary.opsPerSecond} ops/s); ${found.length} new finding(s), ${[...knownHits.values()].reduce((a, b) => a + b, 0)} hit(s) of known ones`,
+    `explore: seed ${o.seed}${o.shard ? ` (shard ${o.shard.i}/${o.shard.n})` : ''}, debug_vm ${o.debugVm}: ${counters.sequences} sequences, ${counters.ops} ops in ${summary.seconds} s (${summary.opsPerSecond} ops/s); ${found.length} new finding(s), ${[...knownHits.values()].reduce((a, b) => a + b, 0)} hit(s) of known ones`,
   );
   const total = [...counters.mix.values()].reduce((a, b) => a + b, 0) || 1;
   console.log(

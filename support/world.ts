@@ -11,11 +11,19 @@ import type { migrate_vma } from '../engine/include/linux/migrate';
 import { MAP_ANONYMOUS } from '../engine/include/linux/mm';
 import type { address_space, task_struct } from '../engine/include/linux/mm_types';
 import type { dmirror, hmm_dmirror_cmd, hmm_dmirror_module } from '../engine/lib/test_hmm';
+import { type debug_vm_mode, set_debug_vm_mode as setDebugVmMode } from '../engine/mm/debug_vm';
 import type { mmap_args } from '../engine/mm/mmap';
 import { errnoName } from './c';
 import { hexPfnText, Translator } from './vocabulary';
 
 export const PAGE = 4096;
+
+/**
+ * MMSPEC_DEBUG_VM=full checks every debug_vm rule against the whole machine
+ * after every operation; 'incremental' (the default) checks what each
+ * operation changed; 'off' checks nothing (engine/mm/debug_vm.ts).
+ */
+setDebugVmMode((process.env.MMSPEC_DEBUG_VM as debug_vm_mode | undefined) || 'incremental');
 
 /** A named address range. Buffers keep their address across fork, as mappings do. */
 export interface Buffer {

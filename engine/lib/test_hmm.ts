@@ -514,7 +514,8 @@ export function hmm_dmirror_init(
     const ret = dmirror_allocate_chunk(m, mod, mdevice, false);
     if (ret) throw new Error(`dmirror: device ${id} has no memory (${ret})`);
   });
-  m.driver_checks.push((mm) => dmirror_debug_check(mm, mod));
+  const seen = new Map<dmirror_device, dmirror_debug_seen>();
+  m.driver_checks.push((mm, dirty) => dmirror_debug_check(mm, mod, dirty, seen));
   return mod;
 }
 
@@ -1155,30 +1156,82 @@ export function dmirror_ioctl(
 
 /* ---------------- debug_vm, driver side ---------------- */
 
+/** What dmirror_debug_check last saw of a device: copies of its free lists, and its chunks. */
+interface dmirror_debug_seen {
+  pages: number[];
+  folios: number[];
+  chunks: string;
+}
+
+/** The pageblocks (pfn >> HPAGE_PMD_ORDER) of the entries that differ between two free lists. */
+function dmirror_free_list_changes(
+  was: readonly number[],
+  now: readonly number[],
+  blocks: Set<number>,
+): boolean {
+  let changed = was.length !== now.length;
+  for (let i = 0; i < Math.max(was.length, now.length); i++)
+    if (was[i] !== now[i]) {
+      changed = true;
+      if (was[i] !== undefined) blocks.add(was[i] >> HPAGE_PMD_ORDER);
+      if (now[i] !== undefined) blocks.add(now[i] >> HPAGE_PMD_ORDER);
+    }
+  return changed;
+}
+
 /**
  * The driver's own invariants: its free lists hold exactly its free device
  * pages (a free folio's tails count as free), and every other page of a live
  * chunk is in use (a referenced page, or a tail of an allocated folio).
+ * With `dirty` (debug_vm's incremental check), only the pageblocks where a
+ * page changed or a free-list entry moved are checked; a device whose
+ * chunks changed is checked whole.
  */
-function dmirror_debug_check(m: Machine, mod: hmm_dmirror_module): void {
+function dmirror_debug_check(
+  m: Machine,
+  mod: hmm_dmirror_module,
+  dirty: readonly number[] | null,
+  seen: Map<dmirror_device, dmirror_debug_seen>,
+): void {
   for (const mdevice of mod.devices) {
-    const free = new Set(mdevice.free_pages);
-    for (const head of mdevice.free_folios) for (let i = 0; i < HPAGE_PMD_NR; i++) free.add(head + i);
+    const chunks = mdevice.chunks.map((c) => `${c.pagemap.range.start}:${c.remove}`).join(',');
+    const was = seen.get(mdevice);
+    const all = dirty === null || !was || was.chunks !== chunks;
+    const blocks = new Set<number>();
+    if (!all) {
+      for (const pfn of dirty) blocks.add(pfn >> HPAGE_PMD_ORDER);
+      const pages = dmirror_free_list_changes(was.pages, mdevice.free_pages, blocks);
+      const folios = dmirror_free_list_changes(was.folios, mdevice.free_folios, blocks);
+      if (pages) was.pages = [...mdevice.free_pages];
+      if (folios) was.folios = [...mdevice.free_folios];
+    } else seen.set(mdevice, { pages: [...mdevice.free_pages], folios: [...mdevice.free_folios], chunks });
+    if (!all && blocks.size === 0) continue;
+    /* Membership of the free lists, by pfn (a typed array: a Set of every free page cost more than the check). */
+    let free: Uint8Array | null = null;
     for (const c of mdevice.chunks) {
       if (c.remove) continue;
       const { start, nr } = c.pagemap.range;
       for (let pfn = start; pfn < start + nr; pfn++) {
+        if (!all && !blocks.has(pfn >> HPAGE_PMD_ORDER)) {
+          pfn |= HPAGE_PMD_NR - 1;
+          continue;
+        }
+        if (!free) {
+          free = new Uint8Array(m.mem.nr_pfns);
+          for (const p of mdevice.free_pages) free[p] = 1;
+          for (const head of mdevice.free_folios) free.fill(1, head, head + HPAGE_PMD_NR);
+        }
         /* A folio frozen by a split also sits at refcount 0, but locked: it is in use, not free. */
         const head = page_folio(m, pfn);
         const idle =
           m.mem._refcount[head] === 0 &&
           !(m.mem.flags[head] & PG_locked) &&
           (head === pfn || m.mem._refcount[pfn] === 0);
-        if (free.has(pfn) !== idle)
+        if ((free[pfn] === 1) !== idle)
           throw new KernelInvariantViolation(
             'a free device page is on its device free list',
             pfn,
-            `refcount ${m.mem._refcount[page_folio(m, pfn)]}, ${free.has(pfn) ? 'on' : 'not on'} dmirror${mdevice.id}'s free lists`,
+            `refcount ${m.mem._refcount[page_folio(m, pfn)]}, ${free[pfn] ? 'on' : 'not on'} dmirror${mdevice.id}'s free lists`,
           );
       }
     }
