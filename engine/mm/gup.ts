@@ -43,17 +43,20 @@ import {
   GUP_PIN_COUNTING_BIAS,
   is_cow_mapping,
   is_huge_zero_pfn,
+  is_vm_hugetlb_page,
   is_zero_pfn,
   PageAnonExclusive,
   page_folio,
-  VM_ACCESS_FLAGS,
   VM_FAULT_ERROR,
   VM_FAULT_OOM,
   VM_FAULT_RETRY,
   VM_IO,
+  VM_MAYREAD,
   VM_PFNMAP,
+  VM_READ,
   VM_SHARED,
   VM_WRITE,
+  vma_is_accessible,
 } from '../include/linux/mm';
 import {
   HPAGE_PMD_ORDER,
@@ -93,13 +96,21 @@ const MUST_UNSHARE = -2;
  * shared by CoW, or a later write by either process would leave the pin
  * looking at a stale copy. Anonymous pages must be exclusive; in a COW
  * mapping, a long-term pin of a non-anonymous page (file, zero page) unshares too.
+ * GUP-fast has no VMA (vma null): there a long-term R/O pin of a
+ * non-anonymous page always goes to the slow path, which can ask the VMA.
  */
-export function gup_must_unshare(m: Machine, vma: vm_area_struct, flags: number, page: number): boolean {
+export function gup_must_unshare(
+  m: Machine,
+  vma: vm_area_struct | null,
+  flags: number,
+  page: number,
+): boolean {
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
   /* Before v5.19 (a7f226604170) nothing unshared for a R/O pin. */
   if (m.config.ro_pin_unshare === 'none') return false;
   if (is_zero_pfn(m, page) || !folio_test_anon(m, page_folio(m, page))) {
     if (!(flags & FOLL_LONGTERM)) return false;
+    if (!vma) return true;
     return is_cow_mapping(vma.vm_flags);
   }
   return !PageAnonExclusive(m, page);
@@ -149,6 +160,18 @@ function gup_get_dev_pagemap(m: Machine, pfn: number, ctx: follow_page_context):
   return ctx.pgmap;
 }
 
+/**
+ * gup_can_follow_protnone, with FOLL_HONOR_NUMA_FAULT, which
+ * is_valid_gup_args sets for every GUP (NUMA hinting is not modelled): a
+ * PROT_NONE entry in an accessible VMA is a NUMA hint to fault on, one in a
+ * PROT_NONE VMA (reached with FOLL_FORCE, check_vma_flags) is followed, so
+ * that ptrace can read it. The engine's PROT_NONE entries are all of the
+ * second kind.
+ */
+function gup_can_follow_protnone(vma: vm_area_struct): boolean {
+  return !vma_is_accessible(vma);
+}
+
 /** follow_page_mask: the page mapped at addr if GUP may take it as it is. */
 function follow_page_mask(
   m: Machine,
@@ -180,8 +203,9 @@ function follow_page_mask(
   }
   const table = pte_offset_map(mm, addr);
   const pte = table ? ptep_get(table, addr) : 0;
-  /* None, non-present (device-private, migration, device-exclusive) and PROT_NONE entries all need a fault. */
-  if (!pte_present(pte) || pte_protnone(pte)) return NEED_FAULT;
+  /* None and non-present (device-private, migration, device-exclusive) entries need a fault. */
+  if (!pte_present(pte)) return NEED_FAULT;
+  if (pte_protnone(pte) && !gup_can_follow_protnone(vma)) return NEED_FAULT;
   let page = vm_normal_page(m, vma, addr, pte);
   if (pte_devmap(pte) && flags & (FOLL_GET | FOLL_PIN)) {
     /*
@@ -245,14 +269,25 @@ function writable_file_mapping_allowed(vma: vm_area_struct, flags: number): bool
  * check_vma_flags: may GUP use this VMA with these flags? A long-term pin of
  * an FS-DAX file is refused outright: truncate must be able to take a DAX
  * block back, and cannot while a pin holds its page indefinitely (S003-7).
+ * FOLL_SPLIT_PMD cannot split a hugetlb page. A write needs VM_WRITE, or
+ * FOLL_FORCE in a private (COW) mapping that is not hugetlb; a read needs
+ * VM_READ, or FOLL_FORCE and VM_MAYREAD.
  */
 function check_vma_flags(vma: vm_area_struct, flags: number): number {
   if (vma.vm_flags & (VM_IO | VM_PFNMAP)) return -EFAULT;
   if (flags & FOLL_LONGTERM && vma_is_fsdax(vma)) return -EOPNOTSUPP;
-  if (!writable_file_mapping_allowed(vma, flags)) return -EFAULT;
+  if (flags & FOLL_SPLIT_PMD && is_vm_hugetlb_page(vma)) return -EOPNOTSUPP;
   if (flags & FOLL_WRITE) {
-    if (!(vma.vm_flags & VM_WRITE) && !(flags & FOLL_FORCE && is_cow_mapping(vma.vm_flags))) return -EFAULT;
-  } else if (!(vma.vm_flags & VM_ACCESS_FLAGS) && !(flags & FOLL_FORCE)) return -EFAULT;
+    if (!writable_file_mapping_allowed(vma, flags)) return -EFAULT;
+    if (!(vma.vm_flags & VM_WRITE)) {
+      if (!(flags & FOLL_FORCE)) return -EFAULT;
+      if (is_vm_hugetlb_page(vma)) return -EFAULT;
+      if (!is_cow_mapping(vma.vm_flags)) return -EFAULT;
+    }
+  } else if (!(vma.vm_flags & VM_READ)) {
+    if (!(flags & FOLL_FORCE)) return -EFAULT;
+    if (!(vma.vm_flags & VM_MAYREAD)) return -EFAULT;
+  }
   return 0;
 }
 
@@ -484,7 +519,6 @@ function gup_fast(
   if (flags & FOLL_PIN && mm.write_protect_seq & 1) return 0;
   for (let i = 0; i < nr_pages; i++) {
     const addr = start + i * PAGE_SIZE;
-    const vma = find_vma(mm, addr);
     let page: number;
     let writable: boolean;
     let devmap = false;
@@ -510,7 +544,8 @@ function gup_fast(
     const folio = page_folio(m, page);
     if (flags & FOLL_WRITE && !writable) return i;
     if (flags & FOLL_LONGTERM && !folio_is_longterm_pinnable(m, folio)) return i;
-    if (vma && !writable && gup_must_unshare(m, vma, flags, page)) return i;
+    /* gup_fast_pte_range asks with no VMA (gup_must_unshare(NULL, ...)). */
+    if (!writable && gup_must_unshare(m, null, flags, page)) return i;
     if (!gup_fast_folio_allowed(m, folio, flags)) return i;
     /* The devmap page is valid only under a live pagemap reference, held while it is grabbed. */
     const pgmap = devmap ? get_dev_pagemap(m, page) : null;
