@@ -121,6 +121,15 @@ Feature: get_user_pages: which mappings GUP may use, and what it faults in first
       When process A calls get_user_pages with FOLL_SPLIT_PMD on page 0 of buffer H
       Then pinning fails with -EOPNOTSUPP
 
+    Scenario: FOLL_FORCE cannot write a read-only hugetlb mapping
+      Given the machine boots with 1 hugetlb page
+      And a process A
+      And process A maps 2 MiB of private anonymous hugetlb memory as buffer H
+      And process A writes 0x5a to buffer H
+      And process A makes buffer H read-only
+      When process A calls get_user_pages with FOLL_WRITE | FOLL_FORCE on page 0 of buffer H
+      Then pinning fails with -EFAULT
+
   @kernel:faultin_page @kernel:vm_fault_to_errno @room:gup
   Rule: faultin_page turns a fault that fails into an errno: VM_FAULT_OOM is -ENOMEM, VM_FAULT_SIGBUS -EFAULT
 
@@ -176,6 +185,19 @@ Feature: get_user_pages: which mappings GUP may use, and what it faults in first
       Then GUP-fast took 1 page and the slow path the rest
       And what process A grabbed of page 3 of buffer T is the page mapped there
       And the folio behind page 0 of buffer T in process A has pincount 1
+      When process A releases what it grabbed of page 3 of buffer T
+      Then the folio behind page 0 of buffer T in process A has pincount 0
+      And the folio behind page 0 of buffer T in process A has refcount 1 and mapcount 1
+
+    Scenario: a write pin of a THP shared after fork copies it first
+      Given a process A
+      And process A maps 4 MiB of private anonymous memory, buffer T being its first 2 MiB-aligned 2 MiB, advised MADV_HUGEPAGE
+      And process A writes 0x5a to buffer T
+      And process A forks process B
+      When process A pins page 3 of buffer T for writing
+      Then process A and process B map page 3 of buffer T to different pages
+      And what process A grabbed of page 3 of buffer T is the page mapped there
+      And page 3 of buffer T in process B holds 0x5a
 
     Scenario: GUP-fast leaves the huge zero page to the slow path
       Given a process A
