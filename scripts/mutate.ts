@@ -111,7 +111,10 @@ async function main(): Promise<number> {
   const record = readMutationRecord();
   record.breakThreshold = threshold;
   const run = { measured: new Date(started).toISOString(), commit: commit(), runSeconds: seconds };
-  const measured = Object.entries(report.files).filter(([f]) => isEngineSource(f));
+  // Stryker's report also carries the files of earlier runs its incremental file remembers: keep this run's.
+  const measured = Object.entries(report.files).filter(
+    ([f]) => isEngineSource(f) && (files === null || files.includes(f)),
+  );
   const low: string[] = [];
   console.log(`\nnpm run mutate: ${measured.length} file(s) in ${seconds} s; score over covered mutants:`);
   for (const [file, { mutants }] of measured) {
