@@ -2,7 +2,7 @@
 // explicit. ts-node runs transpile-only (tsconfig "ts-node"); `npm test`
 // type-checks once with tsc.
 //
-// No profile names paths: cucumber-js merges a profile's paths with those on
+// No profile but `stryker` (which only Stryker loads) names paths: cucumber-js merges a profile's paths with those on
 // the command line, so `npx cucumber-js features/x.feature:12` ran every
 // scenario. Without paths on either, cucumber-js runs its documented default,
 // features/**/*.{feature,feature.md}: the whole suite.
@@ -15,7 +15,20 @@ const { runKind } = require('./scripts/lib/run-kind');
 // reports/last/, so it never replaces them. MMSPEC_RUN_DIR overrides both
 // (scripts/check.ts's dry run writes to a temporary folder). Parallel workers
 // inherit the coordinator's choice through the environment.
-if (!process.env.CUCUMBER_WORKER_ID) {
+//
+// Under Stryker (npm run mutate) each mutant worker is a process of its own,
+// with STRYKER_MUTATOR_WORKER set and Stryker's argv, not cucumber-js's: it
+// gets a temporary folder of its own, so that workers never write into one
+// another's files nor into reports/.
+if (process.env.STRYKER_MUTATOR_WORKER !== undefined) {
+  const { mkdtempSync } = require('node:fs');
+  const { join } = require('node:path');
+  const { tmpdir } = require('node:os');
+  process.env.MMSPEC_RUN_DIR = mkdtempSync(
+    join(tmpdir(), `mmspec-stryker-${process.env.STRYKER_MUTATOR_WORKER}-`),
+  );
+  process.env.MMSPEC_RUN_KIND = 'partial (a Stryker mutant run)';
+} else if (!process.env.CUCUMBER_WORKER_ID) {
   let kind;
   try {
     kind = runKind(process.argv.slice(2));
@@ -125,9 +138,19 @@ const files = [
   ['./support/closest_phrases.js', `${out}/closest-phrases.txt`],
 ];
 
+// npm run mutate (stryker.config.mjs): every feature but features/harness,
+// whose scenarios run cucumber-js in child processes (slow, and they test the
+// harness, not the engine), and no report formatter: Stryker's runner adds
+// its own, and a mutant must never write the published reports.
+const { readdirSync } = require('node:fs');
+const engineFeatures = readdirSync('features', { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'harness')
+  .map((d) => `features/${d.name}/**/*.feature`);
+
 module.exports = {
   // progress-bar needs a terminal; elsewhere (CI, pipes) the plain progress formatter says the same.
   default: { ...common, format: [process.stdout.isTTY ? 'progress-bar' : 'progress', ...files] },
   ci: { ...common, format: ['summary', ...files] },
   parallel: { ...common, parallel: 2, format: ['progress', ...files] },
+  stryker: { ...common, paths: engineFeatures, format: [] },
 };

