@@ -396,8 +396,13 @@ export function translationCoverage(all: readonly Translation[]) {
   const others = all.filter((t) => !scoped(t, 'variant') && !scoped(t, 'harness'));
   const translatable = others.filter((t) => t.untranslatable.length === 0);
   const reasons = new Map<string, number>();
-  for (const t of others)
-    for (const r of new Set(t.untranslatable.map((u) => u.reason))) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+  /* The scenarios that translating one reason's steps alone would make translatable: what to translate next. */
+  const alone = new Map<string, number>();
+  for (const t of others) {
+    const rs = new Set(t.untranslatable.map((u) => u.reason));
+    for (const r of rs) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    if (rs.size === 1) for (const r of rs) alone.set(r, (alone.get(r) ?? 0) + 1);
+  }
   return {
     scenarios: all.length,
     variant: variant.length,
@@ -408,6 +413,9 @@ export function translationCoverage(all: readonly Translation[]) {
     percent: others.length ? Math.round((1000 * translatable.length) / others.length) / 10 : 0,
     reasons: [...reasons.entries()]
       .sort((a, b) => b[1] - a[1])
+      .map(([reason, scenarios]) => ({ reason, scenarios })),
+    blockers: [...alone.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .map(([reason, scenarios]) => ({ reason, scenarios })),
   };
 }
