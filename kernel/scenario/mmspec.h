@@ -1706,6 +1706,57 @@ static void mm_kmsg_drain(int id)
 	mm_kmsg_mark("end", id);
 }
 
+/*
+ * "the kernel warns in F": a WARNING record naming F+offset, or a line of
+ * F's source (first-last of file, found by the host), after this
+ * scenario's begin marker in the kernel log (a fresh /dev/kmsg reader
+ * starts at the oldest record). WARN_ONCE state is cleared before each
+ * scenario (mm_clear_warn_once), as the engine boots a fresh kernel.
+ */
+static void mm_obs_warned_at(const char *fn, const char *file, int first, int last)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		mm_fail("open /dev/kmsg: %s", strerror(errno));
+	char rec[2048], mark[64], at[80];
+	snprintf(mark, sizeof(mark), "mmspec-scenario: begin %d\n", mm_scenario);
+	snprintf(at, sizeof(at), " %s+0x", fn);
+	int begun = 0, warned = 0;
+	ssize_t n;
+	while (!warned && ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE))) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		char *text = strchr(rec, ';');
+		if (!text)
+			continue;
+		if (strstr(text, mark))
+			begun = 1;
+		else if (begun && strstr(text, "WARNING:")) {
+			char *loc = file ? strstr(text, file) : NULL;
+			int line = loc && loc[strlen(file)] == ':' ? atoi(loc + strlen(file) + 1) : 0;
+			warned = strstr(text, at) || (line >= first && line <= last);
+		}
+	}
+	close(fd);
+	mm_print("\"got\":{\"warned\":%s}", warned ? "true" : "false");
+}
+
+/* F by its name in the WARNING only (the host found no source for it). */
+static void mm_obs_warned(const char *fn)
+{
+	mm_obs_warned_at(fn, NULL, 0, 0);
+}
+
+static void mm_clear_warn_once(void)
+{
+	int fd = open("/sys/kernel/debug/clear_warn_once", O_WRONLY);
+	if (fd >= 0 && write(fd, "1", 1) != 1)
+		printf("mmspec-scenario: clear_warn_once: %s\n", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Run one scenario in a fresh process tree; its runner is process 0. */
 static int mm_scenario_run(int id, const struct mm_step *steps, int n, int seconds)
 {
