@@ -1764,6 +1764,18 @@ static int mm_scenario_run(int id, const struct mm_step *steps, int n, int secon
 	pid_t runner = fork();
 	if (runner == 0) {
 		setpgid(0, 0);
+		/*
+		 * Every process of a scenario on one CPU: a folio's reference in a
+		 * per-CPU LRU batch (lru_add) is dropped only by a drain on that CPU,
+		 * and do_wp_page's wp_can_reuse_anon_folio drains only its own; on
+		 * two CPUs a write may copy a page the engine (which has no batches)
+		 * reuses, now and then (write_protect_faults.feature:44).
+		 */
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			printf("mmspec-scenario: sched_setaffinity: %s\n", strerror(errno));
 		sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (sh == MAP_FAILED)
 			_exit(2);
