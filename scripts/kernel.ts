@@ -1,11 +1,19 @@
 /**
  * npm run kernel [-- --kernel 7.2|6.12] [--patched] [--timeout SECONDS]
+ *                 [--scenarios [--only FILE[:LINE]]… [--translations FILE]]
  *
  * The oracle. Builds a real kernel with lib/test_hmm.c (once; cached in
  * ~/.cache/mmspec/kernel), boots it under qemu, runs the kernel's own
  * hmm-tests and cow in it, and sets each case beside what mmspec's
  * conformance table says the kernel does (the engine's last run,
  * reports/messages.ndjson).
+ *
+ * --scenarios runs the translated scenarios instead (scripts/lib/kernel/scenarios.ts);
+ * --only runs just the scenarios of FILE (at LINE: the scenario or outline
+ * row there), the author's loop, and writes its results to
+ * reports/kernel/only.json, not to the report; --translations reads the
+ * translations of another run (reports/last/translations.ndjson after a
+ * partial `npm run features -- FILE`).
  *
  * Writes reports/kernel.json, and the run's console.log and tap.txt under
  * reports/kernel/. Exits 1 on a difference that conformance/kernel-tests.yaml
@@ -59,14 +67,16 @@ interface Options {
   patched: boolean;
   timeout: number;
   scenarios: boolean;
+  only: { uri: string; line?: number }[];
+  translations?: string;
 }
 
 function args(argv: string[]): Options {
-  const known = new Set(['--kernel', '--patched', '--timeout', '--scenarios']);
+  const known = new Set(['--kernel', '--patched', '--timeout', '--scenarios', '--only', '--translations']);
   for (const a of argv)
     if (a.startsWith('--') && !known.has(a))
       throw new OracleError(
-        `unknown option ${a} (npm run kernel -- [--kernel ${Object.keys(KERNELS).join('|')}] [--patched] [--scenarios] [--timeout SECONDS])`,
+        `unknown option ${a} (npm run kernel -- [--kernel ${Object.keys(KERNELS).join('|')}] [--patched] [--scenarios [--only FILE[:LINE]]… [--translations FILE]] [--timeout SECONDS])`,
       );
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
@@ -83,7 +93,17 @@ function args(argv: string[]): Options {
     patched: argv.includes('--patched'),
     timeout,
     scenarios: argv.includes('--scenarios'),
+    only: argv.flatMap((a, i) => (a === '--only' ? [onlyArg(argv[i + 1])] : [])),
+    translations: value('--translations'),
   };
+}
+
+/** `--only FILE[:LINE]`: a feature file, and optionally the line of a scenario or outline row in it. */
+function onlyArg(v: string | undefined): { uri: string; line?: number } {
+  if (!v || v.startsWith('--')) throw new OracleError('--only needs FILE[:LINE]');
+  const m = /^(.*?)(?::(\d+))?$/.exec(v) as RegExpExecArray;
+  if (!existsSync(m[1])) throw new OracleError(`--only ${v}: no file ${m[1]}`);
+  return { uri: m[1].replace(/^\.\//, ''), ...(m[2] ? { line: Number(m[2]) } : {}) };
 }
 
 /* The last run's outcomes; a missing or unreadable report only loses the "previously" column. */
@@ -111,6 +131,8 @@ function main(): number {
   const { accel, why } = chooseAccel(built.bzImage, built.dir);
   log(`accelerator: ${accel.toUpperCase()}: ${why}`);
   if (opt.scenarios) return scenarios(opt, built, src.pkgVersion, accel, why);
+  if (opt.only.length || opt.translations)
+    throw new OracleError('--only and --translations go with --scenarios');
   const plan: GuestPlan = {
     thp: 'madvise',
     hugepages: 64,
@@ -239,21 +261,29 @@ function consoleTail(text: string, lines = 25): string {
  * boot; the next boot starts after it), each set beside the engine.
  */
 function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg', why: string): number {
-  const all = readTranslations();
+  const all = readTranslations(opt.translations);
   /*
    * On a kernel without kernel/patches/, a scenario that states a patch
    * reproduces the bug it fixes, which can take the kernel down: those run
    * last, so a crash costs only the boots after it.
    */
   const unpatched = (t: Translation) => !built.patched.length && needsPatch(t) !== null;
+  const picked = (t: Translation) =>
+    !opt.only.length || opt.only.some((o) => o.uri === t.uri && (o.line === undefined || o.line === t.line));
   const chosen = [
-    ...all.filter((t) => runnable(t) && !unpatched(t)),
-    ...all.filter((t) => runnable(t) && unpatched(t)),
+    ...all.filter((t) => runnable(t) && picked(t) && !unpatched(t)),
+    ...all.filter((t) => runnable(t) && picked(t) && unpatched(t)),
   ];
   const coverage = translationCoverage(all);
   log(
     `scenarios: ${chosen.length} of ${all.length} run on the kernel (${coverage.variant} are design variants; ${coverage.translatable} of ${coverage.nonVariant} others translate)`,
   );
+  for (const b of coverage.blockers.slice(0, 8))
+    log(`  untranslated: ${b.scenarios} scenario(s) blocked by this alone: ${b.reason}`);
+  if (opt.only.length) {
+    const missed = all.filter((t) => picked(t) && !runnable(t));
+    for (const t of missed) log(`  --only ${t.uri}:${t.line} does not run: ${notRun(t).note}`);
+  }
   if (!chosen.length) throw new OracleError('no scenario translates to C: nothing to run');
   const { binary, source } = buildProgram(chosen, built.src, built.dir);
   log(`scenarios: built ${binary} from ${source}`);
@@ -317,24 +347,23 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
     from = Math.max(...began) + 1;
   }
   const ran = chosen.map((t, n) => compareScenario(t, n, output, built.patched.length > 0));
-  const results = [...ran, ...all.filter((t) => !runnable(t)).map(notRun)];
+  const results = opt.only.length ? ran : [...ran, ...all.filter((t) => !runnable(t)).map(notRun)];
   const summary: Record<string, number> = {};
   for (const r of results) summary[r.verdict] = (summary[r.verdict] ?? 0) + 1;
   const compared = results.reduce((a, r) => a + r.compared, 0);
   const notObservable = results.reduce((a, r) => a + r.notObservable, 0);
-  const previous = readKernelReport(REPORT) ?? {};
-  const report = {
-    ...previous,
-    scenarioRun: {
-      kernel: { series: opt.series, version: built.version, package: pkg, patched: built.patched },
-      guest: { accel, why, boots },
-      coverage,
-      summary,
-      observations: { compared, notObservable },
-      results,
-    },
+  const scenarioRun = {
+    kernel: { series: opt.series, version: built.version, package: pkg, patched: built.patched },
+    guest: { accel, why, boots },
+    coverage,
+    summary,
+    observations: { compared, notObservable },
+    results,
   };
-  writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
+  /* A run of some scenarios (--only) leaves the published report alone. */
+  const written = opt.only.length ? join(LOGS, 'only.json') : REPORT;
+  const report = opt.only.length ? { scenarioRun } : { ...(readKernelReport(REPORT) ?? {}), scenarioRun };
+  writeFileSync(written, `${JSON.stringify(report, null, 2)}\n`);
   const agree = summary.agree ?? 0;
   console.log(
     `\nLinux ${built.version} (${accel.toUpperCase()}): ${agree} of ${ran.length} scenarios agree with the engine; ${compared} observations compared, ${notObservable} Then-steps not observable from userspace`,
@@ -352,7 +381,7 @@ function scenarios(opt: Options, built: Built, pkg: string, accel: 'kvm' | 'tcg'
         `      ${d.step}\n        engine ${JSON.stringify(d.engine)}\n        kernel ${JSON.stringify(d.kernel)}`,
       );
   }
-  console.log(`\nReport: ${REPORT} (scenarioRun); the guest's output: ${LOGS}/scenarios-*.txt`);
+  console.log(`\nReport: ${written} (scenarioRun); the guest's output: ${LOGS}/scenarios-*.txt`);
   return results.some((r) => r.verdict === 'differs' || r.verdict === 'did not finish') ? 1 : 0;
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
-import { cRange, errnoName, hex } from '../support/c';
+import { cRange, cString, errnoName, hex } from '../support/c';
 import type { Drawn, Model } from '../support/explore';
 import { defineParameterType, Then, type Translator, When } from '../support/vocabulary';
 import type { MmWorld, PageRange } from '../support/world';
@@ -220,5 +220,8 @@ Then(
   function (this: MmWorld, where: string) {
     this.claimWarning(where);
   },
-  (c) => c.cannot('a WARN is in the kernel log, not in what the scenario observes'),
+  (c, where: string) => {
+    if (!/^\w+$/.test(where)) return c.cannot(`"${where}" is not a kernel function name`);
+    c.observe(undefined, `mm_obs_warned(${cString(where)});`, { warned: true });
+  },
 );

@@ -10,7 +10,7 @@ import type { DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { mm } from '../engine';
 import type { address_space, task_struct } from '../engine/include/linux/mm_types';
-import { cPattern, cRange, cSharing, cString } from '../support/c';
+import { cPattern, cRange, cSharing, cString, errnoName } from '../support/c';
 import { PROT_READ, PROT_WRITE } from '../support/explore';
 import {
   describePattern,
@@ -307,7 +307,28 @@ When(
     }
     rounds.set(this, done);
   },
+  function (this: MmWorld, c, task, n: number, _last: number, pages: number, name: string) {
+    c.run(task, `mm_rounds(${fixtureDevice(this)}, 0, ${n}, ${c.buf(name)}, ${pages});`);
+  },
 );
+
+/** mmspec.h mm_rounds' numbering of a round's ioctls. */
+const ROUND_IOCTLS = ['READ', 'MIGRATE_TO_DEV', 'MIGRATE_TO_SYS'];
+
+/** A round's ioctl as mmspec.h mm_obs_rounds prints it; `mirror`: the pattern its mirror must hold. */
+function roundSeen(round: Round, name: string, faults: boolean, mirror: IntPattern | null): unknown {
+  const got = round.ioctls.get(name);
+  if (!got) return null;
+  return {
+    ret: errnoName(got.ret),
+    cpages: got.cpages,
+    ...(faults ? { faults: got.faults } : {}),
+    ...(mirror ? { mirror: got.ret === 0 && firstMismatch(got.mirror, mirror, 0) === null } : {}),
+  };
+}
+
+/** The rounds fill ptr[i] = i (+ c): mmspec.h checks a mirror or a read-back against that fill only. */
+const isFill = (p: IntPattern): boolean => p.kind === 'linear' && p.sign === 1 && p.constant === 0;
 
 function migrateRounds(
   world: MmWorld,
@@ -335,12 +356,18 @@ When(
   function (this: MmWorld, task: task_struct, n: number, pages: number, name: string) {
     migrateRounds(this, task, n, pages, name, false);
   },
+  function (this: MmWorld, c, task, n: number, pages: number, name: string) {
+    c.run(task, `mm_rounds(${fixtureDevice(this)}, 1, ${n}, ${c.buf(name)}, ${pages});`);
+  },
 );
 
 When(
   '{process} runs {int} rounds of: map {size} of private anonymous memory as buffer {word}, set ptr[i] = i, run HMM_DMIRROR_MIGRATE_TO_DEV and then HMM_DMIRROR_MIGRATE_TO_SYS on it, read ptr[i] back, unmap it',
   function (this: MmWorld, task: task_struct, n: number, pages: number, name: string) {
     migrateRounds(this, task, n, pages, name, true);
+  },
+  function (this: MmWorld, c, task, n: number, pages: number, name: string) {
+    c.run(task, `mm_rounds(${fixtureDevice(this)}, 2, ${n}, ${c.buf(name)}, ${pages});`);
   },
 );
 
@@ -374,6 +401,7 @@ When(
     }
     rounds.set(this, done);
   },
+  (c) => c.cannot('userspace cannot stop a thread at a given point inside the kernel'),
 );
 
 /** A preemption point as the table names it: the kernel's place, and the pages of the buffer the code there works on. */
@@ -418,6 +446,11 @@ Then(
       expectMirror(round, 'READ', linear(round.c));
     }
   },
+  function (this: MmWorld, c) {
+    c.observe(undefined, 'mm_obs_rounds(0, 1, 1);', {
+      rounds: recorded(this).map((r) => roundSeen(r, 'READ', true, linear(r.c))),
+    });
+  },
 );
 
 Then(
@@ -428,12 +461,23 @@ Then(
       expectMirror(round, name, p);
     }
   },
+  function (this: MmWorld, c, name: string, _cpages: number, p: IntPattern) {
+    if (!isFill(p)) return c.cannot("mmspec.h checks a round's mirror against ptr[i] = i only");
+    c.observe(undefined, `mm_obs_rounds(${ROUND_IOCTLS.indexOf(name)}, 0, 1);`, {
+      rounds: recorded(this).map((r) => roundSeen(r, name, false, p)),
+    });
+  },
 );
 
 Then(
   'in every round {dmirror_ioctl} returned 0, with cpages {int}',
   function (this: MmWorld, name: string, cpages: number) {
     for (const round of recorded(this)) expectIoctl(round, name, { ret: 0, cpages });
+  },
+  function (this: MmWorld, c, name: string) {
+    c.observe(undefined, `mm_obs_rounds(${ROUND_IOCTLS.indexOf(name)}, 0, 0);`, {
+      rounds: recorded(this).map((r) => roundSeen(r, name, false, null)),
+    });
   },
 );
 
@@ -453,6 +497,19 @@ Then(
       ).to.equal(null);
     }
   },
+  function (this: MmWorld, c, task, p: IntPattern) {
+    if (!isFill(p)) return c.cannot("mmspec.h checks a round's read-back against ptr[i] = i only");
+    c.observe(task, 'mm_obs_rounds_read();', {
+      rounds: recorded(this).map((r) =>
+        r.read
+          ? {
+              fault: r.read.fault !== null,
+              holds: r.read.fault === null && firstMismatch(r.read.words, p, 0) === null,
+            }
+          : null,
+      ),
+    });
+  },
 );
 
 /** The C test's either/or: a READ that succeeded mirrored everything and read what the buffer held; any error is accepted. */
@@ -466,20 +523,25 @@ Then(
       expectMirror(round, 'READ', linear(round.c));
     }
   },
+  (c) => c.cannot('userspace cannot stop a thread at a given point inside the kernel'),
 );
 
 const AFTER = 'after HMM_DMIRROR_READ returned';
 
-Then('the rounds ended so:', function (this: MmWorld, table: DataTable) {
-  const errno = (ret: number) => {
-    if (ret === 0) return '0';
-    const name = Object.entries(mm).find(([k, v]) => /^E[A-Z]+$/.test(k) && v === -ret)?.[0];
-    return name ? `-${name}` : String(ret);
-  };
-  const got = recorded(this).map((r) => ({
-    c: String(r.c),
-    'the munmap ran': r.landed ?? AFTER,
-    'HMM_DMIRROR_READ returned': errno(r.ioctls.get('READ')?.ret ?? Number.NaN),
-  }));
-  expect(got, 'rounds').to.deep.equal(table.hashes());
-});
+Then(
+  'the rounds ended so:',
+  function (this: MmWorld, table: DataTable) {
+    const errno = (ret: number) => {
+      if (ret === 0) return '0';
+      const name = Object.entries(mm).find(([k, v]) => /^E[A-Z]+$/.test(k) && v === -ret)?.[0];
+      return name ? `-${name}` : String(ret);
+    };
+    const got = recorded(this).map((r) => ({
+      c: String(r.c),
+      'the munmap ran': r.landed ?? AFTER,
+      'HMM_DMIRROR_READ returned': errno(r.ioctls.get('READ')?.ret ?? Number.NaN),
+    }));
+    expect(got, 'rounds').to.deep.equal(table.hashes());
+  },
+  (c) => c.cannot('userspace cannot stop a thread at a given point inside the kernel'),
+);

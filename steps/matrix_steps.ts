@@ -1,15 +1,33 @@
 import { expect } from 'chai';
 import { mm, test_hmm } from '../engine';
 import type { task_struct } from '../engine/include/linux/mm_types';
-import { describeOutcome, type MatrixObservation, type PageSnapshot, snapshot } from '../support/matrix';
-import { Given, Then, type Translator, When } from '../support/vocabulary';
+import { cString } from '../support/c';
+import {
+  describeOutcome,
+  type MatrixObservation,
+  type PageSnapshot,
+  snapshot,
+  type VisibleOutcome,
+  visibleOutcome,
+} from '../support/matrix';
+import { Given, Then, When } from '../support/vocabulary';
 import { type MmWorld, PAGE } from '../support/world';
 
-/** The semantics matrix states engine snapshots (refcount, mapcount, PageAnonExclusive) as one sentence. */
-const MATRIX = (c: Translator) =>
-  c.cannot('the semantics matrix describes refcounts and mapcounts, which userspace cannot see');
+const matrix = new WeakMap<MmWorld, { sentence: string; visible: VisibleOutcome }>();
 
-const matrix = new WeakMap<MmWorld, { sentence: string }>();
+/** mmspec.h mm_matrix_op's numbering of the operations. */
+const OPERATIONS: readonly MatrixObservation['operation'][] = [
+  'read',
+  'write',
+  'fork, A writes',
+  'fork, B writes',
+  'pin',
+  'long-term pin',
+  'migrate',
+];
+
+const pinFlags = (op: MatrixObservation['operation']): number =>
+  mm.FOLL_WRITE | (op === 'long-term pin' ? mm.FOLL_LONGTERM : 0);
 
 function dmirrorCmd(
   world: MmWorld,
@@ -75,7 +93,10 @@ Given(
     else if (!['system anonymous', 'zero page', 'private file'].includes(kind))
       throw new Error(`unknown kind of memory "${kind}"`);
   },
-  MATRIX,
+  (c, a: string, b: string) => {
+    c.run(0, `mm_spawn(${c.proc('A')});`);
+    c.run('A', `mm_matrix_setup(${c.buf('X')}, ${cString(`${a} ${b}`)});`);
+  },
 );
 
 When(
@@ -98,8 +119,7 @@ When(
       other = { name: watcher.comm, before: snapshot(this.kernel, watcher, addr) };
       this.kernel.access(writer, addr, 1, true, 0x77);
     } else if (op === 'pin' || op === 'long-term pin') {
-      const flags = mm.FOLL_WRITE | (op === 'long-term pin' ? mm.FOLL_LONGTERM : 0);
-      const r = this.kernel.pin_user_pages(a, addr, 1, flags);
+      const r = this.kernel.pin_user_pages(a, addr, 1, pinFlags(op));
       ret = r.ret < 0 ? r.ret : 0;
       pinned = r.pages[0] ?? -1;
     } else {
@@ -122,9 +142,16 @@ When(
           ? (Object.entries(mm).find(([k, v]) => k.startsWith('E') && v === -ret)?.[0] ?? `${ret}`)
           : '',
     };
-    matrix.set(this, { sentence: describeOutcome(o) });
+    const sentence = describeOutcome(o);
+    const visible = visibleOutcome(o);
+    expect(
+      describeOutcome({ ...visible, operation: o.operation, errno: o.errno }),
+      'the sentence from what userspace sees (support/matrix.ts visibleOutcome)',
+    ).to.equal(sentence);
+    matrix.set(this, { sentence, visible });
   },
-  MATRIX,
+  (c, op: MatrixObservation['operation']) =>
+    c.run('A', `mm_matrix_op(${c.buf('X')}, ${OPERATIONS.indexOf(op)}, ${pinFlags(op)});`),
 );
 
 Then(
@@ -134,5 +161,8 @@ Then(
     if (!m) throw new Error('no matrix operation ran');
     expect(m.sentence, `the outcome was: "${m.sentence}"`).to.equal(outcome);
   },
-  MATRIX,
+  function (this: MmWorld, c) {
+    const m = matrix.get(this);
+    if (m) c.observe('A', 'mm_obs_matrix();', m.visible);
+  },
 );

@@ -114,3 +114,49 @@ export function describeOutcome(o: MatrixObservation): string {
   }
   return o.exclusiveLost ? `${s}; the device loses exclusive access` : s;
 }
+
+/** What userspace can tell of a snapshot's entry kind: pagemap shows the swap type, not a migration entry's direction. */
+function visibleKind(kind: PageSnapshot['kind']): PageSnapshot['kind'] | 'SOFTLEAF_MIGRATION' {
+  if (kind === 'huge zero page') return 'zero page';
+  if (kind.startsWith('SOFTLEAF_MIGRATION')) return 'SOFTLEAF_MIGRATION';
+  return kind;
+}
+
+/** The part of an observation userspace can see, as the C translation prints it (mmspec.h mm_obs_matrix). */
+export interface VisibleOutcome {
+  readonly before: PageSnapshot;
+  readonly after: PageSnapshot;
+  readonly otherBefore?: PageSnapshot;
+  readonly otherAfter?: PageSnapshot;
+  readonly exclusiveLost: boolean;
+  readonly ret: number;
+  readonly pinned: number;
+}
+
+/**
+ * The observation as userspace sees it: PFNs mean nothing across machines,
+ * so each page is numbered by its first appearance (before, after, the
+ * other process's before and after, the pinned page; -1 for none), and the
+ * kinds are what pagemap tells apart. The real kernel's run compares this,
+ * and describeOutcome() of it must say what describeOutcome() of the whole
+ * observation says (steps/matrix_steps.ts checks), so the sentence rests
+ * only on what the kernel shows.
+ */
+export function visibleOutcome(o: MatrixObservation): VisibleOutcome {
+  const seen: number[] = [];
+  const id = (page: number): number => {
+    if (page < 0) return -1;
+    if (!seen.includes(page)) seen.push(page);
+    return seen.indexOf(page);
+  };
+  const snap = (s: PageSnapshot): PageSnapshot => ({
+    page: id(s.page),
+    memory: s.memory,
+    kind: visibleKind(s.kind) as PageSnapshot['kind'],
+  });
+  const before = snap(o.before);
+  const after = snap(o.after);
+  const other =
+    o.otherBefore && o.otherAfter ? { otherBefore: snap(o.otherBefore), otherAfter: snap(o.otherAfter) } : {};
+  return { before, after, ...other, exclusiveLost: o.exclusiveLost, ret: o.ret, pinned: id(o.pinned) };
+}
