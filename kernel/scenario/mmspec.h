@@ -1083,8 +1083,20 @@ static void mm_vmsplice(int b, long first, long count)
 		mm_fail("F_SETPIPE_SZ: %s", strerror(errno));
 	struct iovec iov = { .iov_base = mm_addr(b, first), .iov_len = count * MM_PAGE };
 	ssize_t n = vmsplice(g->fd[1], &iov, 1, 0);
+	/*
+	 * GUP refused the range (a PROT_NONE mapping: -EFAULT): the errno is the
+	 * step's outcome, for "pinning fails with E" to compare; nothing is held.
+	 */
+	if (n < 0) {
+		sh->last_errno = -errno;
+		close(g->fd[0]);
+		close(g->fd[1]);
+		mm_ngrabs--;
+		return;
+	}
 	if (n != (ssize_t)(count * MM_PAGE))
-		mm_fail("vmsplice: %zd: %s", n, strerror(errno));
+		mm_fail("vmsplice: %zd of %ld bytes", n, count * MM_PAGE);
+	sh->last_errno = 0;
 }
 
 /* cow.c do_test_ro_pin() / iouring: a gup_test pin (PIN_LONGTERM_TEST_START), optionally by GUP-fast. */
