@@ -59,6 +59,14 @@ function presentPtes(m: Machine): [Uint32Array, number, number][] {
 const pick = <T>(xs: readonly T[], n: number): T | null => (xs.length ? xs[n % xs.length] : null);
 
 /** Pfns of mapped small (not large, not reserved) pages. */
+/** The head pfn of every THP in use (PMD-aligned, not a reserved block). */
+function thpHeads(m: Machine): number[] {
+  const heads: number[] = [];
+  for (let pfn = 0; pfn < m.mem.nr_pfns; pfn += HPAGE_PMD_NR)
+    if (m.mem.flags[pfn] & PG_head && !(m.mem.flags[pfn] & PG_reserved)) heads.push(pfn);
+  return heads;
+}
+
 function mappedSmall(m: Machine): number[] {
   const out: number[] = [];
   for (let pfn = 0; pfn < m.mem.nr_pfns; pfn++)
@@ -180,10 +188,7 @@ const FAULTS: Fault[] = [
   {
     name: "a THP's entire mapcount one too high",
     apply(m, n) {
-      const heads: number[] = [];
-      for (let pfn = 0; pfn < m.mem.nr_pfns; pfn += HPAGE_PMD_NR)
-        if (m.mem.flags[pfn] & PG_head && !(m.mem.flags[pfn] & PG_reserved)) heads.push(pfn);
-      const head = pick(heads, n);
+      const head = pick(thpHeads(m), n);
       if (head === null) return null;
       m.mem._entire_mapcount[head >> HPAGE_PMD_ORDER]++;
       return `pfn ${head}`;
@@ -192,10 +197,10 @@ const FAULTS: Fault[] = [
   {
     name: 'a tail page given a reference',
     apply(m, n) {
-      const tails: number[] = [];
-      for (let pfn = 0; pfn < m.mem.nr_pfns; pfn += HPAGE_PMD_NR)
-        if (m.mem.flags[pfn] & PG_head && !(m.mem.flags[pfn] & PG_reserved)) tails.push(pfn + 1 + (n % 511));
-      const pfn = pick(tails, n);
+      const pfn = pick(
+        thpHeads(m).map((head) => head + 1 + (n % 511)),
+        n,
+      );
       if (pfn === null) return null;
       m.mem._refcount[pfn] = 1;
       return `pfn ${pfn}`;

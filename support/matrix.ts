@@ -123,15 +123,10 @@ function visibleKind(kind: PageSnapshot['kind']): PageSnapshot['kind'] | 'SOFTLE
 }
 
 /** The part of an observation userspace can see, as the C translation prints it (mmspec.h mm_obs_matrix). */
-export interface VisibleOutcome {
-  readonly before: PageSnapshot;
-  readonly after: PageSnapshot;
-  readonly otherBefore?: PageSnapshot;
-  readonly otherAfter?: PageSnapshot;
-  readonly exclusiveLost: boolean;
-  readonly ret: number;
-  readonly pinned: number;
-}
+export type VisibleOutcome = Pick<
+  MatrixObservation,
+  'before' | 'after' | 'otherBefore' | 'otherAfter' | 'exclusiveLost' | 'ret' | 'pinned'
+>;
 
 /**
  * The observation as userspace sees it: PFNs mean nothing across machines,

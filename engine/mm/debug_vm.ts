@@ -211,6 +211,14 @@ interface mm_shadow {
 }
 
 const where_pte = (mm: mm_struct, idx: number, i: number): string => `PTE ${i} of PMD #${idx} in mm ${mm.id}`;
+
+/**
+ * A writable entry of an anonymous folio (head) maps pfn, which is not
+ * PageAnonExclusive: the rule 'a writable anonymous PTE maps an exclusive page'
+ * broken, by a PTE, a huge PMD or a hugetlb huge PTE alike.
+ */
+const writable_shared_anon = (mem: Machine['mem'], entry: number, head: number, pfn: number): boolean =>
+  pte_write(entry) && (mem.flags[head] & PG_anon) !== 0 && !(mem.flags[pfn] & PG_anon_exclusive);
 const counter_of = (m: Machine, pfn: number): number =>
   m.mem.flags[pfn] & PG_anon ? MM_ANONPAGES : m.mem.flags[pfn] & PG_swapbacked ? MM_SHMEMPAGES : MM_FILEPAGES;
 const head_of = (m: Machine, pfn: number): number =>
@@ -265,12 +273,7 @@ function account_pte(
     t.mark(pfn);
     const c = add ? counter_of(m, head_of(m, pfn)) : code;
     s.rss[c] += d;
-    if (
-      add &&
-      pte_write(pte) &&
-      mem.flags[head_of(m, pfn)] & PG_anon &&
-      !(mem.flags[pfn] & PG_anon_exclusive)
-    )
+    if (add && writable_shared_anon(mem, pte, head_of(m, pfn), pfn))
       violation(m, 'a writable anonymous PTE maps an exclusive page', pfn, where_pte(mm, idx, i));
     return c;
   }
@@ -349,7 +352,7 @@ function account_pmd(
       t.pmd_maps[folio] += d;
       t.mark(folio);
       s.hugetlb_usage += d * HPAGE_PMD_NR;
-      if (add && pte_write(pmd) && mem.flags[folio] & PG_anon && !(mem.flags[folio] & PG_anon_exclusive))
+      if (add && writable_shared_anon(mem, pmd, folio, folio))
         violation(
           m,
           'a writable anonymous PTE maps an exclusive page',
@@ -367,7 +370,7 @@ function account_pmd(
     t.mark(folio);
     const c = add ? counter_of(m, folio) : code;
     s.rss[c] += d * HPAGE_PMD_NR;
-    if (add && pte_write(pmd) && mem.flags[folio] & PG_anon && !(mem.flags[folio] & PG_anon_exclusive))
+    if (add && writable_shared_anon(mem, pmd, folio, folio))
       violation(
         m,
         'a writable anonymous PTE maps an exclusive page',
